@@ -1,0 +1,184 @@
+"""The one source of truth for every hyperparameter.
+
+Each field of :class:`GANConfig` carries a :class:`Param` in its metadata: label, help text, valid
+range or choices, sidebar group and whether a running trainer can take a new value live. The page
+builds its sidebar and its shareable URL from these, and :meth:`GANConfig.from_mapping` validates
+with them, so a new hyperparameter is one new field here and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+LOSSES = ("minimax", "non_saturating", "least_squares", "hinge")
+OPTIMIZERS = ("adam", "sgd")
+TARGETS = ("parabola", "two_bands", "sine")
+GROUPS = ("Training", "Model", "Target", "Run")
+
+
+@dataclass(frozen=True)
+class Param:
+    """How one hyperparameter is shown, parsed and applied."""
+
+    label: str
+    help: str
+    group: str
+    live: bool
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    log: bool = False
+
+    def describe_range(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        return f"between {self.low:g} and {self.high:g}"
+
+
+def _param(default: Any, **spec: Any) -> Any:
+    return field(default=default, metadata={"param": Param(**spec)})
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Hyperparameters of one GAN run; the defaults are the tutorial's ``406_GAN.py``."""
+
+    lr_g: float = _param(
+        1e-4, label="Generator learning rate", group="Training", live=True, low=1e-6, high=10.0,
+        log=True, help="Step size of G's optimizer. Tutorial: 1e-4. Above ~1e-2 training usually "
+        "oscillates or diverges.")
+    lr_d: float = _param(
+        1e-4, label="Discriminator learning rate", group="Training", live=True, low=1e-6,
+        high=10.0, log=True, help="Step size of D's optimizer. Tutorial: 1e-4.")
+    batch_size: int = _param(
+        64, label="Batch size", group="Training", live=True, low=8, high=512,
+        help="Real and generated curves per step. Tutorial: 64.")
+    loss: Literal["minimax", "non_saturating", "least_squares", "hinge"] = _param(
+        "minimax", label="Loss", group="Training", live=True, choices=LOSSES,
+        help="minimax: the tutorial's log D(real) + log(1 - D(fake)). non_saturating: G "
+        "maximises log D(fake) instead (stronger early gradients). least_squares: LSGAN. "
+        "hinge: the hinge loss of SN-GAN/BigGAN.")
+    d_steps: int = _param(
+        1, label="D steps per G step", group="Training", live=True, low=1, high=10,
+        help="Discriminator updates per generator update. Tutorial: 1.")
+    optimizer: Literal["adam", "sgd"] = _param(
+        "adam", label="Optimizer", group="Training", live=True, choices=OPTIMIZERS,
+        help="Adam (tutorial) or SGD with momentum. Switching live keeps the weights and "
+        "restarts the optimizer's moment estimates.")
+    beta1: float = _param(
+        0.9, label="Adam beta1", group="Training", live=True, low=0.0, high=0.999,
+        help="Adam's first-moment decay. torch's default 0.9; 0.5 is common for GANs.")
+    beta2: float = _param(
+        0.999, label="Adam beta2", group="Training", live=True, low=0.9, high=0.9999,
+        help="Adam's second-moment decay. torch's default 0.999.")
+    momentum: float = _param(
+        0.9, label="SGD momentum", group="Training", live=True, low=0.0, high=0.99,
+        help="Momentum of SGD (used only when the optimizer is SGD).")
+    latent_dim: int = _param(
+        5, label="Latent dimension", group="Model", live=False, low=1, high=64,
+        help="Size of G's random input ('ideas'). Tutorial: 5. Changing it starts a new model.")
+    hidden: int = _param(
+        128, label="Hidden units", group="Model", live=False, low=4, high=512,
+        help="Width of the hidden layer of both G and D. Tutorial: 128. Changing it starts a "
+        "new model.")
+    n_points: int = _param(
+        15, label="Points per curve", group="Model", live=False, low=4, high=100,
+        help="Samples of each curve on [-1, 1]. Tutorial: 15. Changing it starts a new model.")
+    target: Literal["parabola", "two_bands", "sine"] = _param(
+        "parabola", label="Target family", group="Target", live=False, choices=TARGETS,
+        help="parabola: the tutorial's a*x^2 + (a-1), a ~ U(1, 2). two_bands: a from two "
+        "separate ranges, where mode collapse shows. sine: random amplitude and phase, a "
+        "two-parameter family. Changing it starts a new model.")
+    seed: int = _param(
+        0, label="Seed", group="Run", live=False, low=0, high=2**31 - 1,
+        help="Seeds weights, batches and noise: the same config and seed give the same run.")
+    steps_per_tick: int = _param(
+        100, label="Steps per tick", group="Run", live=True, low=1, high=500,
+        help="Training steps per screen refresh while playing.")
+    tick_seconds: float = _param(
+        0.25, label="Tick interval (s)", group="Run", live=True, low=0.1, high=5.0,
+        help="Seconds between screen refreshes while playing.")
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check(f, getattr(self, f.name))
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> GANConfig:
+        """Build a config from strings or numbers (a URL, a form, JSON).
+
+        Missing keys take their defaults. Raises ``ValueError`` naming the field for an unknown
+        key, a value of the wrong type or one out of range; nothing is coerced silently.
+        """
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown setting {unknown[0]!r}; known: {', '.join(known)}")
+        return cls(**{name: _parse(known[name], raw) for name, raw in values.items()})
+
+    def to_mapping(self) -> dict[str, Any]:
+        """Plain values by field name; ``from_mapping`` of it gives back this config."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> GANConfig:
+        return dataclasses.replace(self, **changes)
+
+    def changed_fields(self, other: GANConfig) -> list[str]:
+        return [f.name for f in dataclasses.fields(self)
+                if getattr(self, f.name) != getattr(other, f.name)]
+
+    @staticmethod
+    def params() -> dict[str, Param]:
+        """Every field's :class:`Param`, in declaration order."""
+        return {f.name: f.metadata["param"] for f in dataclasses.fields(GANConfig)}
+
+
+def field_type(name: str) -> type:
+    kind = {f.name: f.type for f in dataclasses.fields(GANConfig)}[name]
+    return {"int": int, "float": float}.get(kind, str)
+
+
+def _parse(f: dataclasses.Field, raw: Any) -> Any:
+    kind = field_type(f.name)
+    if isinstance(raw, bool):
+        raise ValueError(f"{f.name}: expected a {kind.__name__}, got {raw!r}")
+    if kind is str:
+        if not isinstance(raw, str):
+            raise ValueError(f"{f.name}: expected text, got {raw!r}")
+        return raw
+    if isinstance(raw, str):
+        try:
+            value = float(raw.strip()) if kind is float else int(raw.strip())
+        except ValueError:
+            raise ValueError(f"{f.name}: {raw!r} is not a valid {kind.__name__}") from None
+        return value
+    if kind is int and isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if kind is float and isinstance(raw, int):
+        return float(raw)
+    return raw
+
+
+def _check(f: dataclasses.Field, value: Any) -> None:
+    param: Param = f.metadata["param"]
+    kind = field_type(f.name)
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ValueError(f"{f.name}: expected a {kind.__name__}, got {value!r}")
+    if param.choices:
+        if value not in param.choices:
+            raise ValueError(f"{f.name}: {value!r} is not {param.describe_range()}")
+        return
+    if not math.isfinite(value) or not param.low <= value <= param.high:
+        raise ValueError(f"{f.name}: {value!r} is not {param.describe_range()}")
+
+
+PRESETS: dict[str, GANConfig] = {
+    "tutorial": GANConfig(),
+    "fast": GANConfig(lr_g=1e-3, lr_d=1e-3, beta1=0.5, loss="non_saturating"),
+    "best": GANConfig(lr_g=1e-3, lr_d=1e-3, beta1=0.5, loss="non_saturating"),
+}
+"""Named starting points; ``fast`` and ``best`` come from ``benchmarks/presets.py``."""

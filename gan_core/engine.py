@@ -1,0 +1,323 @@
+"""K independent generator/discriminator pairs, trained by hand-written backprop.
+
+Why by hand: the networks are tiny (a few thousand weights), so autograd's and the optimizers'
+per-operation overhead is most of the tutorial loop's time. Here every network's weights live in
+one flat ``(members, n_weights)`` array with per-layer views, gradients are written straight into
+a twin array, and Adam updates the whole flat array in a dozen vectorised operations. Weights of K
+members are stacked along the first axis, so a grid of K GANs trains in one pass of stacked matrix
+products, and a single trainer is just ``K = 1``.
+
+One training step follows the fixed tutorial (``406_GAN.py``): draw a fresh real batch and fresh
+noise, compute ``fake = G(z)`` and D's logits on real and fake *once*; update G from
+``G_loss(D(fake))`` through the current D, and update D from ``D_loss`` on the real batch and the
+same fake batch treated as a constant (detached). Because D has not changed between the two
+updates, the tutorial's second D forward gives the same numbers and is skipped. With ``d_steps > 1``
+that many minus one extra D-only updates, each on a fresh real batch and fresh fakes, come first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import LOSSES, GANConfig
+from .losses import logit_grads, loss_values, sigmoid
+from .targets import curve_grid, get_target
+
+DTYPE = np.float32
+BLOW_UP = 1e6
+"""Generated values or logits beyond this (or non-finite) mean training has diverged."""
+GRAD_BLOW_UP = 1e15
+ADAM_EPS = 1e-8
+
+
+@dataclass(frozen=True)
+class Layer:
+    weight: slice
+    bias: slice
+    n_in: int
+    n_out: int
+
+
+def mlp_layout(sizes: Sequence[int]) -> tuple[list[Layer], int]:
+    """Slices of each layer's weight ``(n_in, n_out)`` and bias in a flat weight vector."""
+    layers, offset = [], 0
+    for n_in, n_out in itertools.pairwise(sizes):
+        w = slice(offset, offset + n_in * n_out)
+        b = slice(w.stop, w.stop + n_out)
+        layers.append(Layer(w, b, n_in, n_out))
+        offset = b.stop
+    return layers, offset
+
+
+class Net:
+    """Stacked two-layer MLPs (``in -> hidden -> ReLU -> out``) with optimizer state."""
+
+    def __init__(self, sizes: Sequence[int], members: int) -> None:
+        self.layers, size = mlp_layout(sizes)
+        self.params = np.zeros((members, size), DTYPE)
+        self.grads = np.zeros_like(self.params)
+        self.m = np.zeros_like(self.params)
+        self.v = np.zeros_like(self.params)
+        self.t = 0
+        self._tmp = np.zeros_like(self.params)
+        self._tmp2 = np.zeros_like(self.params)
+        (self.w1, self.b1), (self.w2, self.b2) = self._views(self.params)
+        (self.gw1, self.gb1), (self.gw2, self.gb2) = self._views(self.grads)
+
+    def _views(self, flat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        k = flat.shape[0]
+        views = []
+        for layer in self.layers:
+            w = flat[:, layer.weight].reshape(k, layer.n_in, layer.n_out)
+            b = flat[:, layer.bias].reshape(k, 1, layer.n_out)
+            assert np.shares_memory(w, flat) and np.shares_memory(b, flat)
+            views.append((w, b))
+        return views
+
+    def init_member(self, k: int, rng: np.random.Generator) -> None:
+        """``torch.nn.Linear``'s default init: weight and bias ~ U(-1/sqrt(n_in), 1/sqrt(n_in))."""
+        for layer in self.layers:
+            bound = 1.0 / math.sqrt(layer.n_in)
+            for part in (layer.weight, layer.bias):
+                n = part.stop - part.start
+                self.params[k, part] = (rng.random(n, dtype=DTYPE) * 2 - 1) * bound
+
+    def reset_optimizer(self) -> None:
+        self.m.fill(0)
+        self.v.fill(0)
+        self.t = 0
+
+    def adam(self, lr: np.ndarray, beta1: np.ndarray, beta2: np.ndarray) -> None:
+        """``torch.optim.Adam`` (no weight decay, not amsgrad) on every member at once.
+
+        Per-member coefficients are ``(members, 1)`` arrays; bias corrections are computed in
+        float64 as torch does, then applied in float32 (mixed-dtype array ops are 3x slower).
+        """
+        self.t += 1
+        f32 = np.float32
+        one_minus_b1, one_minus_b2 = (1 - beta1).astype(f32), (1 - beta2).astype(f32)
+        inv_sqrt_bc2 = (1 / np.sqrt(1 - beta2**self.t)).astype(f32)
+        step_size = (lr / (1 - beta1**self.t)).astype(f32)
+        g, tmp, tmp2 = self.grads, self._tmp, self._tmp2
+        np.subtract(g, self.m, out=tmp)  # m <- m + (1 - b1) (g - m): torch's lerp
+        tmp *= one_minus_b1
+        self.m += tmp
+        np.multiply(g, g, out=tmp)  # v <- b2 v + (1 - b2) g^2
+        tmp *= one_minus_b2
+        self.v *= beta2.astype(f32)
+        self.v += tmp
+        np.sqrt(self.v, out=tmp)  # p <- p - step_size m / (sqrt(v) / sqrt(bc2) + eps)
+        tmp *= inv_sqrt_bc2
+        tmp += f32(ADAM_EPS)
+        np.divide(self.m, tmp, out=tmp2)
+        tmp2 *= step_size
+        self.params -= tmp2
+
+    def sgd(self, lr: np.ndarray, momentum: np.ndarray) -> None:
+        """``torch.optim.SGD`` with momentum (no dampening or Nesterov); ``m`` is the buffer."""
+        self.t += 1
+        self.m *= momentum.astype(np.float32)
+        self.m += self.grads
+        np.multiply(self.m, lr.astype(np.float32), out=self._tmp)
+        self.params -= self._tmp
+
+
+class GANStack:
+    """K GANs that share shapes, batch size, target, optimizer and ``d_steps``.
+
+    Learning rates, betas, momentum and the loss may differ per member (``hparams``), as may
+    the seed. A member whose outputs or gradients blow up is marked in ``diverged`` and frozen
+    with its last finite weights; the others go on.
+    """
+
+    def __init__(self, config: GANConfig, seeds: Sequence[int],
+                 hparams: dict[str, Sequence] | None = None) -> None:
+        self.config = config
+        self.members = len(seeds)
+        self.target = get_target(config.target)
+        self.x = curve_grid(config.n_points)
+        self.rngs = [np.random.default_rng(seed) for seed in seeds]
+        k, n, h, z = self.members, config.n_points, config.hidden, config.latent_dim
+        self.g = Net((z, h, n), k)
+        self.d = Net((n, h, 1), k)
+        for i, rng in enumerate(self.rngs):
+            self.g.init_member(i, rng)
+            self.d.init_member(i, rng)
+        self.diverged = np.zeros(k, bool)
+        self.set_hparams(config, hparams or {})
+        self._alloc(config.batch_size)
+
+    def set_hparams(self, config: GANConfig, hparams: dict[str, Sequence]) -> None:
+        """Apply a config (and optional per-member overrides) without touching weights."""
+        if config.optimizer != self.config.optimizer:
+            self.g.reset_optimizer()
+            self.d.reset_optimizer()
+        self.config = config
+
+        def column(name: str) -> np.ndarray:
+            values = hparams.get(name, [getattr(config, name)] * self.members)
+            return np.asarray(values, np.float64).reshape(self.members, 1)  # float64: bias terms
+
+        self.lr_g, self.lr_d = column("lr_g"), column("lr_d")
+        self.beta1, self.beta2, self.momentum = column("beta1"), column("beta2"), column("momentum")
+        losses = list(hparams.get("loss", [config.loss] * self.members))
+        self.loss_groups = {name: np.array([x == name for x in losses]) for name in LOSSES
+                            if name in losses}
+        if len(self.loss_groups) > 1:
+            self._loss_mask = {name: m.reshape(-1, 1, 1) for name, m in self.loss_groups.items()}
+        if hasattr(self, "batch") and config.batch_size != self.batch:
+            self._alloc(config.batch_size)
+
+    def _alloc(self, batch: int) -> None:
+        self.batch = batch
+        k, n, h, z = self.members, self.config.n_points, self.config.hidden, self.config.latent_dim
+        zeros = lambda *shape: np.zeros(shape, DTYPE)  # noqa: E731
+        self.z, self.xs = zeros(k, batch, z), zeros(k, 2 * batch, n)
+        self.hg, self.hd = zeros(k, batch, h), zeros(k, 2 * batch, h)
+        self.logits, self.dl = zeros(k, 2 * batch, 1), zeros(k, 2 * batch, 1)
+        self.gf, self._tmp_gf = zeros(k, batch, 1), zeros(k, batch, 1)
+        self.da, self.daf = zeros(k, 2 * batch, h), zeros(k, batch, h)
+        self.dfake, self.dag = zeros(k, batch, n), zeros(k, batch, h)
+        self._zeros_g, self._zeros_d = zeros(k, batch, h), zeros(k, 2 * batch, h)
+        self._mask_g = np.zeros((k, batch, h), bool)
+        self._mask_d = np.zeros((k, 2 * batch, h), bool)
+
+    # -- one step --------------------------------------------------------------------------
+
+    def _draw(self) -> None:
+        b = self.batch
+        for i, rng in enumerate(self.rngs):
+            self.xs[i, :b] = self.target.sample(rng, b, self.x)
+            self.z[i] = rng.standard_normal((b, self.config.latent_dim), dtype=DTYPE)
+
+    def _forward(self) -> None:
+        g, d, b = self.g, self.d, self.batch
+        np.matmul(self.z, g.w1, out=self.hg)
+        self.hg += g.b1
+        np.maximum(self.hg, self._zeros_g, out=self.hg)  # a same-shape zero array is 3x faster
+        fake = self.xs[:, b:]
+        np.matmul(self.hg, g.w2, out=fake)
+        fake += g.b2
+        np.matmul(self.xs, d.w1, out=self.hd)
+        self.hd += d.b1
+        np.maximum(self.hd, self._zeros_d, out=self.hd)
+        np.matmul(self.hd, d.w2, out=self.logits)
+        self.logits += d.b2
+
+    def _logit_grads(self) -> None:
+        if len(self.loss_groups) == 1:
+            logit_grads(next(iter(self.loss_groups)), self.logits, self.dl, self.gf)
+            return
+        dl, gf = np.empty_like(self.dl), np.empty_like(self.gf)
+        for name, mask in self._loss_mask.items():
+            logit_grads(name, self.logits, dl, gf)
+            np.copyto(self.dl, dl, where=mask)
+            np.copyto(self.gf, gf, where=mask)
+
+    def _d_backward(self) -> None:
+        d = self.d
+        np.matmul(self.hd.transpose(0, 2, 1), self.dl, out=d.gw2)
+        np.sum(self.dl, axis=1, keepdims=True, out=d.gb2)
+        np.greater(self.hd, self._zeros_d, out=self._mask_d)
+        np.multiply(self.dl, d.w2.transpose(0, 2, 1), out=self.da)
+        self.da *= self._mask_d
+        np.matmul(self.xs.transpose(0, 2, 1), self.da, out=d.gw1)
+        np.sum(self.da, axis=1, keepdims=True, out=d.gb1)
+
+    def _g_backward(self) -> None:
+        g, d, b = self.g, self.d, self.batch
+        np.multiply(self.gf, d.w2.transpose(0, 2, 1), out=self.daf)
+        self.daf *= self._mask_d[:, b:]
+        np.matmul(self.daf, d.w1.transpose(0, 2, 1), out=self.dfake)
+        np.matmul(self.hg.transpose(0, 2, 1), self.dfake, out=g.gw2)
+        np.sum(self.dfake, axis=1, keepdims=True, out=g.gb2)
+        np.matmul(self.dfake, g.w2.transpose(0, 2, 1), out=self.dag)
+        np.greater(self.hg, self._zeros_g, out=self._mask_g)
+        self.dag *= self._mask_g
+        np.matmul(self.z.transpose(0, 2, 1), self.dag, out=g.gw1)
+        np.sum(self.dag, axis=1, keepdims=True, out=g.gb1)
+
+    def _blown_up(self, *arrays: np.ndarray, limit: float) -> np.ndarray:
+        """Per member: is the norm of the arrays non-finite or beyond ``limit``?
+
+        One sum of squares per array is the cheapest check that catches NaN, infinity and any
+        single value beyond ``limit`` (NaN fails every comparison, hence the ``not``).
+        """
+        total = np.zeros(self.members)
+        for a in arrays:
+            flat = a.reshape(self.members, -1)
+            if self.members == 1:
+                total[0] += np.vdot(flat, flat)
+            else:
+                total += np.einsum("kn,kn->k", flat, flat)
+        return ~(total <= limit * limit)
+
+    def _update(self, net: Net, lr: np.ndarray, frozen: np.ndarray) -> None:
+        if frozen.any():
+            net.grads[frozen] = 0
+            lr = np.where(frozen[:, None], 0.0, lr)
+        if self.config.optimizer == "adam":
+            net.adam(lr, self.beta1, self.beta2)
+        else:
+            net.sgd(lr, self.momentum)
+
+    def _d_only_step(self) -> None:
+        self._draw()
+        self._forward()
+        self._logit_grads()
+        self._d_backward()
+        frozen = self.diverged | self._blown_up(self.xs, self.logits, limit=BLOW_UP)
+        frozen |= self._blown_up(self.d.grads, limit=GRAD_BLOW_UP)
+        self.diverged |= frozen
+        self._update(self.d, self.lr_d, frozen)
+
+    def step(self, record: bool = False) -> np.ndarray | None:
+        """One training iteration of every live member.
+
+        With ``record`` returns ``(members, 4)``: D_loss, G_loss, mean D(real), mean D(fake) on
+        this step's batch, before its update.
+        """
+        with np.errstate(all="ignore"):
+            for _ in range(self.config.d_steps - 1):
+                self._d_only_step()
+            self._draw()
+            self._forward()
+            self._logit_grads()
+            self._d_backward()
+            self._g_backward()
+            frozen = self.diverged | self._blown_up(self.xs, self.logits, limit=BLOW_UP)
+            frozen |= self._blown_up(self.d.grads, self.g.grads, limit=GRAD_BLOW_UP)
+            self.diverged |= frozen
+            self._update(self.g, self.lr_g, frozen)
+            self._update(self.d, self.lr_d, frozen)
+            return self.step_stats() if record else None
+
+    def step_stats(self) -> np.ndarray:
+        b = self.batch
+        real, fake = self.logits[:, :b], self.logits[:, b:]
+        stats = np.zeros((self.members, 4))
+        for name, mask in self.loss_groups.items():
+            d_loss, g_loss = loss_values(name, real, fake)
+            stats[mask, 0], stats[mask, 1] = d_loss[mask], g_loss[mask]
+        stats[:, 2] = sigmoid(real).mean(axis=(1, 2))
+        stats[:, 3] = sigmoid(fake).mean(axis=(1, 2))
+        return stats
+
+    # -- inference ---------------------------------------------------------------------------
+
+    def generate(self, z: np.ndarray, member: int = 0) -> np.ndarray:
+        """G's curves ``(n, n_points)`` for latent vectors ``z`` ``(n, latent_dim)``."""
+        g = self.g
+        h = np.maximum(np.asarray(z, DTYPE) @ g.w1[member] + g.b1[member], 0)
+        return h @ g.w2[member] + g.b2[member]
+
+    def discriminate(self, curves: np.ndarray, member: int = 0) -> np.ndarray:
+        """D's logits ``(n,)`` for curves ``(n, n_points)``."""
+        d = self.d
+        h = np.maximum(np.asarray(curves, DTYPE) @ d.w1[member] + d.b1[member], 0)
+        return (h @ d.w2[member] + d.b2[member])[:, 0]

@@ -1,0 +1,98 @@
+"""Training curves with bounded memory.
+
+A :class:`Series` records a row every ``stride`` steps. When it is full it drops every other row
+and doubles ``stride``, so an hour of training keeps at most ``capacity`` rows, evenly spread over
+the whole run, and a step's row does not depend on when the run was saved or thinned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Series:
+    def __init__(self, columns: Sequence[str], capacity: int, stride: int) -> None:
+        self.columns = tuple(columns)
+        self.capacity = capacity
+        self.stride = stride
+        self._steps = np.zeros(capacity, np.int64)
+        self._rows = np.zeros((capacity, len(self.columns)))
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def due(self, step: int) -> bool:
+        return step % self.stride == 0
+
+    def append(self, step: int, values: Sequence[float]) -> None:
+        if self._n == self.capacity:
+            self._thin()
+        self._steps[self._n] = step
+        self._rows[self._n] = values
+        self._n += 1
+
+    def _thin(self) -> None:
+        self.stride *= 2
+        keep = self._steps[: self._n] % self.stride == 0
+        n = int(keep.sum())
+        self._steps[:n] = self._steps[: self._n][keep]
+        self._rows[:n] = self._rows[: self._n][keep]
+        self._n = n
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self._steps[: self._n].copy()
+
+    def column(self, name: str) -> np.ndarray:
+        return self._rows[: self._n, self.columns.index(name)].copy()
+
+    def rows(self) -> list[dict[str, float]]:
+        return [{"step": int(s), **dict(zip(self.columns, r.tolist(), strict=True))}
+                for s, r in zip(self._steps[: self._n], self._rows[: self._n], strict=True)]
+
+    def state(self) -> dict[str, np.ndarray | int]:
+        return {"steps": self.steps, "rows": self._rows[: self._n].copy(), "stride": self.stride}
+
+    def load_state(self, state: dict) -> None:
+        steps, rows = np.asarray(state["steps"]), np.asarray(state["rows"], np.float64)
+        n = len(steps)
+        if n > self.capacity or rows.shape != (n, len(self.columns)) or int(state["stride"]) < 1:
+            raise ValueError("history does not fit its series")
+        self.stride = int(state["stride"])
+        self._steps[:n], self._rows[:n], self._n = steps, rows, n
+
+
+class History:
+    """What a trainer remembers of its run: per-step batch statistics and periodic metrics."""
+
+    TRAIN_COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake")
+    EVAL_COLUMNS = ("in_band", "w1", "fit_residual")
+
+    def __init__(self) -> None:
+        self.train = Series(self.TRAIN_COLUMNS, capacity=1600, stride=4)
+        self.eval = Series(self.EVAL_COLUMNS, capacity=400, stride=100)
+
+    def __len__(self) -> int:
+        return len(self.train) + len(self.eval)
+
+    def to_csv(self) -> str:
+        """Both series merged by step, one row per step that has any value."""
+        by_step: dict[int, dict[str, float]] = {}
+        for series in (self.train, self.eval):
+            for row in series.rows():
+                by_step.setdefault(row["step"], {}).update(row)
+        columns = ("step", *self.TRAIN_COLUMNS, *self.EVAL_COLUMNS)
+        lines = [",".join(columns)]
+        for step in sorted(by_step):
+            row = by_step[step]
+            lines.append(",".join(_fmt(row.get(c)) for c in columns))
+        return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:.6g}"

@@ -1,0 +1,215 @@
+"""One GAN run: the object a notebook or the page holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+
+from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
+from .config import GANConfig
+from .engine import GANStack
+from .history import History
+from .losses import loss_values, sigmoid
+from .metrics import Metrics, in_band_fraction, parameter_w1
+
+EVAL_SAMPLES = 1000
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss, an output or a gradient became non-finite or exploded; the weights are the last
+    finite ones. Lower a learning rate (``reconfigure``) or start a new trainer."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(
+            f"training diverged at step {step}: outputs or gradients became infinite or NaN. "
+            "The last finite weights are kept; try lower learning rates.")
+        self.step = step
+
+
+class ConfigChangeError(ValueError):
+    """A change that a running trainer cannot take (shapes, target, seed)."""
+
+
+@dataclass(frozen=True)
+class DiscriminatorMap:
+    """D's output over the target's plane of curves ``u * b1(x) + v * b2(x)``."""
+
+    u: np.ndarray  # (res_u,)
+    v: np.ndarray  # (res_v,)
+    prob: np.ndarray  # (res_v, res_u): sigmoid of D's logit for the curve at (u, v)
+    generated: np.ndarray  # (n, 2): least-squares position of generated curves on the plane
+    real: np.ndarray  # (m, 2): where real curves sit
+    u_label: str
+    v_label: str
+
+
+class Trainer:
+    """Owns G, D, their optimizers and a seeded RNG; the same config gives the same run."""
+
+    def __init__(self, config: GANConfig | None = None) -> None:
+        self.config = config or GANConfig()
+        self._stack = GANStack(self.config, [self.config.seed])
+        self.target = self._stack.target
+        self.x: np.ndarray = self._stack.x
+        self.step = 0
+        self.history = History()
+        self._sample_rng = np.random.default_rng([self.config.seed, 1])
+        self._record_eval()
+
+    @property
+    def diverged(self) -> bool:
+        return bool(self._stack.diverged[0])
+
+    # -- training ------------------------------------------------------------------------
+
+    def train(self, steps: int) -> None:
+        """Advance ``step`` by ``steps``; raises :class:`TrainingDiverged` and stops early if
+        training blows up, keeping the last finite state."""
+        if self.diverged:
+            raise TrainingDiverged(self.step)
+        stack, series = self._stack, self.history.train
+        for _ in range(int(steps)):
+            stats = stack.step(record=series.due(self.step + 1))
+            if stack.diverged[0]:
+                raise TrainingDiverged(self.step)
+            self.step += 1
+            if stats is not None:
+                series.append(self.step, stats[0])
+            if self.history.eval.due(self.step):
+                self._record_eval()
+
+    def _record_eval(self) -> None:
+        m = self.evaluate(EVAL_SAMPLES)
+        self.history.eval.append(self.step, (m.in_band, m.w1, m.fit_residual))
+
+    def reconfigure(self, config: GANConfig) -> list[str]:
+        """Apply live-changeable fields, keeping weights, optimizer state, step and history.
+
+        Returns the names of the fields that changed. Raises :class:`ConfigChangeError` (a
+        ``ValueError``) naming the fields that need a new trainer.
+        """
+        changed = self.config.changed_fields(config)
+        params = GANConfig.params()
+        frozen = [name for name in changed if not params[name].live]
+        if frozen:
+            raise ConfigChangeError(
+                f"{', '.join(frozen)} cannot change on a running model; start a new Trainer")
+        self._stack.set_hparams(config, {})
+        self._stack.diverged[:] = False
+        self.config = config
+        return changed
+
+    # -- looking at it -------------------------------------------------------------------
+
+    def generate(self, z: np.ndarray) -> np.ndarray:
+        """G's curves for given latent vectors ``(n, latent_dim)``."""
+        return self._stack.generate(z)
+
+    def sample(self, n: int) -> np.ndarray:
+        """``n`` generated curves ``(n, n_points)`` from fresh noise."""
+        z = self._sample_rng.standard_normal((n, self.config.latent_dim), dtype=np.float32)
+        return self.generate(z)
+
+    def real_samples(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` curves of the target family (a fixed set per ``seed``)."""
+        return self.target.sample(np.random.default_rng(seed), n, self.x)
+
+    def discriminate(self, curves: np.ndarray) -> np.ndarray:
+        """D(x) = sigmoid(logit) for curves ``(n, n_points)``."""
+        return sigmoid(self._stack.discriminate(curves))
+
+    def evaluate(self, n: int = EVAL_SAMPLES) -> Metrics:
+        """Metrics on ``n`` generated and ``n`` real curves drawn for this step only (the
+        training RNG is untouched, so evaluating never changes the run)."""
+        rng = np.random.default_rng([self.config.seed, 2, self.step])
+        z = rng.standard_normal((n, self.config.latent_dim), dtype=np.float32)
+        fake = self._stack.generate(z)
+        real = self.target.sample(rng, n, self.x)
+        with np.errstate(all="ignore"):
+            l_real = self._stack.discriminate(real).reshape(1, n, 1)
+            l_fake = self._stack.discriminate(fake).reshape(1, n, 1)
+            d_loss, g_loss = loss_values(self.config.loss, l_real, l_fake)
+            w1, residual = parameter_w1(fake, self.target, self.x)
+        return Metrics(
+            in_band=in_band_fraction(fake, self.target, self.x),
+            w1=w1,
+            fit_residual=residual,
+            d_real=float(sigmoid(l_real).mean()),
+            d_fake=float(sigmoid(l_fake).mean()),
+            d_loss=float(d_loss[0]),
+            g_loss=float(g_loss[0]),
+            d_score=-float(d_loss[0]),
+        )
+
+    def discriminator_map(self, resolution: int = 41, n_generated: int = 200,
+                          n_real: int = 100) -> DiscriminatorMap:
+        """D's output over a grid of the target's plane, and where curves fall on it."""
+        plane = self.target.plane
+        u = np.linspace(*plane.u_range, resolution)
+        v = np.linspace(*plane.v_range, resolution)
+        uu, vv = np.meshgrid(u, v)
+        coords = np.stack([uu.ravel(), vv.ravel()], axis=1)
+        curves = coords @ self.target.plane_basis(self.x.astype(np.float64))
+        with np.errstate(all="ignore"):
+            prob = self.discriminate(curves).reshape(resolution, resolution)
+        rng = np.random.default_rng([self.config.seed, 3])
+        z = rng.standard_normal((n_generated, self.config.latent_dim), dtype=np.float32)
+        generated = self.target.plane_coords(self.generate(z), self.x)
+        return DiscriminatorMap(u, v, prob, generated, self.target.real_plane_coords(n_real),
+                                plane.u_label, plane.v_label)
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def save(self, f: str | BinaryIO) -> None:
+        """Write a checkpoint: config, weights, optimizer and RNG state, step and history."""
+        nets = {name: {"params": net.params[0], "m": net.m[0], "v": net.v[0], "t": net.t}
+                for name, net in (("g", self._stack.g), ("d", self._stack.d))}
+        write_checkpoint({
+            "config": self.config.to_mapping(),
+            "step": self.step,
+            "nets": nets,
+            "rng": self._stack.rngs[0].bit_generator.state,
+            "history": {"train": self.history.train.state(), "eval": self.history.eval.state()},
+        }, f)
+
+    @classmethod
+    def load(cls, f: str | BinaryIO) -> Trainer:
+        """Read a checkpoint written by :meth:`save`; raises ``CheckpointError`` (a
+        ``ValueError``) for anything else, without running code from the file."""
+        state = read_checkpoint(f)
+        try:
+            trainer = cls(GANConfig.from_mapping(state["config"]))
+            trainer._restore(state)
+        except CheckpointError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise CheckpointError(f"not a valid checkpoint: {exc}") from None
+        return trainer
+
+    def _restore(self, state: dict) -> None:
+        step = state["step"]
+        if not isinstance(step, int) or step < 0:
+            raise CheckpointError("not a valid checkpoint: bad step")
+        for name, net in (("g", self._stack.g), ("d", self._stack.d)):
+            saved = state["nets"][name]
+            for key in ("params", "m", "v"):
+                array = saved[key]
+                expected = getattr(net, key)[0]
+                if array.shape != expected.shape or array.dtype != expected.dtype:
+                    raise CheckpointError(
+                        f"checkpoint {name}.{key} has shape {tuple(array.shape)}, but its config "
+                        f"needs {tuple(expected.shape)}")
+                if not np.isfinite(array).all():
+                    raise CheckpointError(f"checkpoint {name}.{key} holds non-finite values")
+            if not isinstance(saved["t"], int) or saved["t"] < 0:
+                raise CheckpointError(f"checkpoint {name}.t is not a step count")
+        for name, net in (("g", self._stack.g), ("d", self._stack.d)):
+            saved = state["nets"][name]
+            net.params[0], net.m[0], net.v[0], net.t = saved["params"], saved["m"], saved["v"], \
+                saved["t"]
+        self._stack.rngs[0].bit_generator.state = state["rng"]
+        self.history.train.load_state(state["history"]["train"])
+        self.history.eval.load_state(state["history"]["eval"])
+        self.step = step
