@@ -6,9 +6,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .config import GANConfig
+from .engine import GANStack
+from .losses import loss_values, sigmoid
 from .targets import Target, Uniforms
 
 IN_BAND_TOLERANCE = 0.05
+EVAL_SAMPLES = 1000
 
 
 @dataclass(frozen=True)
@@ -74,3 +78,31 @@ def parameter_w1(curves: np.ndarray, target: Target, x: np.ndarray) -> tuple[flo
     laws = target.param_laws()
     w1 = np.mean([w1_to_law(params[:, i], law) for i, law in enumerate(laws)])
     return float(w1), float(residual.mean())
+
+
+def evaluate_member(stack: GANStack, member: int, config: GANConfig, step: int,
+                    n: int = EVAL_SAMPLES) -> Metrics:
+    """Metrics of one member of a stack on ``n`` generated and ``n`` real curves.
+
+    The curves come from a generator seeded by ``(seed, step)``, not the training stream, so
+    evaluating never changes a run and the same step always gives the same numbers.
+    """
+    rng = np.random.default_rng([config.seed, 2, step])
+    z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
+    fake = stack.generate(z, member)
+    real = stack.target.sample(rng, n, stack.x)
+    with np.errstate(all="ignore"):
+        l_real = stack.discriminate(real, member).reshape(1, n, 1)
+        l_fake = stack.discriminate(fake, member).reshape(1, n, 1)
+        d_loss, g_loss = loss_values(config.loss, l_real, l_fake)
+        w1, residual = parameter_w1(fake, stack.target, stack.x)
+    return Metrics(
+        in_band=in_band_fraction(fake, stack.target, stack.x),
+        w1=w1,
+        fit_residual=residual,
+        d_real=float(sigmoid(l_real).mean()),
+        d_fake=float(sigmoid(l_fake).mean()),
+        d_loss=float(d_loss[0]),
+        g_loss=float(g_loss[0]),
+        d_score=-float(d_loss[0]),
+    )

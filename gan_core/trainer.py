@@ -11,10 +11,8 @@ from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
 from .config import GANConfig
 from .engine import GANStack
 from .history import History
-from .losses import loss_values, sigmoid
-from .metrics import Metrics, in_band_fraction, parameter_w1
-
-EVAL_SAMPLES = 1000
+from .losses import sigmoid
+from .metrics import EVAL_SAMPLES, Metrics, evaluate_member
 
 
 class TrainingDiverged(RuntimeError):
@@ -123,25 +121,7 @@ class Trainer:
     def evaluate(self, n: int = EVAL_SAMPLES) -> Metrics:
         """Metrics on ``n`` generated and ``n`` real curves drawn for this step only (the
         training RNG is untouched, so evaluating never changes the run)."""
-        rng = np.random.default_rng([self.config.seed, 2, self.step])
-        z = rng.standard_normal((n, self.config.latent_dim), dtype=np.float32)
-        fake = self._stack.generate(z)
-        real = self.target.sample(rng, n, self.x)
-        with np.errstate(all="ignore"):
-            l_real = self._stack.discriminate(real).reshape(1, n, 1)
-            l_fake = self._stack.discriminate(fake).reshape(1, n, 1)
-            d_loss, g_loss = loss_values(self.config.loss, l_real, l_fake)
-            w1, residual = parameter_w1(fake, self.target, self.x)
-        return Metrics(
-            in_band=in_band_fraction(fake, self.target, self.x),
-            w1=w1,
-            fit_residual=residual,
-            d_real=float(sigmoid(l_real).mean()),
-            d_fake=float(sigmoid(l_fake).mean()),
-            d_loss=float(d_loss[0]),
-            g_loss=float(g_loss[0]),
-            d_score=-float(d_loss[0]),
-        )
+        return evaluate_member(self._stack, 0, self.config, self.step, n)
 
     def discriminator_map(self, resolution: int = 41, n_generated: int = 200,
                           n_real: int = 100) -> DiscriminatorMap:
