@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,6 +33,13 @@ class Param:
     high: float | None = None
     choices: tuple[str, ...] = ()
     log: bool = False
+    step: float | None = None  # slider resolution of a linear float
+
+    def grid(self) -> tuple[float, ...]:
+        """Values a log-scaled setting offers on a slider: 1, 2, 3, 5 in every decade."""
+        lo, hi = math.floor(math.log10(self.low)), math.ceil(math.log10(self.high))
+        values = {float(f"{m}e{e}") for e in range(lo, hi + 1) for m in (1, 2, 3, 5)}
+        return tuple(sorted(v for v in values if self.low <= v <= self.high))
 
     def describe_range(self) -> str:
         if self.choices:
@@ -70,13 +78,13 @@ class GANConfig:
         help="Adam (tutorial) or SGD with momentum. Switching live keeps the weights and "
         "restarts the optimizer's moment estimates.")
     beta1: float = _param(
-        0.9, label="Adam beta1", group="Training", live=True, low=0.0, high=0.999,
+        0.9, label="Adam beta1", group="Training", live=True, low=0.0, high=0.999, step=0.001,
         help="Adam's first-moment decay. torch's default 0.9; 0.5 is common for GANs.")
     beta2: float = _param(
-        0.999, label="Adam beta2", group="Training", live=True, low=0.9, high=0.9999,
+        0.999, label="Adam beta2", group="Training", live=True, low=0.9, high=0.9999, step=0.0001,
         help="Adam's second-moment decay. torch's default 0.999.")
     momentum: float = _param(
-        0.9, label="SGD momentum", group="Training", live=True, low=0.0, high=0.99,
+        0.9, label="SGD momentum", group="Training", live=True, low=0.0, high=0.99, step=0.01,
         help="Momentum of SGD (used only when the optimizer is SGD).")
     latent_dim: int = _param(
         5, label="Latent dimension", group="Model", live=False, low=1, high=64,
@@ -100,7 +108,7 @@ class GANConfig:
         100, label="Steps per tick", group="Run", live=True, low=1, high=500,
         help="Training steps per screen refresh while playing.")
     tick_seconds: float = _param(
-        0.25, label="Tick interval (s)", group="Run", live=True, low=0.1, high=5.0,
+        0.25, label="Tick interval (s)", group="Run", live=True, low=0.1, high=5.0, step=0.05,
         help="Seconds between screen refreshes while playing.")
 
     def __post_init__(self) -> None:
@@ -142,6 +150,10 @@ def field_type(name: str) -> type:
     return {"int": int, "float": float}.get(kind, str)
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def _parse(f: dataclasses.Field, raw: Any) -> Any:
     kind = field_type(f.name)
     if isinstance(raw, bool):
@@ -151,15 +163,19 @@ def _parse(f: dataclasses.Field, raw: Any) -> Any:
             raise ValueError(f"{f.name}: expected text, got {raw!r}")
         return raw
     if isinstance(raw, str):
+        invalid = ValueError(f"{f.name}: {raw!r} is not a valid {kind.__name__}")
+        # Python's int() and float() also take "1_0", non-ASCII digits and "nan": not settings.
+        if not (_DECIMAL if kind is float else _INTEGER).fullmatch(raw.strip()):
+            raise invalid
         try:
-            value = float(raw.strip()) if kind is float else int(raw.strip())
-        except ValueError:
-            raise ValueError(f"{f.name}: {raw!r} is not a valid {kind.__name__}") from None
-        return value
+            return float(raw.strip()) if kind is float else int(raw.strip())
+        except ValueError:  # int() refuses more than 4300 digits
+            raise invalid from None
     if kind is int and isinstance(raw, float) and raw.is_integer():
         return int(raw)
     if kind is float and isinstance(raw, int):
-        return float(raw)
+        # float() of a huge int raises OverflowError; it is simply out of range.
+        return float(raw) if abs(raw) < 2**1000 else (math.inf if raw > 0 else -math.inf)
     return raw
 
 
@@ -172,7 +188,8 @@ def _check(f: dataclasses.Field, value: Any) -> None:
         if value not in param.choices:
             raise ValueError(f"{f.name}: {value!r} is not {param.describe_range()}")
         return
-    if not math.isfinite(value) or not param.low <= value <= param.high:
+    # Range first: NaN fails it, and isfinite() of a huge int raises OverflowError.
+    if not param.low <= value <= param.high or not math.isfinite(value):
         raise ValueError(f"{f.name}: {value!r} is not {param.describe_range()}")
 
 

@@ -30,6 +30,8 @@ class Series:
     def append(self, step: int, values: Sequence[float]) -> None:
         if self._n == self.capacity:
             self._thin()
+            if not self.due(step):  # the doubled stride skips this step: rows stay evenly spread
+                return
         self._steps[self._n] = step
         self._rows[self._n] = values
         self._n += 1
@@ -41,6 +43,10 @@ class Series:
         self._steps[:n] = self._steps[: self._n][keep]
         self._rows[:n] = self._rows[: self._n][keep]
         self._n = n
+
+    def truncate(self, step: int) -> None:
+        """Forget the rows after ``step`` (the run was rewound to it)."""
+        self._n = int(np.searchsorted(self._steps[: self._n], step, side="right"))
 
     @property
     def steps(self) -> np.ndarray:

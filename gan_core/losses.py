@@ -68,3 +68,18 @@ def logit_grads(loss: str, logits: np.ndarray, d_out: np.ndarray, g_out: np.ndar
         g_out.fill(-inv)
     else:
         raise ValueError(f"unknown loss {loss!r}")
+
+
+def equilibrium(loss: str) -> tuple[float, float]:
+    """``(D_loss, G_loss)`` when D cannot tell real from fake (D(x) = 1/2 for every curve).
+
+    Minimax and non-saturating: D outputs logit 0; LSGAN's optimal D outputs 1/2 on both;
+    hinge's D outputs 0.
+    """
+    log2 = float(np.log(2.0))
+    return {
+        "minimax": (2 * log2, -log2),
+        "non_saturating": (2 * log2, log2),
+        "least_squares": (0.25, 0.125),
+        "hinge": (2.0, 0.0),
+    }[loss]

@@ -43,6 +43,43 @@ class DiscriminatorMap:
     v_label: str
 
 
+class _Undo:
+    """Weights and optimizer state at the start of the last two steps.
+
+    The engine sees that an update blew up only at the next forward pass, when the weights it
+    produced are already in place (finite, but they explode on any input). Restoring the state
+    from before that update gives back the last weights whose outputs were checked, from which a
+    lower learning rate can carry on.
+    """
+
+    def __init__(self, stack: GANStack) -> None:
+        self._nets = (stack.g, stack.d)
+        self._slots = [[np.empty_like(a) for a in self._arrays()] for _ in range(2)]
+        self._t = [(0, 0), (0, 0)]
+        self._steps = [-1, -1]
+
+    def _arrays(self) -> list[np.ndarray]:
+        return [a for net in self._nets for a in (net.params, net.m, net.v)]
+
+    def save(self, step: int) -> None:
+        for saved, live in zip(self._slots[step % 2], self._arrays(), strict=True):
+            np.copyto(saved, live)
+        self._t[step % 2] = (self._nets[0].t, self._nets[1].t)
+        self._steps[step % 2] = step
+
+    def restore(self, step: int) -> bool:
+        """Put back the state saved at ``step``; False if it was not saved."""
+        if self._steps[step % 2] != step:
+            return False
+        for saved, live in zip(self._slots[step % 2], self._arrays(), strict=True):
+            np.copyto(live, saved)
+        self._nets[0].t, self._nets[1].t = self._t[step % 2]
+        return True
+
+    def forget(self) -> None:
+        self._steps = [-1, -1]
+
+
 class Trainer:
     """Owns G, D, their optimizers and a seeded RNG; the same config gives the same run."""
 
@@ -53,6 +90,7 @@ class Trainer:
         self.x: np.ndarray = self._stack.x
         self.step = 0
         self.history = History()
+        self._undo = _Undo(self._stack)
         self._sample_rng = np.random.default_rng([self.config.seed, 1])
         self._record_eval()
 
@@ -64,19 +102,29 @@ class Trainer:
 
     def train(self, steps: int) -> None:
         """Advance ``step`` by ``steps``; raises :class:`TrainingDiverged` and stops early if
-        training blows up, keeping the last finite state."""
+        training blows up, rewound to the last state whose outputs were finite."""
         if self.diverged:
             raise TrainingDiverged(self.step)
         stack, series = self._stack, self.history.train
         for _ in range(int(steps)):
+            self._undo.save(self.step)
             stats = stack.step(record=series.due(self.step + 1))
             if stack.diverged[0]:
-                raise TrainingDiverged(self.step)
+                error = TrainingDiverged(self.step)
+                self._rewind()
+                raise error
             self.step += 1
             if stats is not None:
                 series.append(self.step, stats[0])
             if self.history.eval.due(self.step):
                 self._record_eval()
+
+    def _rewind(self) -> None:
+        """Undo the update that made this step's outputs blow up, with its step and history."""
+        if self.step > 0 and self._undo.restore(self.step - 1):
+            self.step -= 1
+            self.history.train.truncate(self.step)
+            self.history.eval.truncate(self.step)
 
     def _record_eval(self) -> None:
         m = self.evaluate(EVAL_SAMPLES)
@@ -96,6 +144,7 @@ class Trainer:
                 f"{', '.join(frozen)} cannot change on a running model; start a new Trainer")
         self._stack.set_hparams(config, {})
         self._stack.diverged[:] = False
+        self._undo.forget()  # a rewind never crosses a change of optimizer state
         self.config = config
         return changed
 

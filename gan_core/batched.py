@@ -1,0 +1,282 @@
+"""A grid of GANs trained side by side, for a map of which hyperparameters converge.
+
+One member per (x value, y value, seed replicate). Every member is an ordinary run: its full
+config is :meth:`BatchedTrainer.member_config`, and ``Trainer(member_config(k))`` trained for the
+same steps ends with the same weights and metrics. Only fields that :class:`GANStack` lets differ
+per member can be an axis, so the whole grid trains in stacked passes instead of K loops.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .config import LOSSES, GANConfig, field_type
+from .engine import GANStack
+from .metrics import EVAL_SAMPLES, evaluate_member
+
+AXIS_FIELDS = ("lr_g", "lr_d", "beta1", "beta2", "momentum", "loss", "seed")
+"""The fields a grid may vary: the per-member hyperparameters of :class:`GANStack`, and seed."""
+STACK_HPARAMS = ("lr_g", "lr_d", "beta1", "beta2", "momentum", "loss")
+OPTIMIZER_ONLY = {"beta1": "adam", "beta2": "adam", "momentum": "sgd"}
+"""Fields that do nothing under the other optimizer: a grid over them would be flat."""
+MAX_MEMBERS = 256
+CHUNK_MEMBERS = 16
+"""Members per stacked pass. Beyond ~16 the activations (~0.6 MB a member) spill out of the
+L2 cache and each pass over them slows down, so a big grid trains as several smaller stacks."""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One dimension of the grid: a field of :class:`GANConfig` and the values it takes.
+
+    Values are checked with GANConfig's own validation, so an out-of-range value fails here
+    with the same ``ValueError`` (naming the field) as anywhere else.
+    """
+
+    field: str
+    values: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if self.field not in AXIS_FIELDS:
+            raise ValueError(f"{self.field}: not a grid axis; an axis is one of "
+                             f"{', '.join(AXIS_FIELDS)}")
+        values = tuple(_normalise(self.field, v) for v in self.values)
+        if not values:
+            raise ValueError(f"{self.field}: an axis needs at least one value")
+        if len(set(values)) != len(values):
+            raise ValueError(f"{self.field}: axis values repeat: {values!r}")
+        for value in values:
+            GANConfig().replace(**{self.field: value})
+        object.__setattr__(self, "values", values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @classmethod
+    def log(cls, field: str, low: float, high: float, n: int) -> Axis:
+        """``n`` values evenly spaced in log scale, ends included (learning rates)."""
+        return cls(field, tuple(_tidy(v) for v in np.geomspace(low, high, n)))
+
+    @classmethod
+    def linear(cls, field: str, low: float, high: float, n: int) -> Axis:
+        """``n`` evenly spaced values, ends included (betas, momentum)."""
+        return cls(field, tuple(_tidy(v) for v in np.linspace(low, high, n)))
+
+    @classmethod
+    def losses(cls, names: Iterable[str] = LOSSES) -> Axis:
+        return cls("loss", tuple(names))
+
+    @classmethod
+    def seeds(cls, n: int, start: int = 0) -> Axis:
+        """Seeds ``start .. start + n - 1``: one run per seed, to see the spread of outcomes."""
+        return cls("seed", tuple(range(start, start + n)))
+
+
+def _normalise(field: str, value: Any) -> Any:
+    """Plain Python values, ints widened to float where the field is a float (as
+    ``GANConfig.from_mapping`` does), so ``np.geomspace`` output or ``1`` are accepted."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if field_type(field) is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _tidy(value: float) -> float:
+    """Four significant digits: exact enough for a grid, short in labels and URLs."""
+    return float(f"{value:.4g}")
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    """How one member ended. A diverged member has ``in_band`` and ``w1`` NaN: its frozen
+    weights are the last finite ones of a run that blew up, not a result worth scoring."""
+
+    in_band: float
+    w1: float
+    diverged: bool
+
+
+class BatchedTrainer:
+    """Trains every member of a grid in stacked passes; diverged members freeze, others go on.
+
+    Member ``k`` sits at cell ``cell_of(k) = (ix, iy, replicate)``, numbered row by row:
+    ``k = (iy * len(x_axis) + ix) * seeds_per_cell + replicate``. Replicate ``r`` trains with
+    seed ``base.seed + r``; when an axis is ``seed`` it sets the seed and there is one replicate.
+    """
+
+    def __init__(self, base: GANConfig, x_axis: Axis, y_axis: Axis | None = None,
+                 seeds_per_cell: int = 1) -> None:
+        _check_grid(base, x_axis, y_axis, seeds_per_cell)
+        self.base, self.x_axis, self.y_axis = base, x_axis, y_axis
+        self.seeds_per_cell = seeds_per_cell
+        self.shape = (len(y_axis) if y_axis else 1, len(x_axis))
+        self.members = self.shape[0] * self.shape[1] * seeds_per_cell
+        self._configs = [self._build_config(k) for k in range(self.members)]
+        self._chunks = _chunk_bounds(self.members, CHUNK_MEMBERS)
+        self._stacks = [self._build_stack(lo, hi) for lo, hi in self._chunks]
+        self.step = 0
+        self.diverged_at = np.full(self.members, -1)
+        """Completed steps when each member blew up (as ``TrainingDiverged.step``), or -1."""
+
+    # -- the grid ------------------------------------------------------------------------
+
+    def cell_of(self, k: int) -> tuple[int, int, int]:
+        """``(ix, iy, replicate)`` of member ``k``."""
+        if not 0 <= k < self.members:
+            raise IndexError(f"member {k} is not in a grid of {self.members}")
+        cell, replicate = divmod(k, self.seeds_per_cell)
+        iy, ix = divmod(cell, self.shape[1])
+        return ix, iy, replicate
+
+    def member_of(self, ix: int, iy: int = 0, replicate: int = 0) -> int:
+        """The member at a cell: the inverse of :meth:`cell_of`."""
+        ny, nx = self.shape
+        if not (0 <= ix < nx and 0 <= iy < ny and 0 <= replicate < self.seeds_per_cell):
+            raise IndexError(f"cell ({ix}, {iy}, {replicate}) is not in a grid of "
+                             f"{nx} x {ny} x {self.seeds_per_cell}")
+        return (iy * nx + ix) * self.seeds_per_cell + replicate
+
+    def member_config(self, k: int) -> GANConfig:
+        """The full config member ``k`` trains with: load it into a ``Trainer`` to rerun it."""
+        self.cell_of(k)
+        return self._configs[k]
+
+    def _build_config(self, k: int) -> GANConfig:
+        ix, iy, replicate = self.cell_of(k)
+        changes: dict[str, Any] = {"seed": self.base.seed + replicate}
+        changes[self.x_axis.field] = self.x_axis.values[ix]
+        if self.y_axis is not None:
+            changes[self.y_axis.field] = self.y_axis.values[iy]
+        return self.base.replace(**changes)  # validates: a seed past the top fails here
+
+    def _build_stack(self, lo: int, hi: int) -> GANStack:
+        configs = self._configs[lo:hi]
+        hparams = {name: [getattr(c, name) for c in configs] for name in STACK_HPARAMS}
+        return GANStack(self.base, [c.seed for c in configs], hparams)
+
+    def _locate(self, k: int) -> tuple[GANStack, int]:
+        self.cell_of(k)
+        for stack, (lo, hi) in zip(self._stacks, self._chunks, strict=True):
+            if k < hi:
+                return stack, k - lo
+        raise AssertionError("unreachable: chunks cover every member")
+
+    # -- training ------------------------------------------------------------------------
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """Per member: has it blown up (and been frozen)? A copy."""
+        return np.concatenate([stack.diverged for stack in self._stacks])
+
+    def train(self, steps: int) -> None:
+        """Advance ``step`` by ``steps``. Members that blow up freeze with their last finite
+        weights; the others go on. Each stack runs all its steps in turn, keeping it in cache."""
+        if steps < 0:
+            raise ValueError(f"steps: {steps!r} is negative")
+        for stack, (lo, _) in zip(self._stacks, self._chunks, strict=True):
+            self._train_stack(stack, lo, steps)
+        self.step += steps
+
+    def _train_stack(self, stack: GANStack, lo: int, steps: int) -> None:
+        seen = stack.diverged.copy()
+        for i in range(steps):
+            if seen.all():
+                return
+            stack.step()
+            if not np.array_equal(stack.diverged, seen):
+                self.diverged_at[lo + np.flatnonzero(stack.diverged & ~seen)] = self.step + i
+                seen = stack.diverged.copy()
+
+    # -- results -------------------------------------------------------------------------
+
+    def member_weights(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of member ``k``'s flat G and D parameters (the layout of ``engine.Net``)."""
+        stack, i = self._locate(k)
+        return stack.g.params[i].copy(), stack.d.params[i].copy()
+
+    def generate(self, k: int, z: np.ndarray) -> np.ndarray:
+        """Member ``k``'s curves ``(n, n_points)`` for latent vectors ``z`` ``(n, latent_dim)``."""
+        stack, i = self._locate(k)
+        return stack.generate(z, i)
+
+    def evaluate(self, n: int = EVAL_SAMPLES) -> list[MemberResult]:
+        """One result per member, equal to ``Trainer(member_config(k)).evaluate(n)`` at the
+        same step; diverged members are not scored (NaN)."""
+        results = []
+        for k in range(self.members):
+            stack, i = self._locate(k)
+            if stack.diverged[i]:
+                results.append(MemberResult(math.nan, math.nan, True))
+                continue
+            m = evaluate_member(stack, i, self._configs[k], self.step, n)
+            results.append(MemberResult(m.in_band, m.w1, False))
+        return results
+
+    def cell_table(self, results: Sequence[MemberResult]) -> list[dict[str, Any]]:
+        """One row per cell, row by row: its axis values and its replicates aggregated.
+
+        ``in_band`` and ``w1`` are means over the replicates that did not diverge (NaN if all
+        did); ``diverged`` is the fraction that did. ``y`` is None without a y axis.
+        """
+        if len(results) != self.members:
+            raise ValueError(f"results: expected {self.members}, got {len(results)}")
+        ny, nx = self.shape
+        rows = []
+        for iy in range(ny):
+            for ix in range(nx):
+                cell = [results[self.member_of(ix, iy, r)] for r in range(self.seeds_per_cell)]
+                rows.append(self._cell_row(ix, iy, cell))
+        return rows
+
+    def _cell_row(self, ix: int, iy: int, cell: list[MemberResult]) -> dict[str, Any]:
+        live = [r for r in cell if not r.diverged]
+        return {
+            "ix": ix,
+            "iy": iy,
+            "x": self.x_axis.values[ix],
+            "y": self.y_axis.values[iy] if self.y_axis is not None else None,
+            "in_band": _mean([r.in_band for r in live]),
+            "w1": _mean([r.w1 for r in live]),
+            "diverged": (len(cell) - len(live)) / len(cell),
+            "replicates": len(cell),
+        }
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else math.nan
+
+
+def _chunk_bounds(members: int, chunk: int) -> list[tuple[int, int]]:
+    """Contiguous, near-equal ranges of at most ``chunk`` members (36 -> 12 + 12 + 12)."""
+    n = -(-members // chunk)
+    edges = [round(i * members / n) for i in range(n + 1)]
+    return list(itertools.pairwise(edges))
+
+
+def _check_grid(base: GANConfig, x_axis: Axis, y_axis: Axis | None, seeds_per_cell: int) -> None:
+    """Reject grids that cannot be stacked, are too big or would map nothing."""
+    if isinstance(seeds_per_cell, bool) or not isinstance(seeds_per_cell, int) \
+            or seeds_per_cell < 1:
+        raise ValueError(f"seeds_per_cell: {seeds_per_cell!r} is not a positive integer")
+    axes = [x_axis] if y_axis is None else [x_axis, y_axis]
+    if y_axis is not None and y_axis.field == x_axis.field:
+        raise ValueError(f"{x_axis.field}: both axes vary the same field")
+    for axis in axes:
+        needs = OPTIMIZER_ONLY.get(axis.field)
+        if needs is not None and base.optimizer != needs:
+            raise ValueError(f"{axis.field}: has no effect with optimizer {base.optimizer!r}; "
+                             f"set optimizer={needs!r} to map it")
+        if axis.field == "seed" and seeds_per_cell > 1:
+            raise ValueError("seed: an axis over seeds already sets every member's seed; "
+                             "use seeds_per_cell=1")
+    members = math.prod(len(a) for a in axes) * seeds_per_cell
+    if members > MAX_MEMBERS:
+        raise ValueError(f"grid of {members} members is larger than {MAX_MEMBERS}; use fewer "
+                         "axis values or seeds per cell")

@@ -1,0 +1,307 @@
+"""Vega-Lite charts of a run, built with Altair (usable from a notebook as from the page).
+
+Each chart is a spec that depends only on the target family and the loss, plus small named
+datasets that change every tick. Specs are built once and cached, and data is referenced by
+fixed names, so a live page sends the same spec each tick and Vega swaps the data in place
+instead of redrawing the chart (no flicker, little traffic).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import altair as alt
+import numpy as np
+
+from .history import History
+from .losses import equilibrium
+from .targets import curve_grid, get_target
+from .trainer import Trainer
+
+Spec = dict[str, Any]
+Datasets = dict[str, dict[str, np.ndarray]]
+
+# The tutorial's own colours: generated painting, upper bound, lower bound.
+GENERATED, UPPER, LOWER = "#4AD631", "#74BCFF", "#FF9359"
+REAL, BAND, INK = "#9aa3b5", "#eef3ff", "#1f2a44"
+HIGHLIGHT = "#1b9e3e"
+HEIGHT = 300
+KIND_LABEL = "['real', 'generated', 'highlighted'][datum.k]"
+MAX_HISTORY_POINTS = 300
+
+
+def with_data(spec: Spec, datasets: Datasets) -> Spec:
+    """The spec with its named datasets attached, ready for ``st.vega_lite_chart``."""
+    return {**spec, "datasets": {**spec.get("datasets", {}), **datasets}}
+
+
+def _finish(chart: alt.TopLevelMixin) -> Spec:
+    spec = chart.configure_view(stroke=None).configure_axis(
+        labelColor=INK, titleColor=INK, gridColor="#e6e9f0").to_dict()
+    # Fit the width to the page but keep the height: plain "fit" squeezes the plot when a
+    # title or legend sits outside it.
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return spec
+
+
+def _y_domain(target_name: str) -> tuple[float, float]:
+    x = np.linspace(-1, 1, 201)
+    lower, upper = get_target(target_name).envelope(x)
+    pad = 0.35 * float(upper.max() - lower.min())
+    return round(float(lower.min()) - pad, 2), round(float(upper.max()) + pad, 2)
+
+
+# -- the generated curves inside the bounds ------------------------------------------------
+
+@lru_cache(maxsize=8)
+def curves_spec(target_name: str) -> Spec:
+    x_axis = alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
+    y_scale = alt.Scale(domain=list(_y_domain(target_name)))
+    band = alt.Chart(alt.NamedData("band")).mark_area(color=BAND, opacity=0.9).encode(
+        x=x_axis, y=alt.Y("lower:Q", scale=y_scale, title="y"), y2="upper:Q")
+    bounds = alt.Chart(alt.NamedData("band")).transform_fold(
+        ["lower", "upper"], as_=["bound", "value"]).mark_line(strokeWidth=2.5).encode(
+        x=x_axis, y=alt.Y("value:Q", scale=y_scale),
+        color=alt.Color("bound:N", scale=alt.Scale(domain=["lower", "upper"],
+                                                  range=[LOWER, UPPER]),
+                        legend=alt.Legend(title=None, orient="top-left", direction="horizontal")))
+    lines = alt.Chart(alt.NamedData("curves")).transform_calculate(
+        kind=KIND_LABEL, width="[1, 1.5, 4][datum.k]", alpha="[0.55, 0.5, 1][datum.k]",
+    ).mark_line(clip=True).encode(
+        x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="curve:N",
+        stroke=alt.Stroke("kind:N", scale=alt.Scale(
+            domain=["real", "generated", "highlighted"], range=[REAL, GENERATED, HIGHLIGHT]),
+            legend=alt.Legend(title=None, orient="top-right", direction="horizontal")),
+        strokeWidth=alt.StrokeWidth("width:Q", scale=None),
+        opacity=alt.Opacity("alpha:Q", scale=None),
+        order=alt.Order("k:Q"))
+    points = alt.Chart(alt.NamedData("curves")).transform_filter(
+        "datum.k == 2").mark_circle(size=45, color=HIGHLIGHT, clip=True).encode(
+        x=x_axis, y=alt.Y("y:Q", scale=y_scale))
+    return _finish(alt.layer(band, bounds, lines, points).properties(height=HEIGHT + 60))
+
+
+def curves_data(trainer: Trainer, n_generated: int = 16, n_real: int = 8) -> Datasets:
+    """A fixed set of real curves and ``n_generated`` curves from fixed latent vectors, so the
+    same curves move smoothly from tick to tick; the first generated curve is highlighted."""
+    x = trainer.x
+    dense = np.linspace(-1, 1, 61, dtype=np.float32)
+    lower, upper = trainer.target.envelope(dense)
+    z = np.random.default_rng(trainer.config.seed + 7).standard_normal(
+        (n_generated, trainer.config.latent_dim), dtype=np.float32)
+    generated = np.clip(trainer.generate(z), -1e3, 1e3)
+    real = trainer.real_samples(n_real)
+    curves = np.concatenate([real, generated])
+    kinds = np.array([0] * n_real + [2] + [1] * (n_generated - 1), dtype=np.int8)
+    n = len(x)
+    return {
+        "band": {"x": dense, "lower": lower.astype(np.float32), "upper": upper.astype(np.float32)},
+        "curves": {
+            "x": np.tile(x, len(curves)),
+            "y": curves.astype(np.float32).ravel(),
+            "curve": np.repeat(np.arange(len(curves), dtype=np.int16), n),
+            "k": np.repeat(kinds, n),
+        },
+    }
+
+
+# -- training history ----------------------------------------------------------------------
+
+def _history_chart(name: str, columns: dict[str, str], colors: list[str], title: str,
+                   rules: dict[str, float], y_title: str, log_y: bool = False) -> alt.Chart:
+    domain = list(columns.values())
+    scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    lines = alt.Chart(alt.NamedData(name)).transform_fold(
+        list(columns), as_=["series", "value"]).transform_calculate(
+        label=" || ".join(f"(datum.series == '{k}' ? '{v}' : '')" for k, v in columns.items())
+    ).mark_line(strokeWidth=1.8, clip=True).encode(
+        x=alt.X("step:Q", title="step"),
+        y=alt.Y("value:Q", title=y_title, scale=scale),
+        color=alt.Color("label:N", scale=alt.Scale(domain=domain, range=colors),
+                        legend=alt.Legend(title=None, orient="top", direction="horizontal")))
+    layers: list[alt.Chart] = [lines]
+    if rules:
+        marks = alt.Chart(alt.InlineData(
+            values=[{"value": v, "label": k} for k, v in rules.items()]))
+        layers.append(marks.mark_rule(strokeDash=[5, 4], color="#7a8194").encode(y="value:Q"))
+        layers.append(marks.mark_text(align="left", dx=4, dy=-7, color="#7a8194",
+                                      fontSize=11).encode(
+            x=alt.value(0), y="value:Q", text="label:N"))
+    return alt.layer(*layers).properties(title=title, height=170)
+
+
+HISTORY_PANELS = {"losses": "train", "outputs": "train", "in_band": "eval", "w1": "eval"}
+"""Each history panel and the one dataset it draws (a chart must get only datasets it uses:
+Vega rejects data for a name it does not know, and the whole update is lost)."""
+
+
+@lru_cache(maxsize=32)
+def history_spec(panel: str, loss: str) -> Spec:
+    """One of the four history panels (``HISTORY_PANELS``); losses carry their equilibria."""
+    if panel == "losses":
+        d_eq, g_eq = equilibrium(loss)
+        chart = _history_chart(
+            "train", {"d_loss": "D loss", "g_loss": "G loss"}, ["#6f5cf2", GENERATED],
+            "Losses", {f"D equilibrium {d_eq:.3f}": d_eq, f"G equilibrium {g_eq:.3f}": g_eq},
+            "loss")
+    elif panel == "outputs":
+        chart = _history_chart(
+            "train", {"d_real": "D(real)", "d_fake": "D(fake)"}, [UPPER, GENERATED],
+            "Discriminator outputs", {"0.5: D cannot tell": 0.5}, "mean D(x)")
+    elif panel == "in_band":
+        chart = _history_chart(
+            "eval", {"in_band": "in band"}, [GENERATED], "In band (inside the envelope)",
+            {}, "fraction")
+    else:
+        chart = _history_chart(
+            "eval", {"w1": "W1"}, ["#e4572e"], "W1 (lower is better)",
+            {"perfect ≈ 0.01": 0.01}, "W1", log_y=True)
+    return _finish(chart)
+
+
+def _thin(steps: np.ndarray, columns: list[np.ndarray]) -> dict[str, np.ndarray]:
+    keep = slice(None, None, max(1, -(-len(steps) // MAX_HISTORY_POINTS)))
+    return {"step": steps[keep].astype(np.int32),
+            **{f"c{i}": c[keep].astype(np.float32) for i, c in enumerate(columns)}}
+
+
+def history_data(history: History) -> Datasets:
+    """Both series, thinned to at most ``MAX_HISTORY_POINTS`` rows each for drawing."""
+    out: Datasets = {}
+    for name, series in (("train", history.train), ("eval", history.eval)):
+        cols = [series.column(c) for c in series.columns]
+        thinned = _thin(series.steps, cols)
+        out[name] = {"step": thinned["step"],
+                     **{c: thinned[f"c{i}"] for i, c in enumerate(series.columns)}}
+    out["eval"]["w1"] = np.maximum(out["eval"]["w1"], 1e-4)  # log axis
+    return out
+
+
+# -- distribution of the fitted parameter ------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def distribution_spec(target_name: str) -> Spec:
+    target = get_target(target_name)
+    name = target.param_names[0]
+    x = alt.X("center:Q", title=f"fitted {name}")
+    bars = alt.Chart(alt.NamedData("hist")).mark_rect(color=GENERATED, opacity=0.65).encode(
+        x=alt.X("left:Q", title=f"fitted {name}"), x2="right:Q",
+        y=alt.Y("generated:Q", title="density"), y2=alt.datum(0))
+    law = alt.Chart(alt.NamedData("hist")).mark_line(
+        color=INK, interpolate="step", strokeWidth=2).encode(x=x, y="target:Q")
+    return _finish(alt.layer(bars, law).properties(
+        height=HEIGHT - 60, title=f"Fitted {name} of generated curves vs the true law"))
+
+
+def distribution_data(trainer: Trainer, n: int = 500, bins: int = 30) -> Datasets:
+    target = trainer.target
+    law = target.param_laws()[0]
+    lo, hi = law.bounds
+    pad = 0.5 * (hi - lo)
+    edges = np.linspace(lo - pad, hi + pad, bins + 1)
+    z = np.random.default_rng(trainer.config.seed + 11).standard_normal(
+        (n, trainer.config.latent_dim), dtype=np.float32)
+    with np.errstate(all="ignore"):
+        params, _ = target.fit(trainer.generate(z), trainer.x)
+    generated, _ = np.histogram(params[:, 0], bins=edges, density=False)
+    width = edges[1] - edges[0]
+    centers = (edges[:-1] + edges[1:]) / 2
+    density = np.zeros(bins)
+    for a, b in law.ranges:
+        density += ((centers >= a) & (centers <= b)) / (len(law.ranges) * (b - a))
+    return {"hist": {"left": edges[:-1].astype(np.float32), "right": edges[1:].astype(np.float32),
+                     "center": centers.astype(np.float32),
+                     "generated": (generated / (n * width)).astype(np.float32),
+                     "target": density.astype(np.float32)}}
+
+
+# -- discriminator map ---------------------------------------------------------------------------
+
+MAP_RESOLUTION = 25
+
+
+@lru_cache(maxsize=8)
+def discriminator_spec(target_name: str) -> Spec:
+    plane = get_target(target_name).plane
+    du = (plane.u_range[1] - plane.u_range[0]) / (MAP_RESOLUTION - 1)
+    dv = (plane.v_range[1] - plane.v_range[0]) / (MAP_RESOLUTION - 1)
+    u_scale = alt.Scale(domain=list(plane.u_range), nice=False)
+    v_scale = alt.Scale(domain=list(plane.v_range), nice=False)
+    heat = alt.Chart(alt.NamedData("dmap")).transform_calculate(
+        u0=f"datum.u - {du / 2}", u1=f"datum.u + {du / 2}",
+        v0=f"datum.v - {dv / 2}", v1=f"datum.v + {dv / 2}").mark_rect(clip=True).encode(
+        x=alt.X("u0:Q", scale=u_scale, title=plane.u_label), x2="u1:Q",
+        y=alt.Y("v0:Q", scale=v_scale, title=plane.v_label), y2="v1:Q",
+        color=alt.Color("p:Q", scale=alt.Scale(scheme="redblue", domain=[0, 1], reverse=True),
+                        legend=alt.Legend(title="D(x)", orient="right")))
+    dots = alt.Chart(alt.NamedData("points")).transform_calculate(
+        kind="datum.k == 0 ? 'real' : 'generated'").mark_point(
+        filled=True, size=28, clip=True).encode(
+        x=alt.X("u:Q", scale=u_scale), y=alt.Y("v:Q", scale=v_scale),
+        shape=alt.Shape("kind:N", scale=alt.Scale(domain=["real", "generated"],
+                                                  range=["diamond", "circle"]),
+                        legend=alt.Legend(title=None, orient="bottom", direction="horizontal")),
+        stroke=alt.value(INK), strokeWidth=alt.value(0.6), fill=alt.Fill("kind:N", scale=alt.Scale(
+            domain=["real", "generated"], range=[INK, GENERATED]), legend=None))
+    return _finish(alt.layer(heat, dots).properties(
+        height=HEIGHT - 40, title="What D believes is real, over the plane of curves"))
+
+
+def discriminator_data(trainer: Trainer) -> Datasets:
+    dmap = trainer.discriminator_map(resolution=MAP_RESOLUTION, n_generated=120, n_real=40)
+    uu, vv = np.meshgrid(dmap.u, dmap.v)
+    points = np.concatenate([dmap.real, dmap.generated]).astype(np.float32)
+    kinds = np.array([0] * len(dmap.real) + [1] * len(dmap.generated), dtype=np.int8)
+    return {
+        "dmap": {"u": uu.ravel().astype(np.float32), "v": vv.ravel().astype(np.float32),
+                 "p": np.nan_to_num(dmap.prob.ravel(), nan=0.5).astype(np.float32)},
+        "points": {"u": points[:, 0], "v": points[:, 1], "k": kinds},
+    }
+
+
+# -- latent explorer ------------------------------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def latent_spec(target_name: str) -> Spec:
+    y_scale = alt.Scale(domain=list(_y_domain(target_name)))
+    x_axis = alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
+    band = alt.Chart(alt.NamedData("band")).mark_area(color=BAND).encode(
+        x=x_axis, y=alt.Y("lower:Q", scale=y_scale, title="y"), y2="upper:Q")
+    sweep = alt.Chart(alt.NamedData("sweep")).mark_line(clip=True).encode(
+        x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="t:Q",
+        color=alt.Color("t:Q", scale=alt.Scale(scheme="viridis", domain=[-2.5, 2.5]),
+                        legend=alt.Legend(title="z[i]")),
+        strokeWidth=alt.condition("datum.current", alt.value(4), alt.value(1.2)),
+        opacity=alt.condition("datum.current", alt.value(1), alt.value(0.55)))
+    return _finish(alt.layer(band, sweep).properties(height=HEIGHT - 40))
+
+
+def latent_data(trainer: Trainer, dim: int, position: float, n: int = 9) -> Datasets:
+    """Curves along latent axis ``dim`` through a fixed base point, with ``position`` marked."""
+    base = np.random.default_rng(trainer.config.seed + 13).standard_normal(
+        trainer.config.latent_dim).astype(np.float32)
+    ts = np.unique(np.append(np.linspace(-2.5, 2.5, n), position)).astype(np.float32)
+    z = np.repeat(base[None], len(ts), axis=0)
+    z[:, dim] = ts
+    curves = np.clip(trainer.generate(z), -1e3, 1e3).astype(np.float32)
+    x = trainer.x
+    dense = curve_grid(61)
+    lower, upper = trainer.target.envelope(dense)
+    return {
+        "band": {"x": dense, "lower": lower.astype(np.float32), "upper": upper.astype(np.float32)},
+        "sweep": {"x": np.tile(x, len(ts)), "y": curves.ravel(), "t": np.repeat(ts, len(x)),
+                  "current": np.repeat(np.isclose(ts, position), len(x))},
+    }
+
+
+def icon(size: int = 64) -> np.ndarray:
+    """The app's icon as an RGB image: the band between the bounds and a green parabola."""
+    x = np.linspace(-1, 1, size)
+    rows = np.linspace(3.2, -0.6, size)[:, None]
+    image = np.full((size, size, 3), 255, np.uint8)
+    inside = (rows >= x**2) & (rows <= 2 * x**2 + 1)
+    image[inside] = (222, 232, 252)
+    curve = np.abs(rows - (1.5 * x**2 + 0.5)) < 0.09
+    image[curve] = (47, 158, 68)
+    return image

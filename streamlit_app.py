@@ -1,0 +1,318 @@
+"""GAN Curve Lab: watch the PyTorch tutorial's GAN learn to paint curves, live in the browser.
+
+This file lays out widgets and charts only. The model, its training and every chart's data
+live in ``gan_core``; each setting's widget, help text, range and URL key come from
+``GANConfig``'s field metadata.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import streamlit as st
+import torch
+from PIL import Image
+
+from gan_core import PRESETS, CheckpointError, GANConfig, Param
+from gan_core import charts as ch
+from gan_core.checkpoint import MAX_BYTES
+from gan_core.config import GROUPS, field_type
+from gan_core.losses import equilibrium
+from gan_core.session import Change, LabSession
+
+torch.set_num_threads(1)  # tiny tensors: one thread per session is fastest and fair
+
+DEFAULTS = GANConfig()
+PARAMS = GANConfig.params()
+UPLOAD_MB = max(1, MAX_BYTES // 2**20)
+
+st.set_page_config(page_title="GAN Curve Lab", page_icon=Image.fromarray(ch.icon()), layout="wide",
+                   initial_sidebar_state="expanded")
+
+
+# -- settings: one widget per GANConfig field, bound to the URL --------------------------------
+
+def _fmt(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def offered(name: str, value: Any) -> bool:
+    """Can the page's widget for ``name`` show ``value``?"""
+    param = PARAMS[name]
+    return value in param.choices if param.choices else (not param.log or value in param.grid())
+
+
+def setting_widget(name: str, param: Param) -> Any:
+    default = getattr(DEFAULTS, name)
+    common: dict[str, Any] = {"label": param.label, "help": param.help, "key": name,
+                              "bind": "query-params"}
+    if param.choices:
+        return st.selectbox(options=param.choices, index=param.choices.index(default),
+                            format_func=lambda v: v.replace("_", " "), **common)
+    if param.log:
+        return st.select_slider(options=param.grid(), value=default, format_func=_fmt, **common)
+    if name == "seed":
+        return st.number_input(min_value=int(param.low), max_value=int(param.high),
+                               value=default, step=1, **common)
+    if field_type(name) is int:
+        return st.slider(min_value=int(param.low), max_value=int(param.high), value=default,
+                         step=1, **common)
+    digits = max(0, -math.floor(math.log10(param.step)))
+    return st.slider(min_value=param.low, max_value=param.high, value=default, step=param.step,
+                     format=f"%.{digits}f", **common)
+
+
+def url_problems() -> list[str]:
+    """What in the page's URL cannot be used; Streamlit then ignores those values."""
+    problems = []
+    for key in st.query_params:
+        if key not in PARAMS:
+            problems.append(f"unknown setting {key!r}")
+            continue
+        raw = st.query_params[key]
+        try:
+            value = getattr(GANConfig.from_mapping({key: raw}), key)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        if not offered(key, value):
+            problems.append(f"{key}: {raw!r} is not one of the values the slider offers")
+    return problems
+
+
+def load_into_widgets(config: GANConfig) -> None:
+    """Set every setting's widget (and so the URL) to ``config``; call from a callback."""
+    for name, value in config.to_mapping().items():
+        st.session_state[name] = value
+
+
+def on_preset() -> None:
+    preset = PRESETS[st.session_state.preset]
+    load_into_widgets(preset.replace(seed=st.session_state.get("seed", preset.seed)))
+
+
+def sidebar() -> GANConfig:
+    st.sidebar.title("Settings")
+    st.sidebar.selectbox(
+        "Preset", list(PRESETS), key="preset", on_change=on_preset,
+        help="tutorial: the original 406_GAN.py settings. fast: reaches the tutorial's "
+        "10,000-step quality in 2,000 steps. best: the lowest W1 found.")
+    values = {}
+    for group in GROUPS:
+        with st.sidebar.expander(group, expanded=group in ("Training", "Run")):
+            for name, param in PARAMS.items():
+                if param.group == group:
+                    values[name] = setting_widget(name, param)
+    return GANConfig(**values)
+
+
+# -- session state ------------------------------------------------------------------------------
+
+def lab() -> LabSession:
+    return st.session_state.lab
+
+
+def announce(change: Change) -> None:
+    if change.kind == "live":
+        what = ", ".join(f"{PARAMS[n].label} {_fmt(change.before[n])} → "
+                         f"{_fmt(getattr(lab().config, n))}" for n in change.fields)
+        st.toast(f"Applied live: {what}", icon=":material/tune:")
+    elif change.kind == "fresh":
+        labels = ", ".join(PARAMS[n].label.lower() for n in change.fields
+                           if not PARAMS[n].live)
+        st.session_state.notice = f"New model: {labels} changed, so training starts over."
+
+
+def shown_on_page(config: GANConfig) -> None:
+    bad = [n for n, v in config.to_mapping().items() if not offered(n, v)]
+    if bad:
+        raise CheckpointError(f"its {', '.join(bad)} cannot be set on this page")
+
+
+def on_upload() -> None:
+    upload = st.session_state.get("upload")
+    if upload is None:
+        return
+    st.session_state.upload_error = None
+    try:
+        if upload.size > MAX_BYTES:
+            raise CheckpointError(f"file is larger than {UPLOAD_MB} MB: not a checkpoint")
+        lab().restore(upload.getvalue(), check=shown_on_page)
+    except CheckpointError as exc:
+        st.session_state.upload_error = f"Could not load {upload.name!r}: {exc}"
+        return
+    load_into_widgets(lab().config)
+    st.session_state.notice = f"Resumed from {upload.name!r} at step {lab().trainer.step:,}."
+
+
+def save_panel() -> None:
+    with st.sidebar.expander("Save & resume", expanded=False):
+        st.download_button(
+            "Download checkpoint", data=lambda: lab().checkpoint(),
+            file_name="gan-curve-lab.pt", mime="application/octet-stream", width="stretch",
+            help="Weights, optimizer and RNG state, step and history: upload it to resume "
+            "exactly where you left off.", on_click="ignore", key="download_ckpt")
+        st.download_button(
+            "Download history (CSV)", data=lambda: lab().trainer.history.to_csv(),
+            file_name="gan-curve-lab-history.csv", mime="text/csv", width="stretch",
+            help="Losses, D outputs, in-band fraction and W1 over steps.", on_click="ignore",
+            key="download_csv")
+        st.file_uploader(
+            "Resume from a checkpoint", type=["pt"], key="upload", on_change=on_upload,
+            max_upload_size=UPLOAD_MB,
+            help="A file saved with 'Download checkpoint'. Anything else is refused and the "
+            "current run is left as it is.")
+    if st.session_state.get("upload_error"):
+        st.sidebar.error(st.session_state.upload_error)
+
+
+# -- controls -------------------------------------------------------------------------------
+
+def controls() -> None:
+    session = lab()
+    buttons = [  # label, icon, callback, disabled, help
+        ("Play", "play_arrow", session.play, session.playing,
+         "Train continuously, a chunk per tick."),
+        ("Pause", "pause", session.pause, not session.playing,
+         "Stop training; everything on screen stays."),
+        ("Step", "skip_next", lambda: session.advance(budget=math.inf), False,
+         "Train one chunk (steps per tick) and stop."),
+        ("Reset", "restart_alt", on_reset, False,
+         "Start a fresh model from the current settings and seed."),
+    ]
+    *cols, status = st.columns([1, 1, 1, 1, 4], vertical_alignment="center")
+    for col, (label, icon, callback, disabled, help_text) in zip(cols, buttons, strict=True):
+        col.button(label, icon=f":material/{icon}:", key=label.lower(), on_click=callback,
+                   disabled=disabled, help=help_text, width="stretch",
+                   type="primary" if label == "Play" else "secondary")
+    cfg = session.config
+    status.caption(
+        f"{'Playing' if session.playing else 'Paused'} · {cfg.steps_per_tick} steps every "
+        f"{cfg.tick_seconds:g} s · target: {session.trainer.target.title} · loss: "
+        f"{cfg.loss.replace('_', ' ')} · lr G {cfg.lr_g:g} / D {cfg.lr_d:g}")
+
+
+def on_reset() -> None:
+    lab().reset()
+    st.session_state.notice = None
+
+
+# -- the live view ---------------------------------------------------------------------------
+
+def chart(spec: dict, data: dict, key: str) -> None:
+    st.vega_lite_chart(ch.with_data(spec, data), key=key, width="stretch")
+
+
+def readouts(session: LabSession) -> None:
+    m = session.trainer.evaluate()
+    d_eq = -equilibrium(session.config.loss)[0]
+    cols = st.columns(5)
+    cols[0].metric("Step", f"{session.trainer.step:,}", help="Generator updates so far.")
+    cols[1].metric("D accuracy", f"{m.d_real:.3f}",
+                   help="Mean D(real): D's probability that a real curve is real. Target 0.5, "
+                   "where D can no longer tell (the tutorial's 'D accuracy').")
+    cols[2].metric("D score", f"{m.d_score:.3f}",
+                   help=f"-D_loss (the tutorial's 'D score'). Target {d_eq:.3f} for this loss "
+                   "(-log 4 = -1.386 for minimax), where D is reduced to guessing.")
+    cols[3].metric("In band", f"{100 * m.in_band:.1f}%",
+                   help="Share of generated points inside the target's envelope (±0.05). "
+                   "Target 100%; the tutorial reaches ~94% after 10,000 steps.")
+    cols[4].metric("W1", f"{m.w1:.3f}",
+                   help="Wasserstein-1 distance between the fitted parameter of 1,000 "
+                   "generated curves and its true law. 0 is perfect; sampling noise alone "
+                   "gives ~0.01. The tutorial reaches ~0.05 after 10,000 steps.")
+
+
+def live_view() -> None:
+    session = lab()
+    was_playing = session.playing
+    session.tick()
+    if was_playing and not session.playing:
+        st.rerun()  # divergence paused training: redraw the controls and stop the timer
+    with session.lock:
+        trainer = session.trainer
+        target = trainer.config.target
+        readouts(session)
+        left, right = st.columns([3, 2])
+        with left:
+            st.markdown("##### The generator's curves inside the bounds")
+            chart(ch.curves_spec(target), ch.curves_data(trainer), "curves")
+        with right:
+            chart(ch.distribution_spec(target), ch.distribution_data(trainer), "distribution")
+        history = ch.history_data(trainer.history)
+        for col, (panel, source) in zip(st.columns(4), ch.HISTORY_PANELS.items(), strict=True):
+            with col:
+                chart(ch.history_spec(panel, trainer.config.loss), {source: history[source]},
+                      f"history_{panel}")
+        left, right = st.columns(2)
+        with left:
+            st.markdown("##### Discriminator map")
+            chart(ch.discriminator_spec(target), ch.discriminator_data(trainer), "dmap")
+        with right:
+            st.markdown("##### Latent explorer")
+            a, b = st.columns(2)
+            dim = a.selectbox("Latent direction", range(trainer.config.latent_dim),
+                              format_func=lambda i: f"z[{i}]", key="latent_dim_view",
+                              help="Which input of G to move; the others stay fixed.")
+            pos = b.slider("Position", -2.5, 2.5, 0.0, 0.25, key="latent_pos",
+                           help="Value of the chosen input; its curve is drawn bold.")
+            chart(ch.latent_spec(target), ch.latent_data(trainer, dim, pos), "latent")
+
+
+def explainer() -> None:
+    with st.expander("What am I looking at?"):
+        st.markdown(
+            "**The tutorial.** This is the GAN of Morvan Zhou's PyTorch tutorial "
+            "[`406_GAN.py`](https://github.com/MorvanZhou/PyTorch-Tutorial/blob/master/"
+            "tutorial-contents/406_GAN.py): an *artist* paints curves "
+            "`y = a·x² + (a − 1)` with `a` uniform in [1, 2], so every real curve lies "
+            "between `x²` and `2x² + 1` (the orange and blue bounds).\n\n"
+            "**G**, the generator, turns 5 random numbers into a 15-point curve. **D**, the "
+            "discriminator, outputs the probability that a curve is real. D learns to tell "
+            "them apart; G learns to fool D. At equilibrium D outputs 0.5 everywhere.\n\n"
+            "**Charts.** Top left: a few real curves (grey) and G's curves (green) for fixed "
+            "noise, one bold. Right: the `a` fitted to each generated curve against its true "
+            "law. Below: losses and D's outputs with their equilibrium values, and two "
+            "quality measures. The discriminator map colours every curve `c2·x² + c0` by "
+            "D's belief (red: real, blue: fake), with real and generated curves as points. "
+            "The latent explorer moves one of G's inputs.\n\n"
+            "**Targets.** *Two bands* leaves a gap in `a` that G must not fill (watch for "
+            "mode collapse); *sine* has two parameters, amplitude and phase.\n\n"
+            "**Try** lr 1e-3 with the non-saturating loss and β1 0.5 (the *fast* preset), "
+            "`D steps` 5, or lr 1: training diverges and pauses.")
+
+
+# -- page --------------------------------------------------------------------------------------
+
+def main() -> None:
+    if "url_problems" not in st.session_state:
+        st.session_state.url_problems = url_problems()
+    config = sidebar()
+    save_panel()
+    if "lab" not in st.session_state:
+        st.session_state.lab = LabSession(config)
+    announce(lab().apply(config))
+
+    st.title("GAN Curve Lab")
+    st.caption("A generator learns to paint curves from a discriminator that learns to tell "
+               "them from real ones: the PyTorch tutorial's GAN, live. Change any setting "
+               "while it trains; the URL holds them all, so a link reproduces the run.")
+    if st.session_state.url_problems:
+        st.warning("Some settings in the link were ignored: "
+                   + "; ".join(st.session_state.url_problems) + ".", icon=":material/link_off:")
+    if st.session_state.get("notice"):
+        st.info(st.session_state.notice, icon=":material/info:")
+    if lab().diverged is not None:
+        st.warning(
+            f"Training diverged at step {lab().diverged.step:,}: the losses or the generated "
+            "curves blew up, so training paused and the last finite state is shown. Lower "
+            "the learning rates (1e-3 or less usually works) and press Play, or press Reset.",
+            icon=":material/warning:")
+    controls()
+    run_every = lab().config.tick_seconds if lab().playing else None
+    st.fragment(run_every=run_every)(live_view)()
+    explainer()
+
+
+main()
