@@ -63,21 +63,21 @@ def setting_widget(name: str, param: Param) -> Any:
                      format=f"%.{digits}f", **common)
 
 
-def url_problems() -> list[str]:
-    """What in the page's URL cannot be used; Streamlit then ignores those values."""
-    problems = []
+def url_problems() -> dict[str, str]:
+    """What in the page's URL cannot be used, by query key."""
+    problems = {}
     for key in st.query_params:
         if key not in PARAMS:
-            problems.append(f"unknown setting {key!r}")
+            problems[key] = f"unknown setting {key!r}"
             continue
         raw = st.query_params[key]
         try:
             value = getattr(GANConfig.from_mapping({key: raw}), key)
         except ValueError as exc:
-            problems.append(str(exc))
+            problems[key] = str(exc)
             continue
         if not offered(key, value):
-            problems.append(f"{key}: {raw!r} is not one of the values the slider offers")
+            problems[key] = f"{key}: {raw!r} is not one of the values the slider offers"
     return problems
 
 
@@ -287,8 +287,17 @@ def explainer() -> None:
 
 def main() -> None:
     if "url_problems" not in st.session_state:
-        st.session_state.url_problems = url_problems()
+        st.session_state.url_problems = problems = url_problems()
+        # Streamlit seeds widgets from the URL on the first run and coerces some garbage
+        # (seed=1.5 becomes 1); put those settings back to their defaults on a second run.
+        st.session_state.url_reset = [key for key in problems if key in PARAMS]
+    elif st.session_state.url_reset:
+        for key in st.session_state.url_reset:
+            st.session_state[key] = getattr(DEFAULTS, key)
+        st.session_state.url_reset = []
     config = sidebar()
+    if st.session_state.url_reset:
+        st.rerun()
     save_panel()
     if "lab" not in st.session_state:
         st.session_state.lab = LabSession(config)
@@ -299,8 +308,9 @@ def main() -> None:
                "them from real ones: the PyTorch tutorial's GAN, live. Change any setting "
                "while it trains; the URL holds them all, so a link reproduces the run.")
     if st.session_state.url_problems:
-        st.warning("Some settings in the link were ignored: "
-                   + "; ".join(st.session_state.url_problems) + ".", icon=":material/link_off:")
+        ignored = "; ".join(st.session_state.url_problems.values())
+        st.warning(f"Some settings in the link were ignored: {ignored}.",
+                   icon=":material/link_off:")
     if st.session_state.get("notice"):
         st.info(st.session_state.notice, icon=":material/info:")
     if lab().diverged is not None:

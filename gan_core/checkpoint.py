@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -32,7 +33,9 @@ def read_checkpoint(f: str | os.PathLike | BinaryIO) -> dict[str, Any]:
     """The checkpoint's contents with tensors as numpy arrays; ``CheckpointError`` otherwise."""
     data = _read_capped(f)
     try:
-        obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickles; we refuse them
+            warnings.simplefilter("ignore")
+            obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for garbage; all mean "not a checkpoint"
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise CheckpointError(f"not a GAN Curve Lab checkpoint: {reason}") from None

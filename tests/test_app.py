@@ -1,0 +1,234 @@
+"""The live page, driven headless with Streamlit's AppTest: each ``run()`` is one tick."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan_core import GANConfig, Trainer
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+CHUNK = GANConfig().steps_per_tick
+
+
+def start(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(query or {})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def step_readout(at: AppTest) -> int:
+    return int(metric(at, "Step").replace(",", ""))
+
+
+def trainer(at: AppTest) -> Trainer:
+    return at.session_state["lab"].trainer
+
+
+def weights(at: AppTest) -> np.ndarray:
+    stack = trainer(at)._stack
+    return np.concatenate([stack.g.params.ravel(), stack.d.params.ravel()]).copy()
+
+
+def play(at: AppTest) -> AppTest:
+    at.button(key="play").click().run()
+    return at
+
+
+@pytest.fixture(scope="module")
+def fresh() -> AppTest:
+    return start()
+
+
+def test_page_renders_readouts_controls_and_every_chart(fresh: AppTest) -> None:
+    assert [m.label for m in fresh.metric] == ["Step", "D accuracy", "D score", "In band", "W1"]
+    assert step_readout(fresh) == 0
+    assert {b.key for b in fresh.button} >= {"play", "pause", "step", "reset"}
+    assert len(fresh.get("vega_lite_chart")) == 8
+    assert not fresh.warning
+
+
+def test_every_setting_has_a_widget_with_help_text(fresh: AppTest) -> None:
+    for name, param in GANConfig.params().items():
+        widget = next(w for w in fresh.sidebar if getattr(w, "key", None) == name)
+        assert widget.label == param.label and widget.help == param.help
+
+
+def test_curve_chart_draws_the_envelope_band_its_bounds_and_the_curves(fresh: AppTest) -> None:
+    chart = fresh.get("vega_lite_chart")[0]
+    spec = json.loads(chart.proto.spec)
+    layers = spec["layer"]
+    assert layers[0]["mark"]["type"] == "area" and layers[0]["data"] == {"name": "band"}
+    assert layers[0]["encoding"]["y"]["field"] == "lower"
+    assert layers[0]["encoding"]["y2"]["field"] == "upper"
+    assert {"lower", "upper"} <= set(layers[1]["transform"][0]["fold"])
+    assert layers[2]["data"] == {"name": "curves"} and layers[2]["mark"]["type"] == "line"
+    datasets = {d.name for d in chart.proto.datasets}
+    assert {"band", "curves"} <= datasets
+    low, high = layers[0]["encoding"]["y"]["scale"]["domain"]  # fixed: Vega updates in place
+    assert low < 0 and high > 3  # room around the band x^2 .. 2x^2 + 1
+
+
+def test_play_advances_one_chunk_per_tick_and_pause_stops_it() -> None:
+    at = play(start())
+    assert step_readout(at) == CHUNK
+    at.run()
+    assert step_readout(at) == 2 * CHUNK
+    at.button(key="pause").click().run()
+    paused_at = step_readout(at)
+    at.run().run()
+    assert step_readout(at) == paused_at
+    assert not at.exception
+
+
+def test_step_trains_one_chunk_while_paused() -> None:
+    at = start()
+    at.button(key="step").click().run()
+    assert step_readout(at) == CHUNK
+    at.run()
+    assert step_readout(at) == CHUNK
+
+
+def test_reset_starts_a_fresh_model_from_the_same_seed() -> None:
+    at = start()
+    initial = weights(at)
+    at.button(key="step").click().run()
+    assert not np.array_equal(weights(at), initial)
+    at.button(key="reset").click().run()
+    assert step_readout(at) == 0
+    np.testing.assert_array_equal(weights(at), initial)
+
+
+def test_learning_rate_change_mid_run_keeps_step_weights_and_history() -> None:
+    at = play(start())
+    at.run()
+    before_step, before_weights = trainer(at).step, weights(at)
+    history_rows = len(trainer(at).history.train)
+    at.select_slider(key="lr_g").set_value(1e-3).run()
+    assert trainer(at).config.lr_g == 1e-3
+    # the change applied to the same model, which then trained one more chunk
+    assert step_readout(at) == before_step + CHUNK
+    assert len(trainer(at).history.train) > history_rows
+    assert [t.value for t in at.toast] == ["Applied live: Generator learning rate 0.0001 → 0.001"]
+    assert not np.array_equal(weights(at), before_weights)
+    at.select_slider(key="lr_g").set_value(1e-4).run()
+    assert step_readout(at) == before_step + 2 * CHUNK
+
+
+def test_shape_change_starts_a_new_model_and_keeps_playing() -> None:
+    at = play(start())
+    at.slider(key="hidden").set_value(64).run()
+    assert trainer(at).config.hidden == 64
+    assert trainer(at).step == CHUNK  # a fresh model, trained one chunk since
+    assert at.session_state["lab"].playing
+    assert "hidden units" in at.info[0].value
+
+
+def test_valid_query_params_set_the_widgets_and_the_model() -> None:
+    at = start({"lr_g": "0.001", "seed": "3", "loss": "hinge", "hidden": "64"})
+    assert at.select_slider(key="lr_g").value == 1e-3
+    assert at.number_input(key="seed").value == 3
+    assert at.selectbox(key="loss").value == "hinge"
+    assert at.slider(key="hidden").value == 64
+    assert trainer(at).config == GANConfig(lr_g=1e-3, seed=3, loss="hinge", hidden=64)
+    assert not at.warning
+
+
+@pytest.mark.parametrize("query", [
+    {"bogus": "1"},
+    {"lr_g": "abc"},
+    {"batch_size": "100000"},
+    {"loss": "wasserstein"},
+    {"seed": "1.5", "hidden": "-3", "lr_d": "nan", "evil": "<script>"},
+])
+def test_garbage_query_params_give_one_warning_and_default_settings(query: dict) -> None:
+    at = start(query)
+    assert len(at.warning) == 1 and "ignored" in at.warning[0].value
+    assert not at.exception
+    assert trainer(at).config == GANConfig()
+    play(at)
+    assert step_readout(at) == CHUNK
+
+
+def test_checkpoint_download_then_upload_resumes_at_the_same_step() -> None:
+    at = play(start({"seed": "5"}))
+    at.button(key="pause").click().run()
+    saved_step, saved_weights = trainer(at).step, weights(at)
+    checkpoint = at.session_state["lab"].checkpoint()  # what "Download checkpoint" serves
+
+    other = start()
+    other.file_uploader(key="upload").upload("run.pt", checkpoint).run()
+    assert not other.exception and not other.error
+    assert step_readout(other) == saved_step
+    np.testing.assert_array_equal(weights(other), saved_weights)
+    assert other.number_input(key="seed").value == 5  # widgets follow the checkpoint
+    assert "Resumed" in other.info[0].value
+
+
+class _RunsCode:
+    def __reduce__(self):  # the attack a pickle can carry
+        return (exec, ("import builtins; builtins.PWNED_BY_UPLOAD = True",))
+
+
+@pytest.mark.parametrize("payload", [
+    b"\x00\x01garbage" * 100,
+    pickle.dumps(_RunsCode()),
+    pickle.dumps({"format": "gan-curve-lab/1", "x": _RunsCode()}),
+], ids=["random bytes", "pickle that runs code", "checkpoint-like pickle that runs code"])
+def test_bad_upload_is_rejected_and_the_session_is_untouched(payload: bytes) -> None:
+    import builtins
+
+    at = play(start())
+    at.button(key="pause").click().run()
+    before_step, before_weights = trainer(at).step, weights(at)
+    before_trainer = trainer(at)
+    at.file_uploader(key="upload").upload("evil.pt", payload).run()
+    assert not hasattr(builtins, "PWNED_BY_UPLOAD")
+    assert len(at.error) == 1 and "Could not load" in at.error[0].value
+    assert trainer(at) is before_trainer and trainer(at).step == before_step
+    np.testing.assert_array_equal(weights(at), before_weights)
+    assert not at.exception
+
+
+def test_upload_whose_shapes_do_not_match_its_config_is_rejected() -> None:
+    import torch
+
+    buffer = io.BytesIO()
+    Trainer(GANConfig(hidden=32)).save(buffer)
+    raw = torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+    raw["config"]["hidden"] = 128  # claims 128 hidden units around 32-unit weights
+    evil = io.BytesIO()
+    torch.save(raw, evil)
+
+    at = start()
+    at.file_uploader(key="upload").upload("wrong.pt", evil.getvalue()).run()
+    assert "shape" in at.error[0].value
+    assert trainer(at).config == GANConfig() and trainer(at).step == 0
+
+
+def test_huge_learning_rate_ends_paused_with_a_warning_and_finite_weights() -> None:
+    at = start({"lr_g": "10", "lr_d": "10", "optimizer": "sgd"})
+    play(at)
+    for _ in range(20):
+        if not at.session_state["lab"].playing:
+            break
+        at.run()
+    lab = at.session_state["lab"]
+    assert not lab.playing and lab.diverged is not None
+    assert any("diverged" in w.value for w in at.warning)
+    assert np.isfinite(weights(at)).all()
+    assert not at.exception
+    at.button(key="reset").click().run()
+    assert step_readout(at) == 0 and not any("diverged" in w.value for w in at.warning)
