@@ -8,20 +8,21 @@ live in ``gan_core``; each setting's widget, help text, range and URL key come f
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import streamlit as st
-import torch
 from PIL import Image
 
-from gan_core import PRESETS, CheckpointError, GANConfig, Param
+from gan_core import PRESETS, CheckpointError, GANConfig, Param, use_one_thread
 from gan_core import charts as ch
+from gan_core.batched import Axis
 from gan_core.checkpoint import MAX_BYTES
 from gan_core.config import GROUPS, field_type
 from gan_core.losses import equilibrium
-from gan_core.session import Change, LabSession
+from gan_core.session import Change, LabSession, SweepRun
 
-torch.set_num_threads(1)  # tiny tensors: one thread per session is fastest and fair
+use_one_thread()  # tiny matrices: one thread per session is fastest and fair
 
 DEFAULTS = GANConfig()
 PARAMS = GANConfig.params()
@@ -225,26 +226,27 @@ def readouts(session: LabSession) -> None:
 
 
 def live_view() -> None:
+    started = time.perf_counter()
     session = lab()
     was_playing = session.playing
-    session.tick()
+    steps = session.tick()
     if was_playing and not session.playing:
         st.rerun()  # divergence paused training: redraw the controls and stop the timer
     with session.lock:
         trainer = session.trainer
         target = trainer.config.target
         readouts(session)
+        timing = st.empty()
         left, right = st.columns([3, 2])
         with left:
             st.markdown("##### The generator's curves inside the bounds")
             chart(ch.curves_spec(target), ch.curves_data(trainer), "curves")
         with right:
             chart(ch.distribution_spec(target), ch.distribution_data(trainer), "distribution")
-        history = ch.history_data(trainer.history)
-        for col, (panel, source) in zip(st.columns(4), ch.HISTORY_PANELS.items(), strict=True):
+        for col, panel in zip(st.columns(4), ch.HISTORY_PANELS, strict=True):
             with col:
-                chart(ch.history_spec(panel, trainer.config.loss), {source: history[source]},
-                      f"history_{panel}")
+                chart(ch.history_spec(panel, trainer.config.loss),
+                      ch.history_data(trainer.history, panel), f"history_{panel}")
         left, right = st.columns(2)
         with left:
             st.markdown("##### Discriminator map")
@@ -258,6 +260,10 @@ def live_view() -> None:
             pos = b.slider("Position", -2.5, 2.5, 0.0, 0.25, key="latent_pos",
                            help="Value of the chosen input; its curve is drawn bold.")
             chart(ch.latent_spec(target), ch.latent_data(trainer, dim, pos), "latent")
+    elapsed = time.perf_counter() - started
+    st.session_state.last_tick = (steps, elapsed)
+    timing.caption(f"Last refresh: {steps} training steps and every chart in "
+                   f"{1000 * elapsed:.0f} ms on the server.")
 
 
 def explainer() -> None:
@@ -281,6 +287,120 @@ def explainer() -> None:
             "mode collapse); *sine* has two parameters, amplitude and phase.\n\n"
             "**Try** lr 1e-3 with the non-saturating loss and β1 0.5 (the *fast* preset), "
             "`D steps` 5, or lr 1: training diverges and pauses.")
+
+
+# -- stability map ------------------------------------------------------------------------------
+
+SWEEP_STEPS = (500, 1000, 2000, 5000, 10000)
+AXIS_CHOICES = ("lr_g", "lr_d", "beta1", "beta2", "momentum", "loss", "seed")
+
+
+def sweep() -> SweepRun | None:
+    return st.session_state.get("sweep")
+
+
+def axis_widgets(field: str, prefix: str, default_n: int) -> Axis:
+    """Widgets for the values of one grid axis; raises ``ValueError`` for a bad choice."""
+    param = PARAMS[field]
+    if field == "loss":
+        st.caption("All four losses.")
+        return Axis.losses()
+    n = st.slider("Cells", 2, 8, default_n, key=f"{prefix}_n",
+                  help="How many values along this axis.")
+    if field == "seed":
+        return Axis.seeds(n, start=lab().config.seed)
+    if param.log:
+        lo, hi = st.select_slider(f"{field} range", options=param.grid(), value=(1e-5, 1e-2),
+                                  format_func=_fmt, key=f"{prefix}_range",
+                                  help="Values spread evenly on a log scale, taken from the "
+                                  "sidebar's own, so any cell can be loaded there.")
+        return Axis(field, param.spread(lo, hi, n))
+    lo, hi = st.slider(f"{field} range", param.low, param.high, (param.low, param.high),
+                       step=param.step, key=f"{prefix}_range")
+    return Axis.linear(field, lo, hi, n)
+
+
+def on_run_sweep(x_axis: Axis, y_axis: Axis | None, seeds: int, steps: int) -> None:
+    st.session_state.sweep_error = None
+    try:
+        st.session_state.sweep = SweepRun(lab().config, x_axis, y_axis, seeds, steps)
+    except ValueError as exc:
+        st.session_state.sweep_error = str(exc)
+
+
+def on_cell_pick() -> None:
+    picked = st.session_state.stability_map.selection.get("cell") or []
+    run = sweep()
+    if not picked or run is None:
+        return
+    config = run.cell_config(int(picked[0]["ix"]), int(picked[0].get("iy", 0))).replace(
+        steps_per_tick=lab().config.steps_per_tick, tick_seconds=lab().config.tick_seconds)
+    lab().reset(config)
+    load_into_widgets(config)
+    shown = ", ".join(f"{PARAMS[f].label.lower()} {_fmt(getattr(config, f))}"
+                      for f in config.changed_fields(DEFAULTS) if f in AXIS_CHOICES)
+    st.session_state.notice = (f"Loaded the cell ({shown or 'defaults'}) into the live "
+                               "trainer as a fresh run. Press Play to watch it.")
+    st.session_state.view = "Live training"
+    st.session_state.reload_page = True
+
+
+def stability_tab() -> None:
+    st.markdown("Train a grid of GANs side by side, from the live trainer's settings, and map "
+                "where training works. **Click a cell** to load its settings into the live "
+                "trainer (and the URL).")
+    left, right, run_col = st.columns([2, 2, 1.3])
+    with left:
+        x_field = st.selectbox("X axis", AXIS_CHOICES, key="sweep_x",
+                               format_func=lambda f: PARAMS[f].label)
+        x_axis = axis_widgets(x_field, "sweep_x", 6)
+    with right:
+        y_field = st.selectbox("Y axis", ("none", *AXIS_CHOICES), index=2, key="sweep_y",
+                               format_func=lambda f: "none" if f == "none" else PARAMS[f].label)
+        y_axis = axis_widgets(y_field, "sweep_y", 6) if y_field != "none" else None
+    with run_col:
+        seeds = st.slider("Seeds per cell", 1, 4, 1, key="sweep_seeds",
+                          help="Independent runs per cell; the map shows their mean.")
+        steps = st.select_slider("Steps", SWEEP_STEPS, 2000, key="sweep_steps",
+                                 help="Training steps for every GAN of the grid.")
+        st.button("Run", icon=":material/grid_on:", type="primary", key="sweep_run",
+                  width="stretch", on_click=on_run_sweep, args=(x_axis, y_axis, seeds, steps),
+                  help="Train the whole grid in one vectorised pass per chunk.")
+        running = sweep() is not None and sweep().running
+        st.button("Stop", icon=":material/stop:", key="sweep_stop", width="stretch",
+                  disabled=not running, on_click=lambda: sweep().stop())
+    if st.session_state.get("sweep_error"):
+        st.error(st.session_state.sweep_error)
+    metric = st.segmented_control(
+        "Colour by", list(ch.STABILITY_METRICS), default="w1", key="sweep_metric",
+        format_func=lambda m: ch.STABILITY_METRICS[m][0], required=True)
+    st.fragment(run_every=0.5 if running else None)(stability_view)(metric)
+
+
+def stability_view(metric: str) -> None:
+    if st.session_state.pop("reload_page", False):
+        st.rerun()  # a picked cell changed the sidebar: redraw the whole page
+    run = sweep()
+    if run is None:
+        st.info("Choose the axes and press Run. The default grid (6 x 6 learning rates, "
+                "2,000 steps) takes about 20 seconds.", icon=":material/grid_on:")
+        return
+    was_running = run.running
+    run.tick()
+    with run.lock:
+        grid = run.grid
+        members = f"{grid.members} GANs" if grid.members > 1 else "1 GAN"
+        st.progress(min(1.0, grid.step / run.steps),
+                    text=f"{members}, step {grid.step:,} of {run.steps:,}"
+                    + ("" if run.running else " · done" if run.done else " · stopped"))
+        y_field = grid.y_axis.field if grid.y_axis is not None else None
+        st.vega_lite_chart(
+            ch.with_data(ch.stability_spec(metric, grid.x_axis.field, y_field),
+                         ch.stability_data(run.cells, metric)),
+            key="stability_map", on_select=on_cell_pick, selection_mode="cell",
+            width="stretch")
+    if was_running and not run.running:
+        st.rerun()  # finished: stop the timer and re-enable the controls
 
 
 # -- page --------------------------------------------------------------------------------------
@@ -319,10 +439,15 @@ def main() -> None:
             "curves blew up, so training paused and the last finite state is shown. Lower "
             "the learning rates (1e-3 or less usually works) and press Play, or press Reset.",
             icon=":material/warning:")
-    controls()
-    run_every = lab().config.tick_seconds if lab().playing else None
-    st.fragment(run_every=run_every)(live_view)()
-    explainer()
+    live, stability = st.tabs(["Live training", "Stability map"], key="view",
+                              on_change="rerun")
+    with live:
+        controls()
+        run_every = lab().config.tick_seconds if lab().playing else None
+        st.fragment(run_every=run_every)(live_view)()
+        explainer()
+    with stability:
+        stability_tab()
 
 
 main()

@@ -5,23 +5,29 @@
 >>> trainer.train(10_000); trainer.evaluate()
 """
 
+from .batched import Axis, BatchedTrainer, MemberResult
 from .checkpoint import CheckpointError
 from .config import PRESETS, GANConfig, Param
 from .metrics import Metrics
 from .targets import TARGET_FAMILIES, Target, get_target
+from .threads import use_one_thread
 from .trainer import ConfigChangeError, DiscriminatorMap, Trainer, TrainingDiverged
 
 __all__ = [
     "PRESETS",
     "TARGET_FAMILIES",
+    "Axis",
+    "BatchedTrainer",
     "CheckpointError",
     "ConfigChangeError",
     "DiscriminatorMap",
     "GANConfig",
+    "MemberResult",
     "Metrics",
     "Param",
     "Target",
     "Trainer",
     "TrainingDiverged",
     "get_target",
+    "use_one_thread",
 ]

@@ -70,6 +70,7 @@ class Axis:
 
     @classmethod
     def losses(cls, names: Iterable[str] = LOSSES) -> Axis:
+        """Every loss, or the ones named: which objective survives which learning rates."""
         return cls("loss", tuple(names))
 
     @classmethod
@@ -96,7 +97,7 @@ def _tidy(value: float) -> float:
 @dataclass(frozen=True)
 class MemberResult:
     """How one member ended. A diverged member has ``in_band`` and ``w1`` NaN: its frozen
-    weights are the last finite ones of a run that blew up, not a result worth scoring."""
+    weights are finite but explode on any input, nothing worth scoring."""
 
     in_band: float
     w1: float
@@ -109,6 +110,11 @@ class BatchedTrainer:
     Member ``k`` sits at cell ``cell_of(k) = (ix, iy, replicate)``, numbered row by row:
     ``k = (iy * len(x_axis) + ix) * seeds_per_cell + replicate``. Replicate ``r`` trains with
     seed ``base.seed + r``; when an axis is ``seed`` it sets the seed and there is one replicate.
+
+    A member that blows up keeps the weights of its last completed step, ``diverged_at[k]``:
+    exactly where ``Trainer(member_config(k))`` stands before raising ``TrainingDiverged`` with
+    that step (the Trainer then also rewinds one update, to weights a lower learning rate can
+    carry on from; a map has no use for that, so the grid spares the per-step copies).
     """
 
     def __init__(self, base: GANConfig, x_axis: Axis, y_axis: Axis | None = None,
@@ -116,14 +122,14 @@ class BatchedTrainer:
         _check_grid(base, x_axis, y_axis, seeds_per_cell)
         self.base, self.x_axis, self.y_axis = base, x_axis, y_axis
         self.seeds_per_cell = seeds_per_cell
-        self.shape = (len(y_axis) if y_axis else 1, len(x_axis))
+        self.shape = (1 if y_axis is None else len(y_axis), len(x_axis))
         self.members = self.shape[0] * self.shape[1] * seeds_per_cell
         self._configs = [self._build_config(k) for k in range(self.members)]
         self._chunks = _chunk_bounds(self.members, CHUNK_MEMBERS)
         self._stacks = [self._build_stack(lo, hi) for lo, hi in self._chunks]
         self.step = 0
         self.diverged_at = np.full(self.members, -1)
-        """Completed steps when each member blew up (as ``TrainingDiverged.step``), or -1."""
+        """Per member: completed steps when it blew up (``TrainingDiverged.step``), or -1."""
 
     # -- the grid ------------------------------------------------------------------------
 
@@ -176,8 +182,9 @@ class BatchedTrainer:
         return np.concatenate([stack.diverged for stack in self._stacks])
 
     def train(self, steps: int) -> None:
-        """Advance ``step`` by ``steps``. Members that blow up freeze with their last finite
-        weights; the others go on. Each stack runs all its steps in turn, keeping it in cache."""
+        """Advance ``step`` by ``steps``. Members that blow up freeze; the others go on. Each
+        stack runs all its steps before the next starts, so its working set stays in cache."""
+        steps = int(steps)
         if steps < 0:
             raise ValueError(f"steps: {steps!r} is negative")
         for stack, (lo, _) in zip(self._stacks, self._chunks, strict=True):

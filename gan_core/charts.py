@@ -8,6 +8,7 @@ instead of redrawing the chart (no flicker, little traffic).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -28,7 +29,7 @@ REAL, BAND, INK = "#9aa3b5", "#eef3ff", "#1f2a44"
 HIGHLIGHT = "#1b9e3e"
 HEIGHT = 300
 KIND_LABEL = "['real', 'generated', 'highlighted'][datum.k]"
-MAX_HISTORY_POINTS = 300
+MAX_HISTORY_POINTS = 200
 
 
 def with_data(spec: Spec, datasets: Datasets) -> Spec:
@@ -131,51 +132,60 @@ def _history_chart(name: str, columns: dict[str, str], colors: list[str], title:
     return alt.layer(*layers).properties(title=title, height=170)
 
 
-HISTORY_PANELS = {"losses": "train", "outputs": "train", "in_band": "eval", "w1": "eval"}
-"""Each history panel and the one dataset it draws (a chart must get only datasets it uses:
-Vega rejects data for a name it does not know, and the whole update is lost)."""
+@dataclass(frozen=True)
+class Panel:
+    """One history chart: the series it reads, its columns and how it is labelled."""
+
+    series: str  # "train" or "eval"
+    columns: dict[str, str]  # column -> legend label
+    colors: tuple[str, ...]
+    title: str
+    y_title: str
+    log_y: bool = False
+
+
+HISTORY_PANELS = {
+    "losses": Panel("train", {"d_loss": "D loss", "g_loss": "G loss"}, ("#6f5cf2", GENERATED),
+                    "Losses", "loss"),
+    "outputs": Panel("train", {"d_real": "D(real)", "d_fake": "D(fake)"}, (UPPER, GENERATED),
+                     "Discriminator outputs", "mean D(x)"),
+    "in_band": Panel("eval", {"in_band": "in band"}, (GENERATED,),
+                     "In band (inside the envelope)", "fraction"),
+    "w1": Panel("eval", {"w1": "W1"}, ("#e4572e",), "W1 (lower is better)", "W1", log_y=True),
+}
+
+
+def _reference_lines(panel: str, loss: str) -> dict[str, float]:
+    if panel == "losses":
+        d_eq, g_eq = equilibrium(loss)
+        return {f"D equilibrium {d_eq:.3f}": d_eq, f"G equilibrium {g_eq:.3f}": g_eq}
+    return {"outputs": {"0.5: D cannot tell": 0.5}, "w1": {"perfect ≈ 0.01": 0.01}}.get(
+        panel, {})
 
 
 @lru_cache(maxsize=32)
 def history_spec(panel: str, loss: str) -> Spec:
-    """One of the four history panels (``HISTORY_PANELS``); losses carry their equilibria."""
-    if panel == "losses":
-        d_eq, g_eq = equilibrium(loss)
-        chart = _history_chart(
-            "train", {"d_loss": "D loss", "g_loss": "G loss"}, ["#6f5cf2", GENERATED],
-            "Losses", {f"D equilibrium {d_eq:.3f}": d_eq, f"G equilibrium {g_eq:.3f}": g_eq},
-            "loss")
-    elif panel == "outputs":
-        chart = _history_chart(
-            "train", {"d_real": "D(real)", "d_fake": "D(fake)"}, [UPPER, GENERATED],
-            "Discriminator outputs", {"0.5: D cannot tell": 0.5}, "mean D(x)")
-    elif panel == "in_band":
-        chart = _history_chart(
-            "eval", {"in_band": "in band"}, [GENERATED], "In band (inside the envelope)",
-            {}, "fraction")
-    else:
-        chart = _history_chart(
-            "eval", {"w1": "W1"}, ["#e4572e"], "W1 (lower is better)",
-            {"perfect ≈ 0.01": 0.01}, "W1", log_y=True)
-    return _finish(chart)
+    """One of the four history panels; losses and D outputs carry their equilibria."""
+    p = HISTORY_PANELS[panel]
+    return _finish(_history_chart(panel, p.columns, list(p.colors), p.title,
+                                  _reference_lines(panel, loss), p.y_title, p.log_y))
 
 
-def _thin(steps: np.ndarray, columns: list[np.ndarray]) -> dict[str, np.ndarray]:
+def history_data(history: History, panel: str) -> Datasets:
+    """The panel's columns, thinned to at most ``MAX_HISTORY_POINTS`` rows for drawing.
+
+    Each panel gets its own dataset with only its columns: a chart must receive only datasets
+    it uses (Vega rejects data for a name it does not know, and the whole update is lost).
+    """
+    p = HISTORY_PANELS[panel]
+    series = history.train if p.series == "train" else history.eval
+    steps = series.steps
     keep = slice(None, None, max(1, -(-len(steps) // MAX_HISTORY_POINTS)))
-    return {"step": steps[keep].astype(np.int32),
-            **{f"c{i}": c[keep].astype(np.float32) for i, c in enumerate(columns)}}
-
-
-def history_data(history: History) -> Datasets:
-    """Both series, thinned to at most ``MAX_HISTORY_POINTS`` rows each for drawing."""
-    out: Datasets = {}
-    for name, series in (("train", history.train), ("eval", history.eval)):
-        cols = [series.column(c) for c in series.columns]
-        thinned = _thin(series.steps, cols)
-        out[name] = {"step": thinned["step"],
-                     **{c: thinned[f"c{i}"] for i, c in enumerate(series.columns)}}
-    out["eval"]["w1"] = np.maximum(out["eval"]["w1"], 1e-4)  # log axis
-    return out
+    data = {"step": steps[keep].astype(np.int32)}
+    for column in p.columns:
+        values = series.column(column)[keep].astype(np.float32)
+        data[column] = np.maximum(values, 1e-4) if p.log_y else values  # log axis: no zeros
+    return {panel: data}
 
 
 # -- distribution of the fitted parameter ------------------------------------------------------
@@ -228,9 +238,16 @@ def discriminator_spec(target_name: str) -> Spec:
     dv = (plane.v_range[1] - plane.v_range[0]) / (MAP_RESOLUTION - 1)
     u_scale = alt.Scale(domain=list(plane.u_range), nice=False)
     v_scale = alt.Scale(domain=list(plane.v_range), nice=False)
-    heat = alt.Chart(alt.NamedData("dmap")).transform_calculate(
+    # Cells arrive in row-major order; their corners are computed here, not sent.
+    u_first, v_first, res = plane.u_range[0], plane.v_range[0], MAP_RESOLUTION
+    heat = alt.Chart(alt.NamedData("dmap")).transform_window(
+        i="row_number()").transform_calculate(
+        u=f"{u_first} + ((datum.i - 1) % {res}) * {du}",
+        v=f"{v_first} + floor((datum.i - 1) / {res}) * {dv}",
+    ).transform_calculate(
         u0=f"datum.u - {du / 2}", u1=f"datum.u + {du / 2}",
-        v0=f"datum.v - {dv / 2}", v1=f"datum.v + {dv / 2}").mark_rect(clip=True).encode(
+        v0=f"datum.v - {dv / 2}", v1=f"datum.v + {dv / 2}", p="datum.p250 / 250",
+    ).mark_rect(clip=True).encode(
         x=alt.X("u0:Q", scale=u_scale, title=plane.u_label), x2="u1:Q",
         y=alt.Y("v0:Q", scale=v_scale, title=plane.v_label), y2="v1:Q",
         color=alt.Color("p:Q", scale=alt.Scale(scheme="redblue", domain=[0, 1], reverse=True),
@@ -250,12 +267,12 @@ def discriminator_spec(target_name: str) -> Spec:
 
 def discriminator_data(trainer: Trainer) -> Datasets:
     dmap = trainer.discriminator_map(resolution=MAP_RESOLUTION, n_generated=120, n_real=40)
-    uu, vv = np.meshgrid(dmap.u, dmap.v)
     points = np.concatenate([dmap.real, dmap.generated]).astype(np.float32)
     kinds = np.array([0] * len(dmap.real) + [1] * len(dmap.generated), dtype=np.int8)
     return {
-        "dmap": {"u": uu.ravel().astype(np.float32), "v": vv.ravel().astype(np.float32),
-                 "p": np.nan_to_num(dmap.prob.ravel(), nan=0.5).astype(np.float32)},
+        # D(x) to 1/250 is plenty for a colour scale and makes the heatmap 4x lighter.
+        "dmap": {"p250": np.round(250 * np.nan_to_num(dmap.prob.ravel(), nan=0.5)).astype(
+            np.uint8)},
         "points": {"u": points[:, 0], "v": points[:, 1], "k": kinds},
     }
 
@@ -305,3 +322,67 @@ def icon(size: int = 64) -> np.ndarray:
     curve = np.abs(rows - (1.5 * x**2 + 0.5)) < 0.09
     image[curve] = (47, 158, 68)
     return image
+
+
+# -- stability map ---------------------------------------------------------------------------------
+
+STABILITY_METRICS = {
+    "w1": ("W1 (lower is better)", alt.Scale(type="log", scheme="viridis", reverse=True,
+                                             domain=[0.01, 3], clamp=True)),
+    "in_band": ("In band", alt.Scale(scheme="viridis", domain=[0, 1])),
+    "diverged": ("Diverged (share of seeds)", alt.Scale(scheme="reds", domain=[0, 1])),
+}
+
+
+@lru_cache(maxsize=32)
+def stability_spec(metric: str, x_field: str, y_field: str | None) -> Spec:
+    """A heatmap of one metric over the grid; clicking a cell selects it (``cell``)."""
+    title, scale = STABILITY_METRICS[metric]
+    pick = alt.selection_point(name="cell", fields=["ix", "iy"], on="click", empty=False)
+    base = alt.Chart(alt.NamedData("cells")).encode(
+        x=alt.X("x:O", title=x_field, sort=alt.SortField("ix"), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("y:O", title=y_field or "", sort=alt.SortField("iy", order="descending")))
+    heat = base.mark_rect(stroke="white", strokeWidth=1.5, cursor="pointer").encode(
+        color=alt.Color("value:Q", scale=scale, title=title,
+                        legend=alt.Legend(orient="right", format=".2~g")),
+        strokeOpacity=alt.condition(pick, alt.value(1), alt.value(0.4)),
+        tooltip=[alt.Tooltip("x:N", title=x_field), alt.Tooltip("y:N", title=y_field or ""),
+                 alt.Tooltip("in_band:Q", format=".3f", title="in band"),
+                 alt.Tooltip("w1:Q", format=".3f", title="W1"),
+                 alt.Tooltip("diverged:Q", format=".0%", title="diverged")],
+    ).add_params(pick)
+    label = base.mark_text(fontSize=11).encode(
+        text=alt.Text("label:N"),
+        color=alt.condition("datum.dark", alt.value("white"), alt.value(INK)))
+    ring = base.mark_rect(fill=None, stroke=INK, strokeWidth=3).transform_filter(pick)
+    return _finish(alt.layer(heat, label, ring).properties(height=380))
+
+
+def stability_data(cells: list[dict], metric: str) -> Datasets:
+    """The grid's cells: axis values as labels, every metric, and the chosen one as ``value``."""
+    def text(value: object) -> str:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    value = np.array([c[metric] for c in cells], dtype=np.float64)
+    finite = np.isfinite(value)
+    with np.errstate(all="ignore"):  # NaN (diverged) cells have no colour and no label
+        if metric == "w1":  # log scale 0.01 .. 3, reversed: high W1 is dark
+            dark = np.log10(np.clip(value, 0.01, 3) / 0.01) / np.log10(300) > 0.45
+        elif metric == "in_band":  # low in-band is dark
+            dark = value < 0.55
+        else:  # many diverged seeds is dark red
+            dark = value > 0.5
+    return {"cells": {
+        "ix": np.array([c["ix"] for c in cells], np.int16),
+        "iy": np.array([c["iy"] for c in cells], np.int16),
+        "x": np.array([text(c["x"]) for c in cells]),
+        "y": np.array([text(c["y"]) if c["y"] is not None else "" for c in cells]),
+        "in_band": np.array([c["in_band"] for c in cells], np.float32),
+        "w1": np.array([c["w1"] for c in cells], np.float32),
+        "diverged": np.array([c["diverged"] for c in cells], np.float32),
+        "value": np.where(finite, value, np.nan).astype(np.float32),
+        "label": np.array(["diverged" if c["diverged"] == 1 else
+                           (f"{v:.2f}" if np.isfinite(v) else "") for c, v in zip(
+                               cells, value, strict=True)]),
+        "dark": finite & dark,
+    }}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import warnings
 from typing import Any, BinaryIO
 
@@ -36,6 +37,9 @@ def read_checkpoint(f: str | os.PathLike | BinaryIO) -> dict[str, Any]:
         with warnings.catch_warnings():  # torch warns about foreign pickles; we refuse them
             warnings.simplefilter("ignore")
             obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # torch's text here advises weights_only=False: not for us
+        raise CheckpointError("not a GAN Curve Lab checkpoint: it holds something other than "
+                              "tensors and plain data (refused; nothing in it was run)") from None
     except Exception as exc:  # torch raises many types for garbage; all mean "not a checkpoint"
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise CheckpointError(f"not a GAN Curve Lab checkpoint: {reason}") from None

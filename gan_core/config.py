@@ -41,6 +41,17 @@ class Param:
         values = {float(f"{m}e{e}") for e in range(lo, hi + 1) for m in (1, 2, 3, 5)}
         return tuple(sorted(v for v in values if self.low <= v <= self.high))
 
+    def spread(self, lo: float, hi: float, n: int) -> tuple[float, ...]:
+        """``n`` offered values from ``lo`` to ``hi``, as evenly spaced in log as the grid
+        allows (fewer if the range holds fewer): a sweep whose every value a slider can show."""
+        inside = [v for v in self.grid() if lo <= v <= hi]
+        if n == 1 or len(inside) <= 1:
+            return tuple(inside[:1])
+        step = (math.log(hi) - math.log(lo)) / (n - 1)
+        picked = {min(inside, key=lambda v: abs(math.log(v) - math.log(lo) - i * step))
+                  for i in range(n)}
+        return tuple(sorted(picked))
+
     def describe_range(self) -> str:
         if self.choices:
             return "one of " + ", ".join(self.choices)

@@ -14,7 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .batched import Axis, BatchedTrainer
 from .config import GANConfig
+from .metrics import EVAL_SAMPLES
 from .trainer import Trainer, TrainingDiverged
 
 MAX_TICK_SECONDS = 0.15
@@ -109,3 +111,48 @@ class LabSession:
         with self.lock:
             self.trainer = trainer
             self.diverged = None
+
+
+class SweepRun:
+    """A stability-map grid training in time-bounded chunks, like the live page.
+
+    Cells are scored on a few hundred samples while the grid trains (cheap enough for every
+    refresh) and on the full evaluation size once it has finished.
+    """
+
+    LIVE_SAMPLES = 250
+    MAX_TICK_SECONDS = 0.4  # a sweep is an explicit request: a longer, still bounded, chunk
+
+    def __init__(self, base: GANConfig, x_axis: Axis, y_axis: Axis | None,
+                 seeds_per_cell: int, steps: int) -> None:
+        self.lock = threading.RLock()
+        self.grid = BatchedTrainer(base, x_axis, y_axis, seeds_per_cell)
+        self.steps = steps
+        self.running = True
+        self.cells = self.grid.cell_table(self.grid.evaluate(self.LIVE_SAMPLES))
+
+    @property
+    def done(self) -> bool:
+        return self.grid.step >= self.steps
+
+    def stop(self) -> None:
+        with self.lock:
+            self.running = False
+
+    def cell_config(self, ix: int, iy: int = 0) -> GANConfig:
+        """The full config of a cell's first replicate: a ``Trainer`` of it reproduces it."""
+        return self.grid.member_config(self.grid.member_of(ix, iy))
+
+    def tick(self, budget: float = MAX_TICK_SECONDS) -> int:
+        """Train until ``budget`` seconds pass or the grid is done, then score every cell."""
+        with self.lock:
+            if not self.running:
+                return 0
+            start, first = time.perf_counter(), self.grid.step
+            while not self.done and time.perf_counter() - start < budget:
+                self.grid.train(min(SUB_CHUNK, self.steps - self.grid.step))
+            if self.done:
+                self.running = False
+            samples = EVAL_SAMPLES if self.done else self.LIVE_SAMPLES
+            self.cells = self.grid.cell_table(self.grid.evaluate(samples))
+            return self.grid.step - first

@@ -228,8 +228,8 @@ class Trainer:
                 expected = getattr(net, key)[0]
                 if array.shape != expected.shape or array.dtype != expected.dtype:
                     raise CheckpointError(
-                        f"checkpoint {name}.{key} has shape {tuple(array.shape)}, but its config "
-                        f"needs {tuple(expected.shape)}")
+                        f"checkpoint {name}.{key} has shape {tuple(array.shape)} {array.dtype}, "
+                        f"but its config needs {tuple(expected.shape)} {expected.dtype}")
                 if not np.isfinite(array).all():
                     raise CheckpointError(f"checkpoint {name}.{key} holds non-finite values")
             if not isinstance(saved["t"], int) or saved["t"] < 0:

@@ -14,12 +14,14 @@ from streamlit.testing.v1 import AppTest
 from gan_core import GANConfig, Trainer
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
-CHUNK = GANConfig().steps_per_tick
+CHUNK = 20
+"""Steps per tick in these tests: small enough that a tick never hits its time budget (which
+cuts a chunk short on a busy machine, so other visitors are not starved)."""
 
 
 def start(query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update(query or {})
+    at.query_params.update({"steps_per_tick": str(CHUNK), **(query or {})})
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -142,7 +144,8 @@ def test_valid_query_params_set_the_widgets_and_the_model() -> None:
     assert at.number_input(key="seed").value == 3
     assert at.selectbox(key="loss").value == "hinge"
     assert at.slider(key="hidden").value == 64
-    assert trainer(at).config == GANConfig(lr_g=1e-3, seed=3, loss="hinge", hidden=64)
+    assert trainer(at).config == GANConfig(lr_g=1e-3, seed=3, loss="hinge", hidden=64,
+                                           steps_per_tick=CHUNK)
     assert not at.warning
 
 
@@ -157,7 +160,7 @@ def test_garbage_query_params_give_one_warning_and_default_settings(query: dict)
     at = start(query)
     assert len(at.warning) == 1 and "ignored" in at.warning[0].value
     assert not at.exception
-    assert trainer(at).config == GANConfig()
+    assert trainer(at).config == GANConfig(steps_per_tick=CHUNK)
     play(at)
     assert step_readout(at) == CHUNK
 
@@ -215,7 +218,7 @@ def test_upload_whose_shapes_do_not_match_its_config_is_rejected() -> None:
     at = start()
     at.file_uploader(key="upload").upload("wrong.pt", evil.getvalue()).run()
     assert "shape" in at.error[0].value
-    assert trainer(at).config == GANConfig() and trainer(at).step == 0
+    assert trainer(at).config.hidden == 128 and trainer(at).step == 0
 
 
 def test_huge_learning_rate_ends_paused_with_a_warning_and_finite_weights() -> None:
@@ -232,3 +235,60 @@ def test_huge_learning_rate_ends_paused_with_a_warning_and_finite_weights() -> N
     assert not at.exception
     at.button(key="reset").click().run()
     assert step_readout(at) == 0 and not any("diverged" in w.value for w in at.warning)
+
+
+# -- stability map -------------------------------------------------------------------------------
+
+def run_tiny_grid(at: AppTest) -> AppTest:
+    at.slider(key="sweep_x_n").set_value(3).run()
+    at.slider(key="sweep_y_n").set_value(2).run()
+    at.select_slider(key="sweep_steps").set_value(500).run()
+    at.button(key="sweep_run").click().run()
+    for _ in range(60):
+        if not at.session_state["sweep"].running:
+            break
+        at.run()
+    return at
+
+
+def stability_chart(at: AppTest):  # AppTest element types are internal
+    return next(c for c in at.get("vega_lite_chart")
+                if any(d.name == "cells" for d in c.proto.datasets))
+
+
+def test_stability_map_runs_a_tiny_grid_to_completion_with_one_mark_per_cell() -> None:
+    import pyarrow as pa
+
+    at = run_tiny_grid(start())
+    sweep = at.session_state["sweep"]
+    assert sweep.done and sweep.grid.step == 500 and sweep.grid.members == 6
+    assert "done" in at.get("progress")[0].proto.text
+    chart = stability_chart(at)
+    cells = pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_all().to_pylist()
+    assert len(cells) == 6
+    assert {(c["ix"], c["iy"]) for c in cells} == {(i, j) for i in range(3) for j in range(2)}
+    spec = json.loads(chart.proto.spec)
+    assert spec["layer"][0]["mark"]["type"] == "rect"
+    assert [p["name"] for p in spec["params"]] == ["cell"]  # clicking a cell selects it
+    # the live trainer was not touched by the sweep
+    assert trainer(at).step == 0 and not at.exception
+
+
+def test_stability_axes_only_offer_values_the_sidebar_can_show() -> None:
+    at = run_tiny_grid(start())
+    grid = at.session_state["sweep"].grid
+    offered = GANConfig.params()["lr_g"].grid()
+    assert all(v in offered for v in grid.x_axis.values + grid.y_axis.values)
+    assert grid.x_axis.values[0] == 1e-5 and grid.x_axis.values[-1] == 1e-2
+
+
+def test_a_cell_config_reproduces_the_cell_as_a_single_trainer() -> None:
+    at = run_tiny_grid(start())
+    sweep = at.session_state["sweep"]
+    config = sweep.cell_config(2, 1)
+    assert (config.lr_g, config.lr_d) == (sweep.grid.x_axis.values[2], sweep.grid.y_axis.values[1])
+    single = Trainer(config)
+    single.train(500)
+    g, d = sweep.grid.member_weights(sweep.grid.member_of(2, 1))
+    np.testing.assert_array_equal(single._stack.g.params[0], g)
+    np.testing.assert_array_equal(single._stack.d.params[0], d)
