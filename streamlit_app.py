@@ -48,25 +48,33 @@ def setting_widget(name: str, param: Param) -> Any:
     default = getattr(DEFAULTS, name)
     common: dict[str, Any] = {"label": param.label, "help": param.help, "key": name,
                               "bind": "query-params"}
+    # A setting already in Session State (a link, a preset, a loaded cell or checkpoint) keeps
+    # that value; giving the widget a default too would make Streamlit warn.
+    initial = name not in st.session_state
     if param.choices:
-        return st.selectbox(options=param.choices, index=param.choices.index(default),
-                            format_func=lambda v: v.replace("_", " "), **common)
+        # Options show as their config values: Streamlit writes a selectbox's displayed text
+        # into the URL, and the URL must hold values that GANConfig.from_mapping accepts.
+        index = param.choices.index(default) if initial else None
+        return st.selectbox(options=param.choices, index=index, **common)
+    if initial:
+        common["value"] = default
     if param.log:
-        return st.select_slider(options=param.grid(), value=default, format_func=_fmt, **common)
+        return st.select_slider(options=param.grid(), format_func=_fmt, **common)
     if name == "seed":
-        return st.number_input(min_value=int(param.low), max_value=int(param.high),
-                               value=default, step=1, **common)
+        return st.number_input(min_value=int(param.low), max_value=int(param.high), step=1,
+                               **common)
     if field_type(name) is int:
-        return st.slider(min_value=int(param.low), max_value=int(param.high), value=default,
-                         step=1, **common)
+        return st.slider(min_value=int(param.low), max_value=int(param.high), step=1, **common)
     digits = max(0, -math.floor(math.log10(param.step)))
-    return st.slider(min_value=param.low, max_value=param.high, value=default, step=param.step,
+    return st.slider(min_value=param.low, max_value=param.high, step=param.step,
                      format=f"%.{digits}f", **common)
 
 
-def url_problems() -> dict[str, str]:
-    """What in the page's URL cannot be used, by query key."""
-    problems = {}
+def read_link() -> tuple[dict[str, Any], dict[str, str]]:
+    """The settings in the page's URL, parsed by ``GANConfig.from_mapping``, and what in it
+    cannot be used, by key (an unusable setting falls back to its default)."""
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
     for key in st.query_params:
         if key not in PARAMS:
             problems[key] = f"unknown setting {key!r}"
@@ -75,11 +83,13 @@ def url_problems() -> dict[str, str]:
         try:
             value = getattr(GANConfig.from_mapping({key: raw}), key)
         except ValueError as exc:
-            problems[key] = str(exc)
+            problems[key], values[key] = str(exc), getattr(DEFAULTS, key)
             continue
         if not offered(key, value):
             problems[key] = f"{key}: {raw!r} is not one of the values the slider offers"
-    return problems
+            value = getattr(DEFAULTS, key)
+        values[key] = value
+    return values, problems
 
 
 def load_into_widgets(config: GANConfig) -> None:
@@ -406,17 +416,17 @@ def stability_view(metric: str) -> None:
 # -- page --------------------------------------------------------------------------------------
 
 def main() -> None:
+    # Streamlit seeds URL-bound widgets on the first run by its own rules: it coerces some
+    # garbage (seed=1.5 becomes 1) and drops values not spelled like an option (lr_g=1e-4).
+    # The link means what GANConfig.from_mapping says, so a second run sets every setting it
+    # names before any model is built.
     if "url_problems" not in st.session_state:
-        st.session_state.url_problems = problems = url_problems()
-        # Streamlit seeds widgets from the URL on the first run and coerces some garbage
-        # (seed=1.5 becomes 1); put those settings back to their defaults on a second run.
-        st.session_state.url_reset = [key for key in problems if key in PARAMS]
-    elif st.session_state.url_reset:
-        for key in st.session_state.url_reset:
-            st.session_state[key] = getattr(DEFAULTS, key)
-        st.session_state.url_reset = []
+        st.session_state.link_values, st.session_state.url_problems = read_link()
+    elif st.session_state.link_values:
+        st.session_state.update(st.session_state.link_values)
+        st.session_state.link_values = {}
     config = sidebar()
-    if st.session_state.url_reset:
+    if st.session_state.link_values:
         st.rerun()
     save_panel()
     if "lab" not in st.session_state:

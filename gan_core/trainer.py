@@ -16,8 +16,9 @@ from .metrics import EVAL_SAMPLES, Metrics, evaluate_member
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss, an output or a gradient became non-finite or exploded; the weights are the last
-    finite ones. Lower a learning rate (``reconfigure``) or start a new trainer."""
+    """A loss, an output or a gradient became non-finite or exploded at ``step``; the trainer is
+    rewound to a state a few steps earlier whose outputs were finite. Lower a learning rate
+    (``reconfigure``) and train on, or start a new trainer."""
 
     def __init__(self, step: int) -> None:
         super().__init__(
@@ -44,37 +45,44 @@ class DiscriminatorMap:
 
 
 class _Undo:
-    """Weights and optimizer state at the start of the last two steps.
+    """Weights and optimizer state at two recent steps, to rewind a run that blew up.
 
     The engine sees that an update blew up only at the next forward pass, when the weights it
-    produced are already in place (finite, but they explode on any input). Restoring the state
-    from before that update gives back the last weights whose outputs were checked, from which a
-    lower learning rate can carry on.
+    produced are already in place (finite, but they explode on any input). Restoring a state
+    from before that update gives back weights whose outputs were checked, from which a lower
+    learning rate can carry on. Saving every ``EVERY`` steps keeps the copying off the hot loop.
     """
+
+    EVERY = 10
 
     def __init__(self, stack: GANStack) -> None:
         self._nets = (stack.g, stack.d)
-        self._slots = [[np.empty_like(a) for a in self._arrays()] for _ in range(2)]
+        self._live = [a for net in self._nets for a in (net.params, net.m, net.v)]
+        self._slots = [[np.empty_like(a) for a in self._live] for _ in range(2)]
         self._t = [(0, 0), (0, 0)]
         self._steps = [-1, -1]
 
-    def _arrays(self) -> list[np.ndarray]:
-        return [a for net in self._nets for a in (net.params, net.m, net.v)]
-
-    def save(self, step: int) -> None:
-        for saved, live in zip(self._slots[step % 2], self._arrays(), strict=True):
+    def save_if_due(self, step: int) -> None:
+        """Keep the state at ``step`` if nothing is kept or the newest is ``EVERY`` old."""
+        newest = max(self._steps)
+        if newest >= 0 and step - newest < self.EVERY:
+            return
+        slot = self._steps.index(min(self._steps))
+        for saved, live in zip(self._slots[slot], self._live, strict=True):
             np.copyto(saved, live)
-        self._t[step % 2] = (self._nets[0].t, self._nets[1].t)
-        self._steps[step % 2] = step
+        self._t[slot] = (self._nets[0].t, self._nets[1].t)
+        self._steps[slot] = step
 
-    def restore(self, step: int) -> bool:
-        """Put back the state saved at ``step``; False if it was not saved."""
-        if self._steps[step % 2] != step:
-            return False
-        for saved, live in zip(self._slots[step % 2], self._arrays(), strict=True):
+    def restore_before(self, step: int) -> int | None:
+        """Put back the newest state kept before ``step``; its step, or None if there is none."""
+        kept = [s for s in self._steps if 0 <= s < step]
+        if not kept:
+            return None
+        slot = self._steps.index(max(kept))
+        for saved, live in zip(self._slots[slot], self._live, strict=True):
             np.copyto(live, saved)
-        self._nets[0].t, self._nets[1].t = self._t[step % 2]
-        return True
+        self._nets[0].t, self._nets[1].t = self._t[slot]
+        return self._steps[slot]
 
     def forget(self) -> None:
         self._steps = [-1, -1]
@@ -102,12 +110,13 @@ class Trainer:
 
     def train(self, steps: int) -> None:
         """Advance ``step`` by ``steps``; raises :class:`TrainingDiverged` and stops early if
-        training blows up, rewound to the last state whose outputs were finite."""
+        training blows up, rewound (by at most ``_Undo.EVERY`` steps) to a state whose outputs
+        were finite."""
         if self.diverged:
             raise TrainingDiverged(self.step)
         stack, series = self._stack, self.history.train
         for _ in range(int(steps)):
-            self._undo.save(self.step)
+            self._undo.save_if_due(self.step)
             stats = stack.step(record=series.due(self.step + 1))
             if stack.diverged[0]:
                 error = TrainingDiverged(self.step)
@@ -120,11 +129,13 @@ class Trainer:
                 self._record_eval()
 
     def _rewind(self) -> None:
-        """Undo the update that made this step's outputs blow up, with its step and history."""
-        if self.step > 0 and self._undo.restore(self.step - 1):
-            self.step -= 1
-            self.history.train.truncate(self.step)
-            self.history.eval.truncate(self.step)
+        """Go back to the newest kept state before the one whose outputs blew up, with the
+        step and history."""
+        step = self._undo.restore_before(self.step)
+        if step is not None:
+            self.step = step
+            self.history.train.truncate(step)
+            self.history.eval.truncate(step)
 
     def _record_eval(self) -> None:
         m = self.evaluate(EVAL_SAMPLES)

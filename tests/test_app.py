@@ -5,55 +5,15 @@ from __future__ import annotations
 import io
 import json
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
+from page_driver import CHUNK, play, start, step_readout, trainer, weights
 from streamlit.testing.v1 import AppTest
 
-from gan_core import GANConfig, Trainer, session
+from gan_core import GANConfig, Trainer
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
-CHUNK = 20
-"""Steps per tick in these tests."""
-
-
-@pytest.fixture(autouse=True)
-def _no_tick_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A tick stops early past its time budget so one visitor cannot starve the others; on a
-    busy test machine that would make step counts vary, so the budget is lifted here (it has
-    its own tests in test_session.py)."""
-    monkeypatch.setattr(session, "MAX_TICK_SECONDS", 60.0)
-
-
-def start(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update({"steps_per_tick": str(CHUNK), **(query or {})})
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def step_readout(at: AppTest) -> int:
-    return int(metric(at, "Step").replace(",", ""))
-
-
-def trainer(at: AppTest) -> Trainer:
-    return at.session_state["lab"].trainer
-
-
-def weights(at: AppTest) -> np.ndarray:
-    stack = trainer(at)._stack
-    return np.concatenate([stack.g.params.ravel(), stack.d.params.ravel()]).copy()
-
-
-def play(at: AppTest) -> AppTest:
-    at.button(key="play").click().run()
-    return at
+pytestmark = pytest.mark.usefixtures("no_tick_time_limit")
 
 
 @pytest.fixture(scope="module")

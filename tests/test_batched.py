@@ -1,0 +1,272 @@
+"""A grid of GANs trained side by side is the same as training each member on its own.
+
+Every member of a :class:`BatchedTrainer` must end where ``Trainer(member_config(k))`` ends, a
+member that blows up must freeze without disturbing the others, and the grid must refuse axes
+it cannot map.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import gan_core.batched as batched
+from gan_core import GANConfig, Trainer, TrainingDiverged
+from gan_core.batched import MAX_MEMBERS, Axis, BatchedTrainer, MemberResult
+from gan_core.config import LOSSES
+
+STEPS = 20
+
+
+def single_run(config: GANConfig, steps: int = STEPS) -> Trainer:
+    """The reference: one ordinary trainer of a member that does not diverge."""
+    trainer = Trainer(config)
+    trainer.train(steps)
+    return trainer
+
+
+def assert_member_matches(grid: BatchedTrainer, k: int, trainer: Trainer) -> None:
+    g, d = grid.member_weights(k)
+    np.testing.assert_allclose(g, trainer._stack.g.params[0], rtol=1e-5, atol=1e-6,
+                               err_msg=f"G of member {k} {grid.cell_of(k)}")
+    np.testing.assert_allclose(d, trainer._stack.d.params[0], rtol=1e-5, atol=1e-6,
+                               err_msg=f"D of member {k} {grid.cell_of(k)}")
+
+
+def assert_every_member_matches(grid: BatchedTrainer) -> None:
+    weights = set()
+    for k in range(grid.members):
+        assert_member_matches(grid, k, single_run(grid.member_config(k), grid.step))
+        weights.add(grid.member_weights(k)[0].tobytes())
+    assert len(weights) == grid.members, "members should differ, or the test proves nothing"
+
+
+# -- batched equals single --------------------------------------------------------------------
+
+
+def test_a_one_member_grid_is_a_trainer() -> None:
+    grid = BatchedTrainer(GANConfig(seed=3), Axis("lr_g", (1e-3,)))
+    grid.train(STEPS)
+    trainer = single_run(grid.member_config(0))
+
+    assert grid.members == 1 and grid.step == STEPS
+    assert_member_matches(grid, 0, trainer)
+    [result] = grid.evaluate(500)
+    metrics = trainer.evaluate(500)
+    assert (result.in_band, result.w1, result.diverged) == (metrics.in_band, metrics.w1, False)
+
+
+@pytest.mark.parametrize("chunk", [batched.CHUNK_MEMBERS, 4], ids=["one stack", "two stacks"])
+def test_six_members_with_their_own_lr_and_seed_match_their_trainers(
+        chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batched, "CHUNK_MEMBERS", chunk)
+    grid = BatchedTrainer(GANConfig(lr_d=2e-4, beta1=0.5), Axis("lr_g", (1e-4, 1e-3, 3e-3)),
+                          Axis.seeds(2, start=7))
+    grid.train(5)
+    grid.train(STEPS - 5)  # training in pieces changes nothing
+
+    assert grid.members == 6 and len(grid._stacks) == (1 if chunk >= 6 else 2)
+    assert_every_member_matches(grid)
+
+
+def test_seed_replicates_match_their_trainers() -> None:
+    grid = BatchedTrainer(GANConfig(seed=11), Axis("lr_d", (1e-4, 1e-3, 5e-3)), seeds_per_cell=2)
+    grid.train(STEPS)
+
+    assert [grid.member_config(k).seed for k in range(6)] == [11, 12] * 3
+    assert_every_member_matches(grid)
+
+
+def test_a_loss_by_seed_grid_mixes_losses_in_one_stack_and_matches_trainers() -> None:
+    grid = BatchedTrainer(GANConfig(lr_g=1e-3, lr_d=1e-3), Axis.losses(), Axis.seeds(2, start=5))
+    grid.train(STEPS)
+
+    assert {grid.member_config(k).loss for k in range(grid.members)} == set(LOSSES)
+    assert_every_member_matches(grid)
+    results = grid.evaluate(300)
+    for k in (0, grid.members - 1):
+        metrics = single_run(grid.member_config(k)).evaluate(300)
+        assert (results[k].in_band, results[k].w1) == (metrics.in_band, metrics.w1)
+
+
+# -- divergence -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_diverging_member_freezes_and_the_others_train_on(optimizer: str) -> None:
+    # lr_g = 10 blows G's outputs past the engine's limit within a few steps with either
+    # optimizer (Adam moves every weight by ~lr on its first step).
+    grid = BatchedTrainer(GANConfig(optimizer=optimizer), Axis("lr_g", (1e-4, 1e-3, 10.0)),
+                          seeds_per_cell=2)
+    grid.train(STEPS)
+    wild = [k for k in range(grid.members) if grid.member_config(k).lr_g == 10.0]
+
+    assert grid.diverged.tolist() == [k in wild for k in range(grid.members)]
+    for k in range(grid.members):
+        if k not in wild:
+            assert grid.diverged_at[k] == -1
+            assert_member_matches(grid, k, single_run(grid.member_config(k)))
+            continue
+        # Frozen where it stood after its last completed step: a Trainer stopped there has the
+        # same weights, and blows up on the very next step.
+        completed = int(grid.diverged_at[k])
+        assert 0 < completed < 10
+        trainer = Trainer(grid.member_config(k))
+        trainer.train(completed)
+        assert_member_matches(grid, k, trainer)
+        with pytest.raises(TrainingDiverged) as raised:
+            trainer.train(1)
+        assert raised.value.step == completed
+    frozen = [grid.member_weights(k) for k in wild]
+    assert all(np.isfinite(w).all() for pair in frozen for w in pair)
+
+    grid.train(5)
+    assert grid.step == STEPS + 5
+    for k, (g, d) in zip(wild, frozen, strict=True):
+        assert np.array_equal(grid.member_weights(k)[0], g)
+        assert np.array_equal(grid.member_weights(k)[1], d)
+    assert_member_matches(grid, 0, single_run(grid.member_config(0), STEPS + 5))
+
+    results = grid.evaluate(200)
+    for k, r in enumerate(results):
+        assert r.diverged == (k in wild)
+        assert math.isnan(r.in_band) == math.isnan(r.w1) == (k in wild)
+
+
+def test_a_grid_where_everything_diverged_still_counts_steps() -> None:
+    grid = BatchedTrainer(GANConfig(), Axis("lr_g", (10.0,)))
+    grid.train(STEPS)
+    grid.train(1000)
+    assert grid.diverged.all() and grid.step == STEPS + 1000
+
+
+# -- the grid ---------------------------------------------------------------------------------
+
+
+def test_member_configs_round_trip_through_cells() -> None:
+    base = GANConfig(seed=40, optimizer="sgd", lr_g=2e-3)
+    grid = BatchedTrainer(base, Axis("momentum", (0.0, 0.5, 0.9)), Axis("lr_d", (1e-4, 1e-3)),
+                          seeds_per_cell=2)
+
+    cells = [grid.cell_of(k) for k in range(grid.members)]
+    assert grid.members == 12 and len(set(cells)) == 12
+    for k, (ix, iy, r) in enumerate(cells):
+        config = grid.member_config(k)
+        assert grid.member_of(ix, iy, r) == k
+        assert base.changed_fields(config) == [
+            f for f in ("lr_d", "momentum", "seed") if getattr(base, f) != getattr(config, f)]
+        assert (config.momentum, config.lr_d, config.seed) == (
+            grid.x_axis.values[ix], grid.y_axis.values[iy], 40 + r)
+        assert GANConfig.from_mapping(config.to_mapping()) == config
+    assert cells[:3] == [(0, 0, 0), (0, 0, 1), (1, 0, 0)]  # replicates, then x, then y
+
+
+def test_a_seed_axis_sets_the_seed_and_ignores_the_base_seed() -> None:
+    grid = BatchedTrainer(GANConfig(seed=99), Axis.seeds(3, start=10), Axis.losses(["hinge"]))
+    assert [grid.member_config(k).seed for k in range(3)] == [10, 11, 12]
+    assert {grid.member_config(k).loss for k in range(3)} == {"hinge"}
+
+
+def test_cells_out_of_the_grid_are_refused() -> None:
+    grid = BatchedTrainer(GANConfig(), Axis.seeds(2))
+    for bad in (-1, 2):
+        with pytest.raises(IndexError):
+            grid.member_config(bad)
+    with pytest.raises(IndexError):
+        grid.member_of(0, 1)
+
+
+def test_axis_helpers_build_clean_values() -> None:
+    lrs = Axis.log("lr_g", 1e-5, 1e-2, 6)
+    assert len(lrs) == 6 and lrs.values[0] == 1e-5 and lrs.values[-1] == 1e-2
+    np.testing.assert_allclose(np.diff(np.log10(lrs.values)), 0.6, atol=1e-3)
+    assert Axis.linear("beta1", 0.0, 0.9, 4).values == (0.0, 0.3, 0.6, 0.9)
+    assert Axis.losses().values == LOSSES
+    assert Axis.seeds(3, start=5).values == (5, 6, 7)
+    widened = Axis("lr_d", (np.float32(0.5), 1))
+    assert widened.values == (0.5, 1.0) and all(type(v) is float for v in widened.values)
+
+
+@pytest.mark.parametrize(("field", "values"), [
+    ("batch_size", (32, 64)),  # not per member: would change every member's shapes
+    ("optimizer", ("adam",)),
+    ("lr_g", ()),
+    ("lr_g", (1e-3, 1e-3)),
+    ("lr_g", (20.0,)),  # GANConfig's range
+    ("lr_g", ("fast",)),
+    ("beta2", (0.5,)),
+    ("loss", ("wasserstein",)),
+    ("seed", (-1,)),
+])
+def test_bad_axes_are_refused_naming_the_field(field: str, values: tuple) -> None:
+    with pytest.raises(ValueError, match=field):
+        Axis(field, values)
+
+
+@pytest.mark.parametrize(("base", "x", "y", "seeds", "named"), [
+    (GANConfig(), Axis.seeds(2), Axis.seeds(3), 1, "seed"),
+    (GANConfig(), Axis("lr_g", (1e-4,)), Axis("lr_g", (1e-3,)), 1, "lr_g"),
+    (GANConfig(), Axis("momentum", (0.5,)), None, 1, "momentum"),  # Adam has no momentum
+    (GANConfig(optimizer="sgd"), Axis("beta1", (0.5,)), None, 1, "beta1"),
+    (GANConfig(), Axis.seeds(2), None, 2, "seed"),
+    (GANConfig(seed=2**31 - 1), Axis.losses(), None, 2, "seed"),  # replicate seed past the top
+    (GANConfig(), Axis.losses(), None, 0, "seeds_per_cell"),
+    (GANConfig(), Axis.log("lr_g", 1e-5, 1e-2, 17), Axis.log("lr_d", 1e-5, 1e-2, 16), 1,
+     str(MAX_MEMBERS)),
+    (GANConfig(), Axis.log("lr_g", 1e-5, 1e-2, 8), Axis.log("lr_d", 1e-5, 1e-2, 8), 5,
+     str(MAX_MEMBERS)),
+])
+def test_bad_grids_are_refused(base: GANConfig, x: Axis, y: Axis | None, seeds: int,
+                               named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        BatchedTrainer(base, x, y, seeds_per_cell=seeds)
+
+
+def test_the_largest_grid_is_accepted() -> None:
+    grid = BatchedTrainer(GANConfig(), Axis.log("lr_g", 1e-5, 1e-2, 8),
+                          Axis.log("lr_d", 1e-5, 1e-2, 8), seeds_per_cell=4)
+    assert grid.members == MAX_MEMBERS
+
+
+# -- the table the heatmap is drawn from ------------------------------------------------------
+
+
+def test_cell_table_aggregates_replicates_per_cell() -> None:
+    grid = BatchedTrainer(GANConfig(), Axis("lr_g", (1e-4, 1e-3)),
+                          Axis.losses(["minimax", "hinge"]), seeds_per_cell=3)
+    nan = math.nan
+    by_member = {
+        (0, 0): [(0.9, 0.1, False), (0.7, 0.3, False), (0.8, 0.2, False)],
+        (1, 0): [(0.5, 0.4, False), (nan, nan, True), (0.3, 0.6, False)],
+        (0, 1): [(nan, nan, True)] * 3,
+        (1, 1): [(1.0, 0.0, False), (nan, nan, True), (nan, nan, True)],
+    }
+    results = [MemberResult(*by_member[grid.cell_of(k)[:2]][grid.cell_of(k)[2]])
+               for k in range(grid.members)]
+
+    table = grid.cell_table(results)
+
+    assert [(row["ix"], row["iy"]) for row in table] == [(0, 0), (1, 0), (0, 1), (1, 1)]
+    assert [(row["x"], row["y"]) for row in table] == [
+        (1e-4, "minimax"), (1e-3, "minimax"), (1e-4, "hinge"), (1e-3, "hinge")]
+    assert [row["replicates"] for row in table] == [3] * 4
+    assert [row["diverged"] for row in table] == pytest.approx([0, 1 / 3, 1, 2 / 3])
+    assert table[0]["in_band"] == pytest.approx(0.8) and table[0]["w1"] == pytest.approx(0.2)
+    assert table[1]["in_band"] == pytest.approx(0.4) and table[1]["w1"] == pytest.approx(0.5)
+    assert math.isnan(table[2]["in_band"]) and math.isnan(table[2]["w1"])
+    assert (table[3]["in_band"], table[3]["w1"]) == (1.0, 0.0)
+    with pytest.raises(ValueError, match="results"):
+        grid.cell_table(results[:-1])
+
+
+def test_cell_table_of_a_trained_grid_without_y_axis() -> None:
+    grid = BatchedTrainer(GANConfig(), Axis("lr_g", (1e-3, 10.0)), seeds_per_cell=2)
+    grid.train(10)
+
+    table = grid.cell_table(grid.evaluate(200))
+
+    assert [row["y"] for row in table] == [None, None]
+    assert [row["diverged"] for row in table] == [0.0, 1.0]
+    assert 0 <= table[0]["in_band"] <= 1 and table[0]["w1"] > 0

@@ -1,0 +1,292 @@
+"""GANConfig: tutorial defaults, self-describing fields, and strict parsing of outside input.
+
+A config arrives from a shareable URL, a form or a checkpoint, so ``from_mapping`` must take the
+strings those carry, and must refuse everything else with a message that names the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import typing
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from gan_core import PRESETS, GANConfig, Param
+from gan_core.config import GROUPS, field_type
+
+PARAMS = GANConfig.params()
+NUMERIC = [name for name, p in PARAMS.items() if not p.choices]
+TEXT = [name for name, p in PARAMS.items() if p.choices]
+NEEDS_NEW_MODEL = {"latent_dim", "hidden", "n_points", "target", "seed"}
+PLAIN_INT = re.compile(r"[+-]?[0-9]+")
+PLAIN_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def refusal(mapping: dict[str, Any]) -> str:
+    """The message of the ValueError that ``from_mapping`` must raise."""
+    with pytest.raises(ValueError) as info:
+        GANConfig.from_mapping(mapping)
+    return str(info.value)
+
+
+def is_plain_number(text: str, kind: type) -> bool:
+    pattern = PLAIN_INT if kind is int else PLAIN_DECIMAL
+    return pattern.fullmatch(text.strip()) is not None
+
+
+# -- defaults and descriptions -------------------------------------------------------------
+
+
+def test_defaults_are_the_tutorials_hyperparameters() -> None:
+    config = GANConfig()
+    assert (config.lr_g, config.lr_d) == (1e-4, 1e-4)
+    assert config.batch_size == 64
+    assert (config.latent_dim, config.hidden, config.n_points) == (5, 128, 15)
+    assert (config.loss, config.optimizer, config.d_steps) == ("minimax", "adam", 1)
+    assert (config.beta1, config.beta2) == (0.9, 0.999)  # torch.optim.Adam's defaults
+    assert config.target == "parabola"
+
+
+def test_tutorial_preset_is_the_default_config() -> None:
+    assert PRESETS["tutorial"] == GANConfig()
+
+
+def test_every_preset_is_a_valid_round_tripping_config() -> None:
+    for config in PRESETS.values():
+        assert GANConfig.from_mapping(config.to_mapping()) == config
+
+
+@pytest.mark.parametrize("name", list(PARAMS))
+def test_every_field_is_described_by_a_param(name: str) -> None:
+    param = PARAMS[name]
+    assert isinstance(param, Param)
+    assert param.label.strip() and param.help.strip()
+    assert param.group in GROUPS
+    assert isinstance(param.live, bool)
+
+
+@pytest.mark.parametrize("name", NUMERIC)
+def test_numeric_fields_have_a_range_holding_their_default(name: str) -> None:
+    param, default = PARAMS[name], getattr(GANConfig(), name)
+    assert param.low is not None and param.high is not None and param.low < param.high
+    assert param.low <= default <= param.high
+    assert type(default) is field_type(name)
+
+
+@pytest.mark.parametrize("name", TEXT)
+def test_text_fields_offer_exactly_the_values_their_type_admits(name: str) -> None:
+    hint = typing.get_type_hints(GANConfig)[name]
+    assert PARAMS[name].choices == typing.get_args(hint)
+    assert getattr(GANConfig(), name) in PARAMS[name].choices
+
+
+def test_only_shapes_target_and_seed_need_a_new_model() -> None:
+    assert {name for name, p in PARAMS.items() if not p.live} == NEEDS_NEW_MODEL
+
+
+def test_config_is_immutable() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        GANConfig().lr_g = 1.0  # type: ignore[misc]
+
+
+def test_changed_fields_lists_what_differs_in_declaration_order() -> None:
+    other = GANConfig(seed=3, lr_g=1e-3)
+    assert GANConfig().changed_fields(other) == ["lr_g", "seed"]
+    assert GANConfig().changed_fields(GANConfig()) == []
+
+
+# -- parsing: examples ---------------------------------------------------------------------
+
+
+def test_from_mapping_takes_the_strings_of_a_url() -> None:
+    config = GANConfig.from_mapping(
+        {"batch_size": "64", "lr_g": "0.001", "lr_d": "1e-3", "loss": "hinge", "seed": " 7 "})
+    assert (config.batch_size, config.lr_g, config.lr_d) == (64, 0.001, 0.001)
+    assert (config.loss, config.seed) == ("hinge", 7)
+    assert type(config.batch_size) is int and type(config.lr_g) is float
+
+
+def test_missing_keys_take_their_defaults() -> None:
+    assert GANConfig.from_mapping({}) == GANConfig()
+    assert GANConfig.from_mapping({"seed": 3}) == GANConfig(seed=3)
+
+
+def test_numbers_are_taken_with_their_field_type() -> None:
+    config = GANConfig.from_mapping({"lr_g": 1, "batch_size": 32.0})
+    assert type(config.lr_g) is float and config.lr_g == 1.0
+    assert type(config.batch_size) is int and config.batch_size == 32
+
+
+INVALID = [
+    ("batch_size", "abc"),
+    ("batch_size", "64.5"),
+    ("batch_size", 64.5),
+    ("batch_size", "1e2"),
+    ("batch_size", "6_4"),
+    ("batch_size", "６４"),  # full-width digits, which int() would take
+    ("batch_size", ""),
+    ("batch_size", 4),
+    ("batch_size", "4096"),
+    ("batch_size", True),
+    ("batch_size", None),
+    ("batch_size", [64]),
+    ("lr_g", "fast"),
+    ("lr_g", -1e-4),
+    ("lr_g", 0),
+    ("lr_g", "100"),
+    ("lr_g", float("nan")),
+    ("lr_g", "nan"),
+    ("lr_g", float("inf")),
+    ("lr_g", "-inf"),
+    ("lr_g", "Infinity"),
+    ("lr_g", "1_0"),
+    ("lr_g", 10**400),
+    ("lr_g", False),
+    ("seed", -1),
+    ("seed", 2**31),
+    ("seed", "9" * 400),
+    ("loss", "wasserstein"),
+    ("loss", "Hinge"),
+    ("loss", 1),
+    ("loss", True),
+    ("optimizer", None),
+    ("target", ["sine"]),
+]
+
+
+@pytest.mark.parametrize(("name", "raw"), INVALID,
+                         ids=[f"{name}={raw!r:.16}" for name, raw in INVALID])
+def test_invalid_values_are_refused_with_the_field_named(name: str, raw: Any) -> None:
+    assert name in refusal({name: raw})
+
+
+def test_unknown_keys_are_refused_with_the_key_named() -> None:
+    assert "learning_rate" in refusal({"learning_rate": "0.001"})
+    assert "'lr'" in refusal({"lr_g": "0.001", "lr": 1})
+
+
+def test_direct_construction_is_validated_without_coercion() -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        GANConfig(batch_size=64.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="lr_g"):
+        GANConfig(lr_g="0.001")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="hidden"):
+        GANConfig().replace(hidden=0)
+
+
+def test_to_mapping_is_plain_json_and_from_mapping_inverts_it() -> None:
+    config = GANConfig(lr_g=3e-4, loss="least_squares", target="sine", seed=11, d_steps=2)
+    mapping = config.to_mapping()
+    assert set(mapping) == set(PARAMS)
+    assert GANConfig.from_mapping(json.loads(json.dumps(mapping))) == config
+    assert GANConfig.from_mapping({k: str(v) for k, v in mapping.items()}) == config
+
+
+# -- parsing: properties -------------------------------------------------------------------
+
+
+def valid_value(name: str) -> st.SearchStrategy[Any]:
+    """Any in-range value of a field, as a number or as the text a URL would carry."""
+    param, kind = PARAMS[name], field_type(name)
+    if param.choices:
+        return st.sampled_from(param.choices)
+    if kind is int:
+        number = st.integers(int(param.low), int(param.high))
+    else:
+        number = st.floats(param.low, param.high, allow_nan=False)
+    return st.one_of(number, number.map(str))
+
+
+def parsed(name: str, raw: Any) -> Any:
+    """What a valid raw value means, worked out independently of ``from_mapping``."""
+    return field_type(name)(raw)
+
+
+def out_of_range(name: str) -> st.SearchStrategy[Any]:
+    param, kind = PARAMS[name], field_type(name)
+    if kind is int:
+        number = st.integers(max_value=int(param.low) - 1) | st.integers(min_value=int(param.high)
+                                                                          + 1)
+    else:
+        number = (st.floats(max_value=param.low, exclude_max=True, allow_nan=False)
+                  | st.floats(min_value=param.high, exclude_min=True, allow_nan=False)
+                  | st.integers(min_value=int(param.high) + 1))
+    return st.one_of(number, number.map(str))
+
+
+def wrong_type(name: str) -> st.SearchStrategy[Any]:
+    """Values of no acceptable type: bools, containers, None, and for an int a fraction."""
+    others = st.one_of(st.booleans(), st.none(), st.lists(st.integers(), max_size=2),
+                       st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
+    if PARAMS[name].choices:
+        return others | st.integers() | st.floats()
+    if field_type(name) is int:
+        fraction = st.floats(allow_nan=False, allow_infinity=False).filter(
+            lambda v: not v.is_integer())
+        return others | fraction | fraction.map(str)
+    return others
+
+
+def garbage_text(name: str) -> st.SearchStrategy[str]:
+    """Text that is not a plain decimal number (or for a choice field, not a choice)."""
+    if PARAMS[name].choices:
+        return st.text().filter(lambda s: s not in PARAMS[name].choices)
+    kind = field_type(name)
+    return st.text().filter(lambda s: not is_plain_number(s, kind))
+
+
+valid_mappings = st.fixed_dictionaries({}, optional={name: valid_value(name) for name in PARAMS})
+
+
+@settings(max_examples=150)
+@given(valid_mappings)
+def test_every_valid_mapping_is_accepted_and_round_trips(mapping: dict[str, Any]) -> None:
+    config = GANConfig.from_mapping(mapping)
+    for name, raw in mapping.items():
+        assert getattr(config, name) == parsed(name, raw)
+        assert type(getattr(config, name)) is field_type(name)
+    assert GANConfig.from_mapping(config.to_mapping()) == config
+    assert GANConfig.from_mapping({k: str(v) for k, v in config.to_mapping().items()}) == config
+
+
+@given(valid_mappings, st.text(min_size=1).filter(lambda k: k not in PARAMS), st.integers())
+def test_any_unknown_key_is_refused_and_named(mapping: dict[str, Any], key: str,
+                                              value: int) -> None:
+    assert repr(key) in refusal({**mapping, key: value})
+
+
+@st.composite
+def invalid_entry(draw: st.DrawFn, kinds: tuple[str, ...]) -> tuple[str, Any]:
+    name = draw(st.sampled_from(NUMERIC if kinds == ("range",) else list(PARAMS)))
+    makers = {"range": out_of_range, "type": wrong_type, "garbage": garbage_text}
+    kind = draw(st.sampled_from(kinds))
+    return name, draw(makers[kind](name))
+
+
+@settings(max_examples=150)
+@given(valid_mappings, invalid_entry(("range",)))
+@example({}, ("lr_g", 10**400))
+@example({}, ("seed", "9" * 400))
+@example({}, ("lr_g", math.inf))
+def test_any_out_of_range_value_is_refused_and_named(mapping: dict[str, Any],
+                                                     entry: tuple[str, Any]) -> None:
+    name, raw = entry
+    assert name in refusal({**mapping, name: raw})
+
+
+@settings(max_examples=150)
+@given(valid_mappings, invalid_entry(("type", "garbage")))
+@example({}, ("lr_g", "nan"))
+@example({}, ("lr_g", "1_0"))
+@example({}, ("batch_size", "٦٤"))  # Arabic-Indic digits
+@example({}, ("batch_size", "64.0"))
+def test_any_value_of_the_wrong_type_or_garbage_text_is_refused_and_named(
+        mapping: dict[str, Any], entry: tuple[str, Any]) -> None:
+    name, raw = entry
+    assert name in refusal({**mapping, name: raw})
