@@ -80,24 +80,41 @@ def parameter_w1(curves: np.ndarray, target: Target, x: np.ndarray) -> tuple[flo
     return float(w1), float(residual.mean())
 
 
-def evaluate_member(stack: GANStack, member: int, config: GANConfig, step: int,
-                    n: int = EVAL_SAMPLES) -> Metrics:
-    """Metrics of one member of a stack on ``n`` generated and ``n`` real curves.
-
-    The curves come from a generator seeded by ``(seed, step)``, not the training stream, so
-    evaluating never changes a run and the same step always gives the same numbers.
-    """
+def _generated(stack: GANStack, member: int, config: GANConfig, step: int,
+               n: int) -> tuple[np.random.Generator, np.ndarray]:
+    """``n`` curves of one member from a generator seeded by ``(seed, step)``, not the
+    training stream: evaluating never changes a run, and a step always gives the same numbers.
+    Returns the generator too, for the real curves that follow."""
     rng = np.random.default_rng([config.seed, 2, step])
     z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
-    fake = stack.generate(z, member)
+    return rng, stack.generate(z, member)
+
+
+def _quality(fake: np.ndarray, stack: GANStack) -> tuple[float, float, float]:
+    with np.errstate(all="ignore"):
+        w1, residual = parameter_w1(fake, stack.target, stack.x)
+    return in_band_fraction(fake, stack.target, stack.x), w1, residual
+
+
+def quality_member(stack: GANStack, member: int, config: GANConfig, step: int,
+                   n: int = EVAL_SAMPLES) -> tuple[float, float, float]:
+    """``(in_band, w1, fit_residual)`` exactly as :func:`evaluate_member` gives them, without
+    D's passes over real and generated curves: what the training history records."""
+    return _quality(_generated(stack, member, config, step, n)[1], stack)
+
+
+def evaluate_member(stack: GANStack, member: int, config: GANConfig, step: int,
+                    n: int = EVAL_SAMPLES) -> Metrics:
+    """Metrics of one member of a stack on ``n`` generated and ``n`` real curves."""
+    rng, fake = _generated(stack, member, config, step, n)
     real = stack.target.sample(rng, n, stack.x)
+    in_band, w1, residual = _quality(fake, stack)
     with np.errstate(all="ignore"):
         l_real = stack.discriminate(real, member).reshape(1, n, 1)
         l_fake = stack.discriminate(fake, member).reshape(1, n, 1)
         d_loss, g_loss = loss_values(config.loss, l_real, l_fake)
-        w1, residual = parameter_w1(fake, stack.target, stack.x)
     return Metrics(
-        in_band=in_band_fraction(fake, stack.target, stack.x),
+        in_band=in_band,
         w1=w1,
         fit_residual=residual,
         d_real=float(sigmoid(l_real).mean()),

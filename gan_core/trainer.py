@@ -12,7 +12,7 @@ from .config import GANConfig
 from .engine import GANStack
 from .history import History
 from .losses import sigmoid
-from .metrics import EVAL_SAMPLES, Metrics, evaluate_member
+from .metrics import EVAL_SAMPLES, Metrics, evaluate_member, quality_member
 
 
 class TrainingDiverged(RuntimeError):
@@ -138,8 +138,8 @@ class Trainer:
             self.history.eval.truncate(step)
 
     def _record_eval(self) -> None:
-        m = self.evaluate(EVAL_SAMPLES)
-        self.history.eval.append(self.step, (m.in_band, m.w1, m.fit_residual))
+        self.history.eval.append(
+            self.step, quality_member(self._stack, 0, self.config, self.step, EVAL_SAMPLES))
 
     def reconfigure(self, config: GANConfig) -> list[str]:
         """Apply live-changeable fields, keeping weights, optimizer state, step and history.
