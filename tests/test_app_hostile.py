@@ -87,6 +87,7 @@ def test_truncated_checkpoint_upload_is_refused_and_the_run_survives() -> None:
     source = play(start())
     data = source.session_state["lab"].checkpoint()
     at = play(start())
+    at.button(key="pause").click().run()
     before, model = weights(at), trainer(at)
     at.file_uploader(key="upload").upload("cut.pt", data[: len(data) // 2]).run()
     assert "Could not load" in at.error[0].value
@@ -110,6 +111,8 @@ def test_impatient_clicking_never_sends_the_step_backwards_except_by_reset() -> 
     for i, action in enumerate(actions):
         if action == "lr":
             at.select_slider(key="lr_g").set_value([2e-4, 1e-3, 1e-4][i % 3]).run()
+        elif at.button(key=action).disabled:  # Play while playing: a user cannot; rerun
+            at.run()
         else:
             at.button(key=action).click().run()
         assert not at.exception, action
