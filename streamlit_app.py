@@ -45,19 +45,14 @@ def offered(name: str, value: Any) -> bool:
 
 
 def setting_widget(name: str, param: Param) -> Any:
-    default = getattr(DEFAULTS, name)
+    """The widget for one setting. Its value lives in Session State under the field's name
+    (set there first by ``sidebar``), so a link, a preset or a loaded run sets it the same way."""
     common: dict[str, Any] = {"label": param.label, "help": param.help, "key": name,
                               "bind": "query-params"}
-    # A setting already in Session State (a link, a preset, a loaded cell or checkpoint) keeps
-    # that value; giving the widget a default too would make Streamlit warn.
-    initial = name not in st.session_state
     if param.choices:
         # Options show as their config values: Streamlit writes a selectbox's displayed text
         # into the URL, and the URL must hold values that GANConfig.from_mapping accepts.
-        index = param.choices.index(default) if initial else None
-        return st.selectbox(options=param.choices, index=index, **common)
-    if initial:
-        common["value"] = default
+        return st.selectbox(options=param.choices, **common)
     if param.log:
         return st.select_slider(options=param.grid(), format_func=_fmt, **common)
     if name == "seed":
@@ -109,6 +104,8 @@ def sidebar() -> GANConfig:
         "Preset", list(PRESETS), key="preset", on_change=on_preset,
         help="tutorial: the original 406_GAN.py settings. fast: reaches the tutorial's "
         "10,000-step quality in 2,000 steps. best: the lowest W1 found.")
+    for name, default in DEFAULTS.to_mapping().items():
+        st.session_state.setdefault(name, default)
     values = {}
     for group in GROUPS:
         with st.sidebar.expander(group, expanded=group in ("Training", "Run")):

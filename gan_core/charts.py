@@ -342,7 +342,7 @@ def stability_spec(metric: str, x_field: str, y_field: str | None) -> Spec:
     base = alt.Chart(alt.NamedData("cells")).encode(
         x=alt.X("x:O", title=x_field, sort=alt.SortField("ix"), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("y:O", title=y_field or "", sort=alt.SortField("iy", order="descending")))
-    heat = base.mark_rect(stroke="white", strokeWidth=1.5, cursor="pointer").encode(
+    heat = base.mark_rect(stroke="white", strokeWidth=1.5, cursor="pointer", opacity=1).encode(
         color=alt.Color("value:Q", scale=scale, title=title,
                         legend=alt.Legend(orient="right", format=".2~g")),
         strokeOpacity=alt.condition(pick, alt.value(1), alt.value(0.4)),
