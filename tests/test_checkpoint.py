@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from run_state import assert_same_run, trained
 
 import gan_core.checkpoint
 from gan_core import CheckpointError, GANConfig, Trainer
@@ -24,30 +25,6 @@ from gan_core.checkpoint import read_checkpoint, write_checkpoint
 CONFIG = GANConfig(seed=5, lr_g=1e-3, lr_d=1e-3, beta1=0.5)
 
 
-def run_state(trainer: Trainer) -> dict[str, np.ndarray]:
-    """Weights, optimizer state, step and history: what resuming must restore exactly."""
-    state: dict[str, np.ndarray] = {"step": np.array(trainer.step)}
-    for name, net in (("g", trainer._stack.g), ("d", trainer._stack.d)):
-        for key in ("params", "m", "v"):
-            state[f"{name}.{key}"] = getattr(net, key).copy()
-        state[f"{name}.t"] = np.array(net.t)
-    for name, series in (("train", trainer.history.train), ("eval", trainer.history.eval)):
-        for key, value in series.state().items():
-            state[f"{name}.{key}"] = np.asarray(value)
-    return state
-
-
-def assert_same_state(a: Trainer, b: Trainer) -> None:
-    sa, sb = run_state(a), run_state(b)
-    assert sa.keys() == sb.keys()
-    for key in sa:
-        assert np.array_equal(sa[key], sb[key]), key
-
-
-def trained(steps: int, config: GANConfig = CONFIG) -> Trainer:
-    trainer = Trainer(config)
-    trainer.train(steps)
-    return trainer
 
 
 def checkpoint_bytes(trainer: Trainer) -> bytes:
@@ -67,40 +44,40 @@ def refused(data: bytes) -> CheckpointError:
 
 
 def test_round_trip_through_a_binary_file_object() -> None:
-    original = trained(130)
+    original = trained(CONFIG, 130)
     loaded = Trainer.load(io.BytesIO(checkpoint_bytes(original)))
     assert loaded.config == original.config
-    assert_same_state(loaded, original)
+    assert_same_run(loaded, original)
     assert loaded.evaluate() == original.evaluate()
 
 
 @pytest.mark.parametrize("as_text", [True, False], ids=["str", "Path"])
 def test_round_trip_through_a_path(tmp_path: Path, as_text: bool) -> None:
-    original = trained(30)
+    original = trained(CONFIG, 30)
     path = tmp_path / "run.pt"
     original.save(str(path) if as_text else path)
-    assert_same_state(Trainer.load(str(path) if as_text else path), original)
+    assert_same_run(Trainer.load(str(path) if as_text else path), original)
 
 
 def test_resuming_continues_exactly_as_an_uninterrupted_run() -> None:
     """Save at 130, load, train 170 more: bit-for-bit the run that trained 300 straight,
     including the history rows recorded on both sides of the save."""
-    resumed = Trainer.load(io.BytesIO(checkpoint_bytes(trained(130))))
+    resumed = Trainer.load(io.BytesIO(checkpoint_bytes(trained(CONFIG, 130))))
     resumed.train(170)
-    straight = trained(300)
-    assert_same_state(resumed, straight)
+    straight = trained(CONFIG, 300)
+    assert_same_run(resumed, straight)
     assert resumed.evaluate() == straight.evaluate()
 
 
 def test_a_checkpoint_of_a_live_reconfigured_run_keeps_its_new_settings() -> None:
-    trainer = trained(20)
+    trainer = trained(CONFIG, 20)
     trainer.reconfigure(CONFIG.replace(loss="hinge", batch_size=32))
     trainer.train(20)
     loaded = Trainer.load(io.BytesIO(checkpoint_bytes(trainer)))
     assert loaded.config == trainer.config
     loaded.train(15)
     trainer.train(15)
-    assert_same_state(loaded, trainer)
+    assert_same_run(loaded, trainer)
 
 
 def test_the_largest_allowed_model_fits_under_the_size_cap() -> None:
@@ -119,13 +96,13 @@ def test_random_bytes_are_refused() -> None:
 
 @pytest.mark.parametrize("fraction", [0.1, 0.5, 0.99])
 def test_a_truncated_checkpoint_is_refused(fraction: float) -> None:
-    data = checkpoint_bytes(trained(5))
+    data = checkpoint_bytes(trained(CONFIG, 5))
     refused(data[: int(len(data) * fraction)])
 
 
 def test_a_file_over_the_size_cap_is_refused_before_it_is_parsed(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    data = checkpoint_bytes(trained(5))
+    data = checkpoint_bytes(trained(CONFIG, 5))
     monkeypatch.setattr(gan_core.checkpoint, "MAX_BYTES", len(data) - 1)
     assert "larger" in str(refused(data))
 
@@ -185,7 +162,7 @@ def test_a_malicious_pickle_is_refused_without_running_it(tmp_path: Path, kind: 
 
 def tampered(edit: Callable[[dict[str, Any]], None], steps: int = 3) -> bytes:
     """A genuine checkpoint with its contents edited (then written the normal way)."""
-    state = read_checkpoint(io.BytesIO(checkpoint_bytes(trained(steps))))
+    state = read_checkpoint(io.BytesIO(checkpoint_bytes(trained(CONFIG, steps))))
     edit(state)
     buffer = io.BytesIO()
     write_checkpoint(state, buffer)
