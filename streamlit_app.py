@@ -7,6 +7,8 @@ live in ``gan_core``; each setting's widget, help text, range and URL key come f
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 import time
 from typing import Any
@@ -28,7 +30,15 @@ DEFAULTS = GANConfig()
 PARAMS = GANConfig.params()
 UPLOAD_MB = max(1, MAX_BYTES // 2**20)
 
-st.set_page_config(page_title="GAN Curve Lab", page_icon=Image.fromarray(ch.icon()), layout="wide",
+def icon_url() -> str:
+    """The icon as a data: URL: a PIL image would be a media file that overlapping reruns
+    can drop just as the browser asks for it."""
+    png = io.BytesIO()
+    Image.fromarray(ch.icon()).save(png, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+
+
+st.set_page_config(page_title="GAN Curve Lab", page_icon=icon_url(), layout="wide",
                    initial_sidebar_state="expanded")
 
 
@@ -209,7 +219,8 @@ def on_reset() -> None:
 # -- the live view ---------------------------------------------------------------------------
 
 def chart(spec: dict, data: dict, key: str) -> None:
-    st.vega_lite_chart(ch.with_data(spec, data), key=key, width="stretch")
+    with st.container(key=key):  # a stable CSS class (st-key-...) for the browser tests
+        st.vega_lite_chart(ch.with_data(spec, data), key=key, width="stretch")
 
 
 def readouts(session: LabSession) -> None:

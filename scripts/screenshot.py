@@ -1,0 +1,84 @@
+"""Regenerate docs/screenshot.png: the app after ~10 s of live training, in headless Chromium.
+
+Run from anywhere: ``python scripts/screenshot.py [--seconds 10] [--steps 1500] [--out PATH]``.
+It trains for ``--seconds`` and, on a slow machine, on until ``--steps`` steps, so that the
+picture shows the same stage of training wherever it is taken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # tests/ has no __init__.py: import its browser package
+
+from browser.server import (  # noqa: E402
+    ARTIFACTS,
+    free_port,
+    launch_chromium,
+    start_server,
+    stop_server,
+)
+
+VIEWPORT = {"width": 1500, "height": 1900}
+IDLE = """() => document.querySelector("[data-testid=stApp]").dataset.testScriptState
+    === "notRunning" && !document.querySelector("[data-stale=true]")"""
+
+
+def step(page: Page) -> int:
+    """The "Step" readout."""
+    label = page.get_by_test_id("stMetricLabel").get_by_text("Step", exact=True)
+    value = page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
+    return int(value.inner_text().replace(",", ""))
+
+
+def train(page: Page, seconds: float, steps: int, timeout: float = 120.0) -> None:
+    """Let the page play for ``seconds`` and until it shows ``steps`` steps."""
+    page.wait_for_timeout(seconds * 1000)
+    deadline = time.monotonic() + timeout
+    while step(page) < steps and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="training time to show")
+    parser.add_argument("--steps", type=int, default=1500, help="and at least so many steps")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    args = parser.parse_args()
+
+    port = free_port()
+    proc = start_server(port, ARTIFACTS / "screenshot-server.log")
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            page = browser.new_page(viewport=VIEWPORT)
+            page.goto(f"http://127.0.0.1:{port}/")
+            expect(page.locator("[data-testid=stApp]")).to_have_attribute(
+                "data-test-script-state", "notRunning", timeout=90_000)
+            page.get_by_role("button", name="Play", exact=True).click()
+            expect(page.get_by_role("button", name="Pause", exact=True)).to_be_enabled()
+            train(page, args.seconds, args.steps)
+            # Park the pointer on empty page: no tooltip, chart toolbar or sidebar button.
+            page.mouse.move(VIEWPORT["width"] - 5, VIEWPORT["height"] - 5)
+            # Best effort: between two live refreshes, with no run indicator and nothing
+            # drawn faded as stale.
+            with contextlib.suppress(PlaywrightTimeout):
+                page.wait_for_function(IDLE, polling="raf", timeout=10_000)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=args.out, full_page=True)
+            browser.close()
+    finally:
+        stop_server(proc)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

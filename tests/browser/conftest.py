@@ -1,0 +1,128 @@
+"""Fixtures for the browser tests: one Streamlit server and one Chromium for the whole run,
+a fresh browser context and page for every test."""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
+
+from .server import ARTIFACTS, CHROMIUM, free_port, launch_chromium, start_server, stop_server
+
+expect.set_options(timeout=20_000)  # a 2-core CI machine that is also training GANs is slow
+
+FAILED = pytest.StashKey[bool]()
+VIEWPORT = {"width": 1500, "height": 1200}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Remember whether a test's body failed, so its page can be saved for the post-mortem."""
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium; missing, it fails the run in CI and skips the tests locally."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if in_ci():
+            pytest.fail(message + ": CI must run the browser tests", pytrace=False)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(browser: Browser) -> Iterator[str]:
+    """Base URL of the app, served by one ``streamlit run`` for all the tests."""
+    port = free_port()
+    proc = start_server(port, ARTIFACTS / "streamlit-server.log")
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        stop_server(proc)
+
+
+# Records every exception box the page ever shows, even one a later run replaces at once.
+WATCH_EXCEPTIONS = """
+window.seenExceptions = [];
+const counted = new WeakSet();
+new MutationObserver(() => {
+    for (const box of document.querySelectorAll("[data-testid=stException]")) {
+        if (!counted.has(box)) {
+            counted.add(box);
+            window.seenExceptions.push(box.innerText.slice(0, 500));
+        }
+    }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+@dataclass
+class App:
+    """A fresh page on the app and every error its console reported."""
+
+    page: Page
+    url: str
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (message, resource URL)
+
+    def open(self, query: str = "") -> None:
+        """Load the app (``query`` like ``"?seed=3"``) and wait for its first run to finish."""
+        self.page.goto(self.url + query)
+        # The server's very first run imports torch: allow it more than the default timeout.
+        expect(self.page.locator("[data-testid=stApp]")).to_have_attribute(
+            "data-test-script-state", "notRunning", timeout=90_000)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append((f"console: {message.text}", message.location.get("url", "")))
+
+    def on_page_error(self, error: Error) -> None:
+        self.errors.append((f"page error: {error.message}", ""))
+
+    def assert_clean(self) -> None:
+        """No exception box and no console or page errors."""
+        expect(self.page.get_by_test_id("stException")).to_have_count(0)
+        errors = [text for text, _url in self.errors]
+        assert errors == [], "\n".join(errors)
+        # One that came and went is reported, not failed: Streamlit itself can raise in a run
+        # that overlapping reruns cut short ("dictionary changed size during iteration" in its
+        # session state); the server log in artifacts/ has the traceback.
+        for text in self.page.evaluate("() => window.seenExceptions"):
+            warnings.warn(f"the page showed an exception for a moment: {text!r}", stacklevel=2)
+
+
+@pytest.fixture
+def app(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[App]:
+    """A new context and page; on failure, a screenshot goes to ``artifacts/``."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(WATCH_EXCEPTIONS)
+    page = context.new_page()
+    app = App(page, app_url)
+    page.on("console", app.on_console)
+    page.on("pageerror", app.on_page_error)
+    try:
+        yield app
+        if request.node.stash.get(FAILED, False):
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = re.sub(r"[^\w.-]+", "_", request.node.name)
+            page.screenshot(path=ARTIFACTS / f"failed-{name}.png", full_page=True)
+    finally:
+        context.close()
