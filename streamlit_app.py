@@ -30,6 +30,7 @@ DEFAULTS = GANConfig()
 PARAMS = GANConfig.params()
 UPLOAD_MB = max(1, MAX_BYTES // 2**20)
 
+
 def icon_url() -> str:
     """The icon as a data: URL: a PIL image would be a media file that overlapping reruns
     can drop just as the browser asks for it."""
