@@ -56,23 +56,28 @@ def offered(name: str, value: Any) -> bool:
 
 
 def setting_widget(name: str, param: Param) -> Any:
-    """The widget for one setting. Its value lives in Session State under the field's name
-    (set there first by ``sidebar``), so a link, a preset or a loaded run sets it the same way."""
+    """The widget for one setting, keyed by the field's name: a link, a preset or a loaded run
+    sets it through Session State. Its default is the config's, so the URL holds only the
+    settings that differ from it."""
+    default = getattr(DEFAULTS, name)
     common: dict[str, Any] = {"label": param.label, "help": param.help, "key": name,
                               "bind": "query-params"}
     if param.choices:
         # Options show as their config values: Streamlit writes a selectbox's displayed text
         # into the URL, and the URL must hold values that GANConfig.from_mapping accepts.
-        return st.selectbox(options=param.choices, **common)
+        return st.selectbox(options=param.choices, index=param.choices.index(default),
+                            **common)
     if param.log:
-        return st.select_slider(options=param.grid(), format_func=_fmt, **common)
+        return st.select_slider(options=param.grid(), value=default, format_func=_fmt,
+                                **common)
     if name == "seed":
-        return st.number_input(min_value=int(param.low), max_value=int(param.high), step=1,
-                               **common)
+        return st.number_input(min_value=int(param.low), max_value=int(param.high),
+                               value=default, step=1, **common)
     if field_type(name) is int:
-        return st.slider(min_value=int(param.low), max_value=int(param.high), step=1, **common)
+        return st.slider(min_value=int(param.low), max_value=int(param.high), value=default,
+                         step=1, **common)
     digits = max(0, -math.floor(math.log10(param.step)))
-    return st.slider(min_value=param.low, max_value=param.high, step=param.step,
+    return st.slider(min_value=param.low, max_value=param.high, value=default, step=param.step,
                      format=f"%.{digits}f", **common)
 
 
@@ -115,8 +120,6 @@ def sidebar() -> GANConfig:
         "Preset", list(PRESETS), key="preset", on_change=on_preset,
         help="tutorial: the original 406_GAN.py settings. fast: reaches the tutorial's "
         "10,000-step quality in 2,000 steps. best: the lowest W1 found.")
-    for name, default in DEFAULTS.to_mapping().items():
-        st.session_state.setdefault(name, default)
     values = {}
     for group in GROUPS:
         with st.sidebar.expander(group, expanded=group in ("Training", "Run")):
