@@ -40,19 +40,20 @@ class Grid:
     lr_g: tuple[float, ...]
     lr_d: tuple[float, ...]
     betas: tuple[tuple[float, float], ...]
-    loss: tuple[str, ...]
+    batch_size: tuple[int, ...] = (64,)
+    loss: tuple[str, ...] = ("non_saturating",)
 
     def configs(self) -> list[GANConfig]:
-        return [GANConfig(lr_g=lr_g, lr_d=lr_d, beta1=beta1, beta2=beta2, loss=loss)
-                for lr_g, lr_d, (beta1, beta2), loss
-                in itertools.product(self.lr_g, self.lr_d, self.betas, self.loss)]
+        return [GANConfig(lr_g=lr_g, lr_d=lr_d, beta1=beta1, beta2=beta2, batch_size=batch,
+                          loss=loss)
+                for lr_g, lr_d, (beta1, beta2), batch, loss in itertools.product(
+                    self.lr_g, self.lr_d, self.betas, self.batch_size, self.loss)]
 
 
 FAST_GRID = Grid(lr_g=(1e-3, 3e-3), lr_d=(3e-4, 1e-3),
-                 betas=((0.9, 0.999), (0.5, 0.999), (0.0, 0.9)), loss=("non_saturating",))
-BEST_GRID = Grid(lr_g=(5e-4, 2e-3), lr_d=(1e-4, 3e-4), betas=((0.5, 0.99), (0.0, 0.9)),
-                 loss=("non_saturating",))
-BEST_BUDGETS = (6_000, 10_000, 14_000, 20_000)
+                 betas=((0.9, 0.999), (0.5, 0.999), (0.0, 0.9)), batch_size=(64, 128))
+BEST_GRID = Grid(lr_g=(5e-4, 2e-3), lr_d=(1e-4, 3e-4), betas=((0.5, 0.999), (0.0, 0.9)))
+BEST_BUDGETS = (6_000, 9_000, 12_000, 16_000, 20_000)
 
 
 @dataclass(frozen=True)
