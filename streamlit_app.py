@@ -209,9 +209,11 @@ def controls() -> None:
                    disabled=disabled, help=help_text, width="stretch",
                    type="primary" if label == "Play" else "secondary")
     cfg = session.config
+    shared = (" (slowed down: other visitors are playing on this server)"
+              if session.period > cfg.tick_seconds else "")
     status.caption(
-        f"{'Playing' if session.playing else 'Paused'} · {cfg.steps_per_tick} steps every "
-        f"{cfg.tick_seconds:g} s · target: {session.trainer.target.title} · loss: "
+        f"{'Playing' if session.playing else 'Paused'} · {session.steps_per_refresh} steps "
+        f"every {session.period:g} s{shared} · target: {session.trainer.target.title} · loss: "
         f"{cfg.loss.replace('_', ' ')} · lr G {cfg.lr_g:g} / D {cfg.lr_d:g}")
 
 
@@ -247,13 +249,21 @@ def readouts(session: LabSession) -> None:
                    "gives ~0.01. The tutorial reaches ~0.05 after 10,000 steps.")
 
 
+PANEL_SECONDS = 1.0
+"""The panels under the curves refresh at most this often: their redraw is most of a page's
+work, and losses, maps and the latent sweep read fine at one frame a second."""
+
+
 def live_view() -> None:
+    """The fast part of the live view: a chunk of training, the readouts and the curves."""
     started = time.perf_counter()
     session = lab()
     was_playing = session.playing
     steps = session.tick()
     if was_playing and not session.playing:
-        st.rerun()  # divergence paused training: redraw the controls and stop the timer
+        st.rerun()  # divergence paused training: redraw the controls and stop the timers
+    if session.playing and session.period != st.session_state.get("timer"):
+        st.rerun()  # the crowd grew or shrank: restart the timers at the new period
     with session.lock:
         trainer = session.trainer
         target = trainer.config.target
@@ -265,6 +275,18 @@ def live_view() -> None:
             chart(ch.curves_spec(target), ch.curves_data(trainer), "curves")
         with right:
             chart(ch.distribution_spec(target), ch.distribution_data(trainer), "distribution")
+    elapsed = time.perf_counter() - started
+    st.session_state.last_tick = (steps, elapsed)
+    timing.caption(f"Last refresh: {steps} training steps, readouts and curves in "
+                   f"{1000 * elapsed:.0f} ms on the server.")
+
+
+def panels_view() -> None:
+    """The slower part: training history, discriminator map and latent explorer."""
+    session = lab()
+    with session.lock:
+        trainer = session.trainer
+        target = trainer.config.target
         for col, panel in zip(st.columns(4), ch.HISTORY_PANELS, strict=True):
             with col:
                 chart(ch.history_spec(panel, trainer.config.loss),
@@ -282,10 +304,6 @@ def live_view() -> None:
             pos = b.slider("Position", -2.5, 2.5, 0.0, 0.25, key="latent_pos",
                            help="Value of the chosen input; its curve is drawn bold.")
             chart(ch.latent_spec(target), ch.latent_data(trainer, dim, pos), "latent")
-    elapsed = time.perf_counter() - started
-    st.session_state.last_tick = (steps, elapsed)
-    timing.caption(f"Last refresh: {steps} training steps and every chart in "
-                   f"{1000 * elapsed:.0f} ms on the server.")
 
 
 def explainer() -> None:
@@ -465,11 +483,13 @@ def main() -> None:
                               on_change="rerun")
     with live:
         controls()
-        run_every = lab().config.tick_seconds if lab().playing else None
-        st.fragment(run_every=run_every)(live_view)()
+        timer = st.session_state.timer = lab().period if lab().playing else None
+        st.fragment(run_every=timer)(live_view)()
+        st.fragment(run_every=timer and max(PANEL_SECONDS, 2 * timer))(panels_view)()
         explainer()
-    with stability:
-        stability_tab()
+    if stability.open:  # only the shown tab runs: a live refresh redraws the whole page
+        with stability:
+            stability_tab()
 
 
 main()

@@ -244,8 +244,9 @@ def report(r: dict[str, Any]) -> list[Check]:
     refresh_ms = [ms for row in rows for ms in row["refresh_ms"]]
     refresh_steps = [n for row in rows for n in row["refresh_steps"]]
     if refresh_ms:
-        print(f"server time per live refresh (a time-capped chunk of training, then every "
-              f"chart): median {statistics.median(refresh_ms):.0f} ms, max {max(refresh_ms)} ms;"
+        print(f"server time per live refresh (a time-capped chunk of training, the readouts "
+              f"and the curves): median {statistics.median(refresh_ms):.0f} ms, max "
+              f"{max(refresh_ms)} ms;"
               f" steps per refresh: median {statistics.median(refresh_steps):.0f}, max "
               f"{max(refresh_steps)}")
     used = r["cores_used"]

@@ -4,6 +4,11 @@ Each chart is a spec that depends only on the target family and the loss, plus s
 datasets that change every tick. Specs are built once and cached, and data is referenced by
 fixed names, so a live page sends the same spec each tick and Vega swaps the data in place
 instead of redrawing the chart (no flicker, little traffic).
+
+Live charts carry no per-row expressions (``calculate``, ``filter``, ``window``): the page
+evaluates those with Vega's expression interpreter for every row on every tick, which was most
+of a playing page's work. Categories travel as small integer codes that scales map to colours,
+widths and shapes; what needs arithmetic is computed here.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ GENERATED, UPPER, LOWER = "#4AD631", "#74BCFF", "#FF9359"
 REAL, BAND, INK = "#9aa3b5", "#eef3ff", "#1f2a44"
 HIGHLIGHT = "#1b9e3e"
 HEIGHT = 300
-KIND_LABEL = "['real', 'generated', 'highlighted'][datum.k]"
+KINDS = ("real", "generated", "highlighted")
 MAX_HISTORY_POINTS = 200
 
 
@@ -43,7 +48,15 @@ def _finish(chart: alt.TopLevelMixin) -> Spec:
     # Fit the width to the page but keep the height: plain "fit" squeezes the plot when a
     # title or legend sits outside it.
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    # Canvas, not SVG: a live chart redraws every tick, and SVG rebuilds hundreds of DOM nodes
+    # each time (the discriminator map alone has 625 cells); canvas repaints a bitmap.
+    spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
     return spec
+
+
+def _codes(labels: tuple[str, ...] | list[str]) -> tuple[list[int], str]:
+    """A nominal scale's domain of integer codes and the legend expression naming them."""
+    return list(range(len(labels))), f"{list(labels)!r}[datum.value]"
 
 
 def _y_domain(target_name: str) -> tuple[float, float]:
@@ -67,19 +80,21 @@ def curves_spec(target_name: str) -> Spec:
         color=alt.Color("bound:N", scale=alt.Scale(domain=["lower", "upper"],
                                                   range=[LOWER, UPPER]),
                         legend=alt.Legend(title=None, orient="top-left", direction="horizontal")))
-    lines = alt.Chart(alt.NamedData("curves")).transform_calculate(
-        kind=KIND_LABEL, width="[1, 1.5, 4][datum.k]", alpha="[0.55, 0.5, 1][datum.k]",
-    ).mark_line(clip=True).encode(
+    codes, names = _codes(KINDS)
+
+    def by_kind(values: list) -> alt.Scale:
+        return alt.Scale(domain=codes, range=values)
+
+    lines = alt.Chart(alt.NamedData("curves")).mark_line(clip=True).encode(
         x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="curve:N",
-        stroke=alt.Stroke("kind:N", scale=alt.Scale(
-            domain=["real", "generated", "highlighted"], range=[REAL, GENERATED, HIGHLIGHT]),
-            legend=alt.Legend(title=None, orient="top-right", direction="horizontal")),
-        strokeWidth=alt.StrokeWidth("width:Q", scale=None),
-        opacity=alt.Opacity("alpha:Q", scale=None),
+        stroke=alt.Stroke("k:N", scale=by_kind([REAL, GENERATED, HIGHLIGHT]),
+                          legend=alt.Legend(title=None, orient="top-right",
+                                            direction="horizontal", labelExpr=names)),
+        strokeWidth=alt.StrokeWidth("k:N", scale=by_kind([1, 1.5, 4]), legend=None),
+        opacity=alt.Opacity("k:N", scale=by_kind([0.55, 0.5, 1]), legend=None),
         order=alt.Order("k:Q"))
-    points = alt.Chart(alt.NamedData("curves")).transform_filter(
-        "datum.k == 2").mark_circle(size=45, color=HIGHLIGHT, clip=True).encode(
-        x=x_axis, y=alt.Y("y:Q", scale=y_scale))
+    points = alt.Chart(alt.NamedData("highlighted")).mark_circle(
+        size=45, color=HIGHLIGHT, clip=True).encode(x=x_axis, y=alt.Y("y:Q", scale=y_scale))
     return _finish(alt.layer(band, bounds, lines, points).properties(height=HEIGHT + 60))
 
 
@@ -104,6 +119,7 @@ def curves_data(trainer: Trainer, n_generated: int = 16, n_real: int = 8) -> Dat
             "curve": np.repeat(np.arange(len(curves), dtype=np.int16), n),
             "k": np.repeat(kinds, n),
         },
+        "highlighted": {"x": x, "y": generated[0].astype(np.float32)},
     }
 
 
@@ -111,16 +127,15 @@ def curves_data(trainer: Trainer, n_generated: int = 16, n_real: int = 8) -> Dat
 
 def _history_chart(name: str, columns: dict[str, str], colors: list[str], title: str,
                    rules: dict[str, float], y_title: str, log_y: bool = False) -> alt.Chart:
-    domain = list(columns.values())
     scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    names = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in columns.items()) + "}[datum.value]"
     lines = alt.Chart(alt.NamedData(name)).transform_fold(
-        list(columns), as_=["series", "value"]).transform_calculate(
-        label=" || ".join(f"(datum.series == '{k}' ? '{v}' : '')" for k, v in columns.items())
-    ).mark_line(strokeWidth=1.8, clip=True).encode(
+        list(columns), as_=["series", "value"]).mark_line(strokeWidth=1.8, clip=True).encode(
         x=alt.X("step:Q", title="step"),
         y=alt.Y("value:Q", title=y_title, scale=scale),
-        color=alt.Color("label:N", scale=alt.Scale(domain=domain, range=colors),
-                        legend=alt.Legend(title=None, orient="top", direction="horizontal")))
+        color=alt.Color("series:N", scale=alt.Scale(domain=list(columns), range=colors),
+                        legend=alt.Legend(title=None, orient="top", direction="horizontal",
+                                          labelExpr=names)))
     layers: list[alt.Chart] = [lines]
     if rules:
         marks = alt.Chart(alt.InlineData(
@@ -233,46 +248,52 @@ MAP_RESOLUTION = 25
 
 @lru_cache(maxsize=8)
 def discriminator_spec(target_name: str) -> Spec:
+    """D's belief over the plane of curves as a heatmap, real and generated curves as dots.
+
+    The cells sit on band scales of their grid indices, which split the plot into equal
+    columns and rows with no arithmetic per cell; the dots' axes span the same plane from the
+    outer edge of the first cell to the outer edge of the last.
+    """
     plane = get_target(target_name).plane
-    du = (plane.u_range[1] - plane.u_range[0]) / (MAP_RESOLUTION - 1)
-    dv = (plane.v_range[1] - plane.v_range[0]) / (MAP_RESOLUTION - 1)
-    u_scale = alt.Scale(domain=list(plane.u_range), nice=False)
-    v_scale = alt.Scale(domain=list(plane.v_range), nice=False)
-    # Cells arrive in row-major order; their corners are computed here, not sent.
-    u_first, v_first, res = plane.u_range[0], plane.v_range[0], MAP_RESOLUTION
-    heat = alt.Chart(alt.NamedData("dmap")).transform_window(
-        i="row_number()").transform_calculate(
-        u=f"{u_first} + ((datum.i - 1) % {res}) * {du}",
-        v=f"{v_first} + floor((datum.i - 1) / {res}) * {dv}",
-    ).transform_calculate(
-        u0=f"datum.u - {du / 2}", u1=f"datum.u + {du / 2}",
-        v0=f"datum.v - {dv / 2}", v1=f"datum.v + {dv / 2}", p="datum.p250 / 250",
-    ).mark_rect(clip=True).encode(
-        x=alt.X("u0:Q", scale=u_scale, title=plane.u_label), x2="u1:Q",
-        y=alt.Y("v0:Q", scale=v_scale, title=plane.v_label), y2="v1:Q",
-        color=alt.Color("p:Q", scale=alt.Scale(scheme="redblue", domain=[0, 1], reverse=True),
-                        legend=alt.Legend(title="D(x)", orient="right")))
-    dots = alt.Chart(alt.NamedData("points")).transform_calculate(
-        kind="datum.k == 0 ? 'real' : 'generated'").mark_point(
+    res = MAP_RESOLUTION
+    du = (plane.u_range[1] - plane.u_range[0]) / (res - 1)
+    dv = (plane.v_range[1] - plane.v_range[0]) / (res - 1)
+    u_scale = alt.Scale(domain=[plane.u_range[0] - du / 2, plane.u_range[1] + du / 2], nice=False)
+    v_scale = alt.Scale(domain=[plane.v_range[0] - dv / 2, plane.v_range[1] + dv / 2], nice=False)
+    cells = alt.Scale(domain=list(range(res)), paddingInner=0, paddingOuter=0)
+    rows = alt.Scale(domain=list(range(res - 1, -1, -1)), paddingInner=0, paddingOuter=0)
+    heat = alt.Chart(alt.NamedData("dmap")).mark_rect().encode(
+        x=alt.X("iu:O", scale=cells, axis=None), y=alt.Y("iv:O", scale=rows, axis=None),
+        color=alt.Color("p250:Q", scale=alt.Scale(scheme="redblue", domain=[0, 250],
+                                                  reverse=True),
+                        legend=alt.Legend(title="D(x)", orient="right", values=[0, 125, 250],
+                                          labelExpr="datum.value / 250")))
+    codes, names = _codes(["real", "generated"])
+    dots = alt.Chart(alt.NamedData("points")).mark_point(
         filled=True, size=28, clip=True).encode(
-        x=alt.X("u:Q", scale=u_scale), y=alt.Y("v:Q", scale=v_scale),
-        shape=alt.Shape("kind:N", scale=alt.Scale(domain=["real", "generated"],
-                                                  range=["diamond", "circle"]),
-                        legend=alt.Legend(title=None, orient="bottom", direction="horizontal")),
-        stroke=alt.value(INK), strokeWidth=alt.value(0.6), fill=alt.Fill("kind:N", scale=alt.Scale(
-            domain=["real", "generated"], range=[INK, GENERATED]), legend=None))
-    return _finish(alt.layer(heat, dots).properties(
-        height=HEIGHT - 40, title="What D believes is real, over the plane of curves"))
+        x=alt.X("u:Q", scale=u_scale, title=plane.u_label, axis=alt.Axis(orient="bottom")),
+        y=alt.Y("v:Q", scale=v_scale, title=plane.v_label, axis=alt.Axis(orient="left")),
+        shape=alt.Shape("k:N", scale=alt.Scale(domain=codes, range=["diamond", "circle"]),
+                        legend=alt.Legend(title=None, orient="bottom", direction="horizontal",
+                                          labelExpr=names)),
+        stroke=alt.value(INK), strokeWidth=alt.value(0.6),
+        fill=alt.Fill("k:N", scale=alt.Scale(domain=codes, range=[INK, GENERATED]),
+                      legend=None))
+    return _finish(alt.layer(heat, dots).resolve_scale(x="independent", y="independent")
+                   .properties(height=HEIGHT - 40,
+                               title="What D believes is real, over the plane of curves"))
 
 
 def discriminator_data(trainer: Trainer) -> Datasets:
     dmap = trainer.discriminator_map(resolution=MAP_RESOLUTION, n_generated=120, n_real=40)
     points = np.concatenate([dmap.real, dmap.generated]).astype(np.float32)
     kinds = np.array([0] * len(dmap.real) + [1] * len(dmap.generated), dtype=np.int8)
+    iv, iu = np.divmod(np.arange(MAP_RESOLUTION**2), MAP_RESOLUTION)  # prob is row-major
     return {
-        # D(x) to 1/250 is plenty for a colour scale and makes the heatmap 4x lighter.
-        "dmap": {"p250": np.round(250 * np.nan_to_num(dmap.prob.ravel(), nan=0.5)).astype(
-            np.uint8)},
+        # D(x) to 1/250 is plenty for a colour scale and a quarter of the bytes of a float.
+        "dmap": {"iu": iu.astype(np.uint8), "iv": iv.astype(np.uint8),
+                 "p250": np.round(250 * np.nan_to_num(dmap.prob.ravel(), nan=0.5)).astype(
+                     np.uint8)},
         "points": {"u": points[:, 0], "v": points[:, 1], "k": kinds},
     }
 

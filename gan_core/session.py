@@ -4,13 +4,18 @@ Streamlit may run a visitor's script twice at once (a widget change while the li
 ticks, or overlapping reruns). Every method here that reads or changes the trainer holds the
 session's lock, so the trainer only ever has one caller; a bad input raises before anything is
 replaced, so the running model and its history survive it.
+
+All visitors of one server share its CPU (and one GIL): ``Crowd`` spaces out their live
+refreshes so that together they stay within what the server can serve.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +27,64 @@ from .trainer import Trainer, TrainingDiverged
 MAX_TICK_SECONDS = 0.15
 """Training time one tick may take, so a visitor's chunk cannot starve the others."""
 SUB_CHUNK = 10
+REFRESHES_PER_SECOND = 4.0
+"""Live refreshes per second one server gives all its playing visitors together."""
+
+
+class Crowd:
+    """The sessions playing on this server, and the refresh period that shares it fairly.
+
+    A live refresh costs the server a chunk of training and every chart, and its page a redraw.
+    Refreshing every visitor as often as it asks would queue them all once a few play at once
+    (each page then waits seconds for its turn, a click included). The crowd holds the server
+    to ``refreshes_per_second`` in total: a visitor alone refreshes at its own tick interval;
+    with more playing, each refreshes every ``n / refreshes_per_second`` seconds or so,
+    training proportionally more steps per refresh, so its steps per second hold as long as the
+    server has time for them. Periods are the tick interval times a power of two, so they
+    change only when the crowd doubles or halves.
+
+    A session counts while it plays and keeps refreshing: one whose page was closed stops
+    refreshing, and drops out after ``stale_seconds`` past its last period.
+    """
+
+    def __init__(self, refreshes_per_second: float = REFRESHES_PER_SECOND,
+                 stale_seconds: float = 5.0) -> None:
+        if not refreshes_per_second > 0:
+            raise ValueError(f"refreshes_per_second must be > 0, not {refreshes_per_second!r}")
+        self.refreshes_per_second = refreshes_per_second
+        self.stale_seconds = stale_seconds
+        self._lock = threading.Lock()
+        self._seen: weakref.WeakKeyDictionary[LabSession, float] = weakref.WeakKeyDictionary()
+
+    def join(self, session: LabSession, now: float | None = None) -> None:
+        """``session`` is playing and has just refreshed."""
+        with self._lock:
+            self._seen[session] = time.monotonic() if now is None else now
+
+    def leave(self, session: LabSession) -> None:
+        with self._lock:
+            self._seen.pop(session, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+    def size(self, now: float | None = None) -> int:
+        """How many sessions are playing now (at least the one asking, if it plays)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            return sum(now - seen <= self.stale_seconds + session.period
+                       for session, seen in list(self._seen.items()))
+
+    def period(self, tick_seconds: float, now: float | None = None) -> float:
+        """Seconds between refreshes for a session asking for ``tick_seconds``."""
+        wanted = self.size(now) / self.refreshes_per_second
+        return tick_seconds * 2 ** max(0, math.ceil(math.log2(max(wanted, 1e-9) /
+                                                                tick_seconds)))
+
+
+CROWD = Crowd()
+"""The crowd of this server process: every ``LabSession`` joins it by default."""
 
 
 @dataclass(frozen=True)
@@ -34,11 +97,14 @@ class Change:
 
 
 class LabSession:
-    def __init__(self, config: GANConfig | None = None) -> None:
+    def __init__(self, config: GANConfig | None = None, crowd: Crowd | None = None) -> None:
         self.lock = threading.RLock()
         self.trainer = Trainer(config or GANConfig())
+        self.crowd = CROWD if crowd is None else crowd
         self.playing = False
         self.diverged: TrainingDiverged | None = None
+        self.period = self.config.tick_seconds
+        """Seconds between live refreshes: the tick interval, longer when the crowd is big."""
 
     @property
     def config(self) -> GANConfig:
@@ -47,10 +113,19 @@ class LabSession:
     def play(self) -> None:
         with self.lock:
             self.playing = True
+            self.crowd.join(self)
+            self.period = self.crowd.period(self.config.tick_seconds)
 
     def pause(self) -> None:
         with self.lock:
             self.playing = False
+            self.crowd.leave(self)
+            self.period = self.config.tick_seconds
+
+    @property
+    def steps_per_refresh(self) -> int:
+        """Steps one live refresh trains: the config's steps per tick, scaled to the period."""
+        return max(1, round(self.config.steps_per_tick * self.period / self.config.tick_seconds))
 
     def advance(self, steps: int | None = None, budget: float = MAX_TICK_SECONDS) -> int:
         """Train ``steps`` (default: the config's steps per tick), stopping after ``budget``
@@ -63,16 +138,22 @@ class LabSession:
                 while trainer.step - first < target and time.perf_counter() - start < budget:
                     trainer.train(min(SUB_CHUNK, target - (trainer.step - first)))
             except TrainingDiverged as exc:
-                self.diverged, self.playing = exc, False
+                self.diverged = exc
+                self.pause()
             return trainer.step - first
 
     def tick(self) -> int:
-        """One live refresh: a chunk of training if playing, within the time budget."""
+        """One live refresh: a chunk of training if playing, within the time budget; then
+        the period until the next refresh, from the crowd as it is now."""
         with self.lock:
             if not self.playing:
                 return 0
-            budget = min(MAX_TICK_SECONDS, 0.6 * self.config.tick_seconds)
-            return self.advance(budget=budget)
+            self.crowd.join(self)
+            budget = min(MAX_TICK_SECONDS, 0.6 * self.period)
+            steps = self.advance(self.steps_per_refresh, budget=budget)
+            if self.playing:
+                self.period = self.crowd.period(self.config.tick_seconds)
+            return steps
 
     def reset(self, config: GANConfig | None = None) -> None:
         """A fresh model from ``config`` (default: the current one); play state is kept."""
@@ -91,9 +172,13 @@ class LabSession:
             if all(params[name].live for name in changed):
                 self.trainer.reconfigure(config)
                 self.diverged = None
-                return Change("live", changed, before)
-            self.reset(config)
-            return Change("fresh", changed, before)
+                change = Change("live", changed, before)
+            else:
+                self.reset(config)
+                change = Change("fresh", changed, before)
+            self.period = (self.crowd.period(config.tick_seconds) if self.playing
+                           else config.tick_seconds)
+            return change
 
     def checkpoint(self) -> bytes:
         with self.lock:

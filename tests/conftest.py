@@ -18,3 +18,12 @@ def no_tick_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     from gan_core import session
 
     monkeypatch.setattr(session, "MAX_TICK_SECONDS", 60.0)
+
+
+@pytest.fixture(autouse=True)
+def alone_on_the_server() -> None:
+    """Each test's sessions are the only ones playing: the server-wide crowd, which slows
+    refreshes when many visitors play, starts empty (its own tests use their own crowds)."""
+    from gan_core.session import CROWD
+
+    CROWD.clear()

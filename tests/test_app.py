@@ -206,7 +206,17 @@ def test_huge_learning_rate_ends_paused_with_a_warning_and_finite_weights() -> N
 
 # -- stability map -------------------------------------------------------------------------------
 
+def open_stability_tab(at: AppTest) -> AppTest:
+    """Switch tabs as a click would: only the open tab's content runs."""
+    assert not [c for c in at.get("vega_lite_chart")
+                if any(d.name == "cells" for d in c.proto.datasets)]
+    assert "sweep_x_n" not in at.session_state
+    at.session_state["view"] = "Stability map"
+    return at.run()
+
+
 def run_tiny_grid(at: AppTest) -> AppTest:
+    open_stability_tab(at)
     at.slider(key="sweep_x_n").set_value(3).run()
     at.slider(key="sweep_y_n").set_value(2).run()
     at.select_slider(key="sweep_steps").set_value(500).run()
@@ -259,3 +269,24 @@ def test_a_cell_config_reproduces_the_cell_as_a_single_trainer() -> None:
     g, d = sweep.grid.member_weights(sweep.grid.member_of(2, 1))
     np.testing.assert_array_equal(single._stack.g.params[0], g)
     np.testing.assert_array_equal(single._stack.d.params[0], d)
+
+
+def test_with_other_visitors_playing_the_page_refreshes_less_often_and_says_so() -> None:
+    from gan_core.session import CROWD, LabSession
+
+    others = [LabSession() for _ in range(4)]
+    for other in others:
+        other.play()  # five playing in all: each refreshes every 2 s, not every 0.25 s
+    at = play(start())
+    lab = at.session_state["lab"]
+    assert CROWD.size() == 5 and lab.period == 2.0
+    status = next(c.value for c in at.caption if "steps every" in c.value)
+    assert f"{8 * CHUNK} steps every 2 s (slowed down" in status
+    before = trainer(at).step
+    at.run()
+    assert trainer(at).step == before + 8 * CHUNK  # the same steps per second as alone
+    for other in others:
+        other.pause()
+    at.run().run()
+    assert lab.period == 0.25
+    assert "slowed down" not in next(c.value for c in at.caption if "steps every" in c.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import threading
 from collections.abc import Callable
 
@@ -10,7 +11,9 @@ import numpy as np
 import pytest
 
 from gan_core import CheckpointError, GANConfig
-from gan_core.session import LabSession
+from gan_core.session import Crowd, LabSession
+
+pytestmark = pytest.mark.usefixtures("no_tick_time_limit")
 
 
 def test_a_tick_trains_a_chunk_only_while_playing() -> None:
@@ -29,9 +32,62 @@ def test_a_chunk_stops_at_its_time_budget() -> None:
     assert 0 < taken < 500 and lab.trainer.step == taken
 
 
+def test_alone_a_visitor_refreshes_at_its_own_tick_interval() -> None:
+    crowd = Crowd(refreshes_per_second=4)
+    lab = LabSession(GANConfig(steps_per_tick=30, tick_seconds=0.25), crowd=crowd)
+    lab.play()
+    assert crowd.size() == 1 and lab.period == 0.25
+    assert lab.tick() == 30 and lab.period == 0.25
+
+
+@pytest.mark.parametrize(("playing", "period"), [(1, 0.25), (2, 0.5), (3, 1.0), (4, 1.0),
+                                                 (5, 2.0), (8, 2.0), (9, 4.0)])
+def test_a_crowd_shares_the_servers_refreshes_in_doubling_periods(playing: int,
+                                                                  period: float) -> None:
+    crowd = Crowd(refreshes_per_second=4)
+    labs = [LabSession(GANConfig(steps_per_tick=10), crowd=crowd) for _ in range(playing)]
+    for lab in labs:
+        lab.play()
+    for lab in labs:
+        lab.tick()
+    assert crowd.size() == playing
+    assert {lab.period for lab in labs} == {period}
+    assert playing / period <= 4  # together, no more refreshes than the server's budget
+
+
+def test_a_longer_period_trains_proportionally_more_steps_per_refresh() -> None:
+    crowd = Crowd(refreshes_per_second=4)
+    labs = [LabSession(GANConfig(steps_per_tick=10, tick_seconds=0.25), crowd=crowd)
+            for _ in range(5)]
+    for lab in labs:
+        lab.play()
+    steps = [lab.tick() for lab in labs]
+    assert labs[0].period == 2.0 and labs[0].steps_per_refresh == 80
+    assert steps[-1] == 80  # the last to tick already saw the whole crowd
+
+
+def test_pausing_or_going_quiet_leaves_the_crowd() -> None:
+    crowd = Crowd(refreshes_per_second=1, stale_seconds=5.0)
+    a, b = (LabSession(crowd=crowd) for _ in range(2))
+    a.play()
+    b.play()
+    assert crowd.size() == 2
+    b.pause()
+    assert crowd.size() == 1 and b.period == b.config.tick_seconds
+    crowd.join(b, now=0.0)  # a page that stopped refreshing long ago: its tab was closed
+    assert crowd.size() == 1
+    del b
+    assert crowd.size() == 1
+
+
+def test_a_crowd_needs_a_positive_budget() -> None:
+    with pytest.raises(ValueError, match="refreshes_per_second"):
+        Crowd(refreshes_per_second=0)
+
+
 def test_live_change_keeps_the_model_and_shape_change_replaces_it() -> None:
     lab = LabSession()
-    lab.advance(50)
+    lab.advance(50, budget=math.inf)
     model = lab.trainer
     change = lab.apply(lab.config.replace(lr_g=1e-3, loss="hinge"))
     assert change.kind == "live" and set(change.fields) == {"lr_g", "loss"}
@@ -56,7 +112,7 @@ def test_divergence_pauses_and_keeps_the_last_finite_state() -> None:
 
 def test_restore_refuses_bad_bytes_and_leaves_the_run_alone() -> None:
     lab = LabSession()
-    lab.advance(20)
+    lab.advance(20, budget=math.inf)
     model = lab.trainer
     with pytest.raises(CheckpointError):
         lab.restore(b"not a checkpoint")
@@ -65,13 +121,13 @@ def test_restore_refuses_bad_bytes_and_leaves_the_run_alone() -> None:
 
 def test_restore_resumes_a_saved_run_exactly() -> None:
     source = LabSession(GANConfig(seed=4))
-    source.advance(40)
+    source.advance(40, budget=math.inf)
     data = source.checkpoint()
     lab = LabSession()
     lab.restore(data)
     assert lab.trainer.step == 40 and lab.config.seed == 4
-    source.advance(25)
-    lab.advance(25)
+    source.advance(25, budget=math.inf)
+    lab.advance(25, budget=math.inf)
     np.testing.assert_array_equal(lab.trainer._stack.g.params, source.trainer._stack.g.params)
     np.testing.assert_array_equal(lab.trainer._stack.d.params, source.trainer._stack.d.params)
 

@@ -109,7 +109,7 @@ _PAGE_SCRIPT = """
   window.__lab = lab;
 })();
 """
-_REFRESH = re.compile(r"(\d+) training steps and every chart in (\d+) ms")
+_REFRESH = re.compile(r"(\d+) training steps, readouts and curves in (\d+) ms")
 
 
 @dataclass(frozen=True)

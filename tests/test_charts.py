@@ -1,0 +1,110 @@
+"""Chart specs and their data: light for a page that redraws them every refresh, and faithful
+to the run they show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gan_core import GANConfig, Trainer
+from gan_core import charts as ch
+from gan_core.config import TARGETS
+
+PER_ROW_TRANSFORMS = {"calculate", "filter", "window", "joinaggregate", "aggregate"}
+
+
+def _walk(node: Any) -> Iterator[dict]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def dataset_names(spec: dict) -> set[str]:
+    """The datasets a spec draws from and does not carry itself."""
+    named = {n["data"]["name"] for n in _walk(spec)
+             if isinstance(n.get("data"), dict) and "name" in n["data"]}
+    return named - set(spec.get("datasets", {}))
+
+
+@pytest.fixture(scope="module")
+def trainer() -> Trainer:
+    t = Trainer(GANConfig(seed=3))
+    t.train(30)
+    return t
+
+
+def live_charts(trainer: Trainer) -> dict[str, tuple[dict, dict]]:
+    """Every chart of the live view: spec and this tick's data."""
+    target, loss = trainer.config.target, trainer.config.loss
+    charts = {
+        "curves": (ch.curves_spec(target), ch.curves_data(trainer)),
+        "distribution": (ch.distribution_spec(target), ch.distribution_data(trainer)),
+        "dmap": (ch.discriminator_spec(target), ch.discriminator_data(trainer)),
+        "latent": (ch.latent_spec(target), ch.latent_data(trainer, 1, 0.5)),
+    }
+    for panel in ch.HISTORY_PANELS:
+        charts[panel] = (ch.history_spec(panel, loss), ch.history_data(trainer.history, panel))
+    return charts
+
+
+def test_live_charts_draw_on_canvas_with_no_per_row_expressions(trainer: Trainer) -> None:
+    """The page redraws them every refresh: SVG would rebuild hundreds of nodes and per-row
+    expressions run in Vega's interpreter for every row, every time."""
+    for name, (spec, _) in live_charts(trainer).items():
+        assert spec["usermeta"]["embedOptions"]["renderer"] == "canvas", name
+        used = {key for node in _walk(spec) for t in node.get("transform", [])
+                for key in t} & PER_ROW_TRANSFORMS
+        assert not used, f"{name} evaluates {used} per row"
+
+
+def test_each_chart_gets_exactly_the_datasets_its_spec_names(trainer: Trainer) -> None:
+    """Vega refuses data for a name it does not know, and draws nothing for one it lacks."""
+    for name, (spec, data) in live_charts(trainer).items():
+        assert dataset_names(spec) == set(data), name
+        for dataset, columns in data.items():
+            lengths = {len(v) for v in columns.values()}
+            assert len(lengths) == 1 and lengths.pop() > 0, (name, dataset)
+
+
+def test_curves_chart_highlights_the_first_generated_curve(trainer: Trainer) -> None:
+    data = ch.curves_data(trainer)
+    curves, highlighted = data["curves"], data["highlighted"]
+    bold = curves["k"] == 2
+    np.testing.assert_array_equal(curves["y"][bold], highlighted["y"])
+    np.testing.assert_array_equal(curves["x"][bold], highlighted["x"])
+    assert set(np.unique(curves["k"])) == {0, 1, 2}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_discriminator_map_cells_cover_the_plane_once_with_ds_belief(target: str) -> None:
+    t = Trainer(GANConfig(target=target, seed=1))
+    t.train(20)
+    cells = ch.discriminator_data(t)["dmap"]
+    res = ch.MAP_RESOLUTION
+    pairs = set(zip(cells["iu"].tolist(), cells["iv"].tolist(), strict=True))
+    assert pairs == {(u, v) for u in range(res) for v in range(res)}
+    dmap = t.discriminator_map(resolution=res, n_generated=120, n_real=40)
+    np.testing.assert_allclose(cells["p250"] / 250, dmap.prob[cells["iv"], cells["iu"]],
+                               atol=0.5 / 250 + 1e-6)
+    # the dots' axes span the cells: from the outer edge of the first to that of the last
+    spec = ch.discriminator_spec(target)
+    heat, dots = spec["layer"]
+    du = (dmap.u[-1] - dmap.u[0]) / (res - 1)
+    low, high = dots["encoding"]["x"]["scale"]["domain"]
+    assert low == pytest.approx(dmap.u[0] - du / 2) and high == pytest.approx(dmap.u[-1] + du / 2)
+    assert heat["encoding"]["x"]["scale"]["domain"] == list(range(res))
+    assert heat["encoding"]["y"]["scale"]["domain"] == list(range(res))[::-1]  # high v on top
+
+
+def test_history_legends_name_the_series_they_colour(trainer: Trainer) -> None:
+    spec = ch.history_spec("losses", "minimax")
+    color = spec["layer"][0]["encoding"]["color"]
+    assert color["scale"]["domain"] == ["d_loss", "g_loss"]
+    assert "'d_loss': 'D loss'" in color["legend"]["labelExpr"]
