@@ -249,9 +249,9 @@ def readouts(session: LabSession) -> None:
                    "gives ~0.01. The tutorial reaches ~0.05 after 10,000 steps.")
 
 
+# The panels under the curves refresh at most this often: their redraw is most of a page's
+# work, and losses, maps and the latent sweep read fine at one frame a second.
 PANEL_SECONDS = 1.0
-"""The panels under the curves refresh at most this often: their redraw is most of a page's
-work, and losses, maps and the latent sweep read fine at one frame a second."""
 
 
 def live_view() -> None:

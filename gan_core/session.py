@@ -27,21 +27,22 @@ from .trainer import Trainer, TrainingDiverged
 MAX_TICK_SECONDS = 0.15
 """Training time one tick may take, so a visitor's chunk cannot starve the others."""
 SUB_CHUNK = 10
-REFRESHES_PER_SECOND = 4.0
-"""Live refreshes per second one server gives all its playing visitors together."""
+REFRESHES_PER_SECOND = 3.0
+"""Live refreshes per second that several playing visitors of one server share."""
 
 
 class Crowd:
     """The sessions playing on this server, and the refresh period that shares it fairly.
 
-    A live refresh costs the server a chunk of training and every chart, and its page a redraw.
-    Refreshing every visitor as often as it asks would queue them all once a few play at once
-    (each page then waits seconds for its turn, a click included). The crowd holds the server
-    to ``refreshes_per_second`` in total: a visitor alone refreshes at its own tick interval;
-    with more playing, each refreshes every ``n / refreshes_per_second`` seconds or so,
-    training proportionally more steps per refresh, so its steps per second hold as long as the
-    server has time for them. Periods are the tick interval times a power of two, so they
-    change only when the crowd doubles or halves.
+    A live refresh costs the server a chunk of training and a redraw of the charts, and costs
+    the visitor's browser far more (measured: a few hundred ms of CPU per refresh, most of it
+    Streamlit redrawing the page). Refreshing every visitor as often as it asks would queue
+    them all once a few play at once, a click included. A visitor alone refreshes at its own
+    tick interval; once several play, they share ``refreshes_per_second`` between them: each
+    refreshes every ``n / refreshes_per_second`` seconds or so, training proportionally more
+    steps per refresh, so its steps per second hold while the server has time for them.
+    Periods come from the ladder 1, 1.5, 2, 3, 4, 6, 8, ... times the tick interval, so they
+    change only when the crowd grows or shrinks by about half.
 
     A session counts while it plays and keeps refreshing: one whose page was closed stops
     refreshing, and drops out after ``stale_seconds`` past its last period.
@@ -78,9 +79,18 @@ class Crowd:
 
     def period(self, tick_seconds: float, now: float | None = None) -> float:
         """Seconds between refreshes for a session asking for ``tick_seconds``."""
-        wanted = self.size(now) / self.refreshes_per_second
-        return tick_seconds * 2 ** max(0, math.ceil(math.log2(max(wanted, 1e-9) /
-                                                                tick_seconds)))
+        playing = self.size(now)
+        if playing <= 1:
+            return tick_seconds
+        return tick_seconds * _ladder(playing / self.refreshes_per_second / tick_seconds)
+
+
+def _ladder(factor: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 4, 6, 8, 12, ... that is at least ``factor``."""
+    if factor <= 1:
+        return 1.0
+    power = 2.0 ** math.ceil(math.log2(factor))
+    return 0.75 * power if 0.75 * power >= factor else power
 
 
 CROWD = Crowd()

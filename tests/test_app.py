@@ -276,7 +276,7 @@ def test_with_other_visitors_playing_the_page_refreshes_less_often_and_says_so()
 
     others = [LabSession() for _ in range(4)]
     for other in others:
-        other.play()  # five playing in all: each refreshes every 2 s, not every 0.25 s
+        other.play()  # five playing in all share 3 refreshes a second: each every 2 s
     at = play(start())
     lab = at.session_state["lab"]
     assert CROWD.size() == 5 and lab.period == 2.0
