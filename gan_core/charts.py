@@ -262,24 +262,29 @@ def discriminator_spec(target_name: str) -> Spec:
     v_scale = alt.Scale(domain=[plane.v_range[0] - dv / 2, plane.v_range[1] + dv / 2], nice=False)
     cells = alt.Scale(domain=list(range(res)), paddingInner=0, paddingOuter=0)
     rows = alt.Scale(domain=list(range(res - 1, -1, -1)), paddingInner=0, paddingOuter=0)
-    heat = alt.Chart(alt.NamedData("dmap")).mark_rect().encode(
+    belief = alt.Scale(scheme="redblue", domain=[0, 250], reverse=True)
+    # Each cell is stroked in its own colour: neighbouring cells at fractional pixel edges
+    # would otherwise show the background through hairline seams.
+    heat = alt.Chart(alt.NamedData("dmap")).mark_rect(strokeWidth=0.75).encode(
         x=alt.X("iu:O", scale=cells, axis=None), y=alt.Y("iv:O", scale=rows, axis=None),
-        color=alt.Color("p250:Q", scale=alt.Scale(scheme="redblue", domain=[0, 250],
-                                                  reverse=True),
-                        legend=alt.Legend(title="D(x)", orient="right", values=[0, 125, 250],
-                                          labelExpr="datum.value / 250")))
+        fill=alt.Fill("p250:Q", scale=belief,
+                      legend=alt.Legend(title="D(x)", orient="right", values=[0, 125, 250],
+                                        labelExpr="datum.value / 250")),
+        stroke=alt.Stroke("p250:Q", scale=belief, legend=None))
     codes, names = _codes(["real", "generated"])
+    kinds = alt.Legend(title=None, orient="bottom", direction="horizontal", labelExpr=names)
     dots = alt.Chart(alt.NamedData("points")).mark_point(
         filled=True, size=28, clip=True).encode(
         x=alt.X("u:Q", scale=u_scale, title=plane.u_label, axis=alt.Axis(orient="bottom")),
         y=alt.Y("v:Q", scale=v_scale, title=plane.v_label, axis=alt.Axis(orient="left")),
         shape=alt.Shape("k:N", scale=alt.Scale(domain=codes, range=["diamond", "circle"]),
-                        legend=alt.Legend(title=None, orient="bottom", direction="horizontal",
-                                          labelExpr=names)),
+                        legend=None),
         stroke=alt.value(INK), strokeWidth=alt.value(0.6),
         fill=alt.Fill("k:N", scale=alt.Scale(domain=codes, range=[INK, GENERATED]),
-                      legend=None))
-    return _finish(alt.layer(heat, dots).resolve_scale(x="independent", y="independent")
+                      legend=kinds))
+    # The cells' fill is D's belief, the dots' their kind: two scales, a legend each.
+    return _finish(alt.layer(heat, dots).resolve_scale(x="independent", y="independent",
+                                                       fill="independent")
                    .properties(height=HEIGHT - 40,
                                title="What D believes is real, over the plane of curves"))
 

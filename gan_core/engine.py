@@ -162,8 +162,8 @@ class GANStack:
             self.g.init_member(i, rng)
             self.d.init_member(i, rng)
         self.diverged = np.zeros(k, bool)
+        self.batch = 0  # no buffers yet: set_hparams allocates them for the batch size
         self.set_hparams(config, hparams or {})
-        self._alloc(config.batch_size)
 
     def set_hparams(self, config: GANConfig, hparams: dict[str, Sequence]) -> None:
         """Apply a config (and optional per-member overrides) without touching weights."""
@@ -183,7 +183,7 @@ class GANStack:
                             if name in losses}
         if len(self.loss_groups) > 1:
             self._loss_mask = {name: m.reshape(-1, 1, 1) for name, m in self.loss_groups.items()}
-        if hasattr(self, "batch") and config.batch_size != self.batch:
+        if config.batch_size != self.batch:
             self._alloc(config.batch_size)
 
     def _alloc(self, batch: int) -> None:

@@ -31,18 +31,29 @@ REFRESHES_PER_SECOND = 3.0
 """Live refreshes per second that several playing visitors of one server share."""
 
 
+def train_within(train: Callable[[int], object], steps: int, budget: float) -> int:
+    """Call ``train(n)`` in chunks of at most ``SUB_CHUNK`` until ``steps`` are done or
+    ``budget`` seconds have passed (the chunk under way finishes); returns the steps done."""
+    start, done = time.perf_counter(), 0
+    while done < steps and time.perf_counter() - start < budget:
+        chunk = min(SUB_CHUNK, steps - done)
+        train(chunk)
+        done += chunk
+    return done
+
+
 class Crowd:
     """The sessions playing on this server, and the refresh period that shares it fairly.
 
     A live refresh costs the server a chunk of training and a redraw of the charts, and costs
-    the visitor's browser far more (measured: a few hundred ms of CPU per refresh, most of it
-    Streamlit redrawing the page). Refreshing every visitor as often as it asks would queue
-    them all once a few play at once, a click included. A visitor alone refreshes at its own
-    tick interval; once several play, they share ``refreshes_per_second`` between them: each
-    refreshes every ``n / refreshes_per_second`` seconds or so, training proportionally more
-    steps per refresh, so its steps per second hold while the server has time for them.
-    Periods come from the ladder 1, 1.5, 2, 3, 4, 6, 8, ... times the tick interval, so they
-    change only when the crowd grows or shrinks by about half.
+    the visitor's browser several times more (``benchmarks/page.py``: about 70 ms of server CPU
+    against 200-350 ms of browser CPU, most of it Streamlit redrawing the page). Refreshing
+    every visitor as often as it asks would queue them all once a few play at once, a click
+    included. A visitor alone refreshes at its own tick interval; once several play, they share
+    ``refreshes_per_second`` between them: each refreshes every ``n / refreshes_per_second``
+    seconds or so, training proportionally more steps per refresh, so its steps per second hold
+    while the server has time for them. Periods come from the ladder 1, 1.5, 2, 3, 4, 6, 8, ...
+    times the tick interval, so they change only when the crowd grows or shrinks by about half.
 
     A session counts while it plays and keeps refreshing: one whose page was closed stops
     refreshing, and drops out after ``stale_seconds`` past its last period.
@@ -142,11 +153,10 @@ class LabSession:
         seconds; returns the steps taken. Divergence pauses and is kept in ``diverged``."""
         with self.lock:
             trainer = self.trainer
-            target = trainer.config.steps_per_tick if steps is None else steps
-            start, first = time.perf_counter(), trainer.step
+            first = trainer.step
             try:
-                while trainer.step - first < target and time.perf_counter() - start < budget:
-                    trainer.train(min(SUB_CHUNK, target - (trainer.step - first)))
+                train_within(trainer.train, trainer.config.steps_per_tick if steps is None
+                             else steps, budget)
             except TrainingDiverged as exc:
                 self.diverged = exc
                 self.pause()
@@ -243,9 +253,8 @@ class SweepRun:
         with self.lock:
             if not self.running:
                 return 0
-            start, first = time.perf_counter(), self.grid.step
-            while not self.done and time.perf_counter() - start < budget:
-                self.grid.train(min(SUB_CHUNK, self.steps - self.grid.step))
+            first = self.grid.step
+            train_within(self.grid.train, self.steps - first, budget)
             if self.done:
                 self.running = False
             samples = EVAL_SAMPLES if self.done else self.LIVE_SAMPLES

@@ -176,14 +176,17 @@ class Visitor:
     seen_at: float | None = None
 
     @classmethod
-    def arrive(cls, browser: Browser, base_url: str, index: int, seed: int) -> Visitor:
-        """A new context navigating to ``base_url?seed=<seed>``; see ``wait_ready``."""
+    def arrive(cls, browser: Browser, base_url: str, index: int, seed: int,
+               settings: str = "") -> Visitor:
+        """A new context navigating to ``base_url?seed=<seed>`` and any other ``settings``
+        (``"tick_seconds=1&loss=hinge"``); see ``wait_ready``."""
         context = browser.new_context(viewport=VIEWPORT)
         context.add_init_script(_PAGE_SCRIPT)
         visitor = cls(index, seed, context.new_page())
         visitor.page.on("console", visitor._on_console)
         visitor.page.on("pageerror", visitor._on_page_error)
-        visitor.page.goto(f"{base_url}?seed={seed}", wait_until="commit")
+        query = f"seed={seed}" + (f"&{settings}" if settings else "")
+        visitor.page.goto(f"{base_url}?{query}", wait_until="commit")
         return visitor
 
     def wait_ready(self, timeout: float = 90.0) -> None:

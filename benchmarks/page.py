@@ -1,0 +1,91 @@
+"""What one playing page costs its browser and the server, per live refresh.
+
+One server, one headless Chromium page playing at default settings except the tick interval,
+for each interval asked for. CPU is counted for every Chromium process (renderer, GPU and
+browser) and for the server; refreshes are the page's own, counted by the "Last refresh" line
+that each one rewrites. This is the figure behind ``gan_core.session.Crowd``: a refresh costs
+the browser several times what it costs the server.
+
+    python -m benchmarks.page [--ticks 0.25 1 3] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from playwright.sync_api import sync_playwright
+
+from benchmarks.load import cpu_seconds, process_tree
+from tests.browser.server import ARTIFACTS, free_port, launch_chromium, start_server, stop_server
+from tests.browser.sessions import Visitor
+
+_COUNT_REFRESHES = """
+() => {
+  window.__refreshes = 0;
+  let last = null;
+  new MutationObserver(() => {
+    const line = [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
+      .map(e => e.innerText).find(t => t.startsWith('Last refresh'));
+    if (line && line !== last) { last = line; window.__refreshes += 1; }
+  }).observe(document, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def measure(tick: float, seconds: float, warmup: float = 5.0) -> dict[str, float]:
+    """Play one page at ``tick`` seconds per refresh; CPU per refresh after ``warmup``."""
+    port = free_port()
+    proc = start_server(port, ARTIFACTS / "page-server.log")
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            try:
+                visitor = Visitor.arrive(browser, f"http://127.0.0.1:{port}/", 0, 0,
+                                         f"tick_seconds={tick:g}")
+                visitor.wait_ready()
+                visitor.play()
+                visitor.page.wait_for_timeout(1000 * warmup)
+                visitor.page.evaluate(_COUNT_REFRESHES)
+                me = os.getpid()
+                chromium = set(process_tree(me)) - set(process_tree(proc.pid)) - {me}
+                server = process_tree(proc.pid)
+                browser_start, server_start = cpu_seconds(chromium), cpu_seconds(server)
+                start = time.monotonic()
+                visitor.page.wait_for_timeout(1000 * seconds)
+                refreshes = visitor.page.evaluate("() => window.__refreshes")
+                elapsed = time.monotonic() - start
+                browser_cpu = cpu_seconds(chromium) - browser_start
+                server_cpu = cpu_seconds(server) - server_start
+                errors = visitor.errors
+            finally:
+                browser.close()
+    finally:
+        stop_server(proc)
+    if errors:
+        raise RuntimeError(f"the page reported errors: {errors}")
+    per = max(refreshes, 1)
+    return {"tick": tick, "refreshes_per_s": refreshes / elapsed,
+            "browser_cores": browser_cpu / elapsed, "server_cores": server_cpu / elapsed,
+            "browser_ms_per_refresh": 1000 * browser_cpu / per,
+            "server_ms_per_refresh": 1000 * server_cpu / per}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ticks", type=float, nargs="+", default=[0.25, 1.0, 3.0])
+    parser.add_argument("--seconds", type=float, default=15.0)
+    args = parser.parse_args(argv)
+    print(f"{'tick s':>6} {'refreshes/s':>11} {'browser cores':>13} {'server cores':>12} "
+          f"{'browser ms/refresh':>18} {'server ms/refresh':>17}")
+    for tick in args.ticks:
+        r = measure(tick, args.seconds)
+        print(f"{r['tick']:>6g} {r['refreshes_per_s']:>11.2f} {r['browser_cores']:>13.2f} "
+              f"{r['server_cores']:>12.2f} {r['browser_ms_per_refresh']:>18.0f} "
+              f"{r['server_ms_per_refresh']:>17.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
