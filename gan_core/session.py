@@ -46,8 +46,8 @@ class Crowd:
     """The sessions playing on this server, and the refresh period that shares it fairly.
 
     A live refresh costs the server a chunk of training and a redraw of the charts, and costs
-    the visitor's browser several times more (``benchmarks/page.py``: about 70 ms of server CPU
-    against 200-350 ms of browser CPU, most of it Streamlit redrawing the page). Refreshing
+    the visitor's browser several times more (``benchmarks/page.py``: 70-95 ms of server CPU
+    against 240-400 ms of browser CPU, most of it Streamlit redrawing the page). Refreshing
     every visitor as often as it asks would queue them all once a few play at once, a click
     included. A visitor alone refreshes at its own tick interval; once several play, they share
     ``refreshes_per_second`` between them: each refreshes every ``n / refreshes_per_second``
@@ -222,14 +222,17 @@ class SweepRun:
     """A stability-map grid training in time-bounded chunks, like the live page.
 
     Cells are scored on a few hundred samples while the grid trains (cheap enough for every
-    refresh) and on the full evaluation size once it has finished.
+    refresh) and on the full evaluation size once it has finished. A sweep is an explicit
+    request, so alone on the server it takes a longer chunk; while others play it takes no more
+    than a live tick does.
     """
 
     LIVE_SAMPLES = 250
-    MAX_TICK_SECONDS = 0.4  # a sweep is an explicit request: a longer, still bounded, chunk
+    MAX_TICK_SECONDS = 0.4
 
     def __init__(self, base: GANConfig, x_axis: Axis, y_axis: Axis | None,
-                 seeds_per_cell: int, steps: int) -> None:
+                 seeds_per_cell: int, steps: int, crowd: Crowd | None = None) -> None:
+        self.crowd = CROWD if crowd is None else crowd
         self.lock = threading.RLock()
         self.grid = BatchedTrainer(base, x_axis, y_axis, seeds_per_cell)
         self.steps = steps
@@ -248,13 +251,20 @@ class SweepRun:
         """The full config of a cell's first replicate: a ``Trainer`` of it reproduces it."""
         return self.grid.member_config(self.grid.member_of(ix, iy))
 
-    def tick(self, budget: float = MAX_TICK_SECONDS) -> int:
-        """Train until ``budget`` seconds pass or the grid is done, then score every cell."""
+    @property
+    def budget(self) -> float:
+        """Seconds of training per tick: shorter while other visitors play."""
+        return self.MAX_TICK_SECONDS if self.crowd.size() == 0 else MAX_TICK_SECONDS
+
+    def tick(self, budget: float | None = None) -> int:
+        """Train until ``budget`` seconds (default: ``self.budget``) pass or the grid is done,
+        then score every cell."""
         with self.lock:
             if not self.running:
                 return 0
             first = self.grid.step
-            train_within(self.grid.train, self.steps - first, budget)
+            train_within(self.grid.train, self.steps - first,
+                         self.budget if budget is None else budget)
             if self.done:
                 self.running = False
             samples = EVAL_SAMPLES if self.done else self.LIVE_SAMPLES

@@ -161,3 +161,18 @@ def test_concurrent_callers_never_interleave_on_the_trainer() -> None:
     assert np.isfinite(lab.trainer._stack.g.params).all()
     buffer = io.BytesIO(lab.checkpoint())
     assert buffer.getbuffer().nbytes > 0
+
+
+def test_a_sweep_takes_a_long_chunk_alone_and_a_live_sized_one_while_others_play() -> None:
+    from gan_core import session
+    from gan_core.batched import Axis
+
+    crowd = Crowd()
+    sweep = session.SweepRun(GANConfig(), Axis("lr_g", [1e-4, 1e-3]), None, 1, 100,
+                             crowd=crowd)
+    assert sweep.budget == session.SweepRun.MAX_TICK_SECONDS
+    other = LabSession(crowd=crowd)
+    other.play()
+    assert sweep.budget == session.MAX_TICK_SECONDS  # what a live tick may take
+    other.pause()
+    assert sweep.budget == session.SweepRun.MAX_TICK_SECONDS
