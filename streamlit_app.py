@@ -18,7 +18,7 @@ from PIL import Image
 
 from gan_core import PRESETS, CheckpointError, GANConfig, Param, use_one_thread
 from gan_core import charts as ch
-from gan_core.batched import Axis
+from gan_core.batched import AXIS_FIELDS, Axis
 from gan_core.checkpoint import MAX_BYTES
 from gan_core.config import GROUPS, field_type
 from gan_core.losses import equilibrium
@@ -325,14 +325,13 @@ def explainer() -> None:
             "The latent explorer moves one of G's inputs.\n\n"
             "**Targets.** *Two bands* leaves a gap in `a` that G must not fill (watch for "
             "mode collapse); *sine* has two parameters, amplitude and phase.\n\n"
-            "**Try** lr 1e-3 with the non-saturating loss and β1 0.5 (the *fast* preset), "
-            "`D steps` 5, or lr 1: training diverges and pauses.")
+            "**Try** the *fast* preset (non-saturating loss, lr G 3e-3, β1 0), `D steps` 5, "
+            "or lr 1: training diverges and pauses.")
 
 
 # -- stability map ------------------------------------------------------------------------------
 
 SWEEP_STEPS = (500, 1000, 2000, 5000, 10000)
-AXIS_CHOICES = ("lr_g", "lr_d", "beta1", "beta2", "momentum", "loss", "seed")
 
 
 def sweep() -> SweepRun | None:
@@ -378,7 +377,7 @@ def on_cell_pick() -> None:
     lab().reset(config)
     load_into_widgets(config)
     shown = ", ".join(f"{PARAMS[f].label.lower()} {_fmt(getattr(config, f))}"
-                      for f in config.changed_fields(DEFAULTS) if f in AXIS_CHOICES)
+                      for f in config.changed_fields(DEFAULTS) if f in AXIS_FIELDS)
     st.session_state.notice = (f"Loaded the cell ({shown or 'defaults'}) into the live "
                                "trainer as a fresh run. Press Play to watch it.")
     st.session_state.view = "Live training"
@@ -391,11 +390,11 @@ def stability_tab() -> None:
                 "trainer (and the URL).")
     left, right, run_col = st.columns([2, 2, 1.3])
     with left:
-        x_field = st.selectbox("X axis", AXIS_CHOICES, key="sweep_x",
+        x_field = st.selectbox("X axis", AXIS_FIELDS, key="sweep_x",
                                format_func=lambda f: PARAMS[f].label)
         x_axis = axis_widgets(x_field, "sweep_x", 6)
     with right:
-        y_field = st.selectbox("Y axis", ("none", *AXIS_CHOICES), index=2, key="sweep_y",
+        y_field = st.selectbox("Y axis", ("none", *AXIS_FIELDS), index=2, key="sweep_y",
                                format_func=lambda f: "none" if f == "none" else PARAMS[f].label)
         y_axis = axis_widgets(y_field, "sweep_y", 6) if y_field != "none" else None
     with run_col:

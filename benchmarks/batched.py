@@ -19,12 +19,11 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
-from torch import nn
 
+from benchmarks.reference import TutorialLoop, timed
 from gan_core import GANConfig
 from gan_core.batched import Axis, BatchedTrainer
 
@@ -33,64 +32,16 @@ MEMBERS = 64
 TARGET_RATIO = 10.0
 
 
-class TutorialLoop:
-    """The tutorial's networks, optimizers and training step, unchanged."""
-
-    batch, ideas, points, lr = 64, 5, 15, 1e-4
-
-    def __init__(self) -> None:
-        self.paint_points = np.vstack([np.linspace(-1, 1, self.points)] * self.batch)
-        self.g = nn.Sequential(nn.Linear(self.ideas, 128), nn.ReLU(),
-                               nn.Linear(128, self.points))
-        self.d = nn.Sequential(nn.Linear(self.points, 128), nn.ReLU(), nn.Linear(128, 1),
-                               nn.Sigmoid())
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=self.lr)
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=self.lr)
-
-    def artist_works(self) -> torch.Tensor:
-        a = np.random.uniform(1, 2, size=self.batch)[:, np.newaxis]
-        return torch.from_numpy(a * np.power(self.paint_points, 2) + (a - 1)).float()
-
-    def step(self) -> None:
-        real = self.artist_works()
-        ideas = torch.randn(self.batch, self.ideas, requires_grad=True)
-        fake = self.g(ideas)
-        g_loss = torch.mean(torch.log(1.0 - self.d(fake)))
-        self.opt_g.zero_grad()
-        g_loss.backward()
-        self.opt_g.step()
-        prob_real, prob_fake = self.d(real), self.d(fake.detach())
-        d_loss = -torch.mean(torch.log(prob_real) + torch.log(1.0 - prob_fake))
-        self.opt_d.zero_grad()
-        d_loss.backward(retain_graph=True)
-        self.opt_d.step()
-
-    def run(self, steps: int) -> tuple[float, float]:
-        def work() -> None:
-            for _ in range(steps):
-                self.step()
-
-        return timed(work)
-
-
-def timed(work: Callable[[], object]) -> tuple[float, float]:
-    """Wall and CPU seconds of ``work``. CPU time is what this process got: on a shared machine
-    it shows the ratio without the time other processes took the core away."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    work()
-    return time.perf_counter() - wall, time.process_time() - cpu
-
-
 def compare(rounds: int, tutorial_steps: int, grid_steps: int) -> None:
     """Alternate the two loops; report aggregate GAN-steps/s and the per-round ratios."""
     tutorial = TutorialLoop()
     grid = BatchedTrainer(GANConfig(), Axis.seeds(MEMBERS))
-    tutorial.run(20)
+    tutorial.train(20)
     grid.train(5)
     t_wall = t_cpu = g_wall = g_cpu = 0.0
     ratios = []
     for r in range(rounds):
-        t, tc = tutorial.run(tutorial_steps)
+        t, tc = timed(lambda: tutorial.train(tutorial_steps))
         g, gc = timed(lambda: grid.train(grid_steps))
         t_wall, t_cpu, g_wall, g_cpu = t_wall + t, t_cpu + tc, g_wall + g, g_cpu + gc
         ratios.append((MEMBERS * grid_steps / g) / (tutorial_steps / t))

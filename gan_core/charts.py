@@ -66,14 +66,31 @@ def _y_domain(target_name: str) -> tuple[float, float]:
     return round(float(lower.min()) - pad, 2), round(float(upper.max()) + pad, 2)
 
 
+def _band_layer(x_axis: alt.X, y_scale: alt.Scale, opacity: float = 1.0) -> alt.Chart:
+    """The target's envelope as a shaded band, from the ``band`` dataset."""
+    return alt.Chart(alt.NamedData("band")).mark_area(color=BAND, opacity=opacity).encode(
+        x=x_axis, y=alt.Y("lower:Q", scale=y_scale, title="y"), y2="upper:Q")
+
+
+@lru_cache(maxsize=8)
+def _band(target_name: str) -> dict[str, np.ndarray]:
+    """The ``band`` dataset: the target's envelope on 61 points. It never changes, so it is
+    computed once per target and sent as is."""
+    dense = curve_grid(61)
+    lower, upper = get_target(target_name).envelope(dense)
+    band = {"x": dense, "lower": lower.astype(np.float32), "upper": upper.astype(np.float32)}
+    for column in band.values():
+        column.setflags(write=False)  # shared by every session's charts
+    return band
+
+
 # -- the generated curves inside the bounds ------------------------------------------------
 
 @lru_cache(maxsize=8)
 def curves_spec(target_name: str) -> Spec:
     x_axis = alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
     y_scale = alt.Scale(domain=list(_y_domain(target_name)))
-    band = alt.Chart(alt.NamedData("band")).mark_area(color=BAND, opacity=0.9).encode(
-        x=x_axis, y=alt.Y("lower:Q", scale=y_scale, title="y"), y2="upper:Q")
+    band = _band_layer(x_axis, y_scale, opacity=0.9)
     bounds = alt.Chart(alt.NamedData("band")).transform_fold(
         ["lower", "upper"], as_=["bound", "value"]).mark_line(strokeWidth=2.5).encode(
         x=x_axis, y=alt.Y("value:Q", scale=y_scale),
@@ -102,8 +119,6 @@ def curves_data(trainer: Trainer, n_generated: int = 16, n_real: int = 8) -> Dat
     """A fixed set of real curves and ``n_generated`` curves from fixed latent vectors, so the
     same curves move smoothly from tick to tick; the first generated curve is highlighted."""
     x = trainer.x
-    dense = np.linspace(-1, 1, 61, dtype=np.float32)
-    lower, upper = trainer.target.envelope(dense)
     z = np.random.default_rng(trainer.config.seed + 7).standard_normal(
         (n_generated, trainer.config.latent_dim), dtype=np.float32)
     generated = np.clip(trainer.generate(z), -1e3, 1e3)
@@ -112,7 +127,7 @@ def curves_data(trainer: Trainer, n_generated: int = 16, n_real: int = 8) -> Dat
     kinds = np.array([0] * n_real + [2] + [1] * (n_generated - 1), dtype=np.int8)
     n = len(x)
     return {
-        "band": {"x": dense, "lower": lower.astype(np.float32), "upper": upper.astype(np.float32)},
+        "band": _band(trainer.config.target),
         "curves": {
             "x": np.tile(x, len(curves)),
             "y": curves.astype(np.float32).ravel(),
@@ -244,6 +259,11 @@ def distribution_data(trainer: Trainer, n: int = 500, bins: int = 30) -> Dataset
 # -- discriminator map ---------------------------------------------------------------------------
 
 MAP_RESOLUTION = 25
+# Each cell's column and row: D's map arrives row-major, one row per v.
+_MAP_ROWS, _MAP_COLUMNS = (i.astype(np.uint8) for i in np.divmod(
+    np.arange(MAP_RESOLUTION**2), MAP_RESOLUTION))
+_MAP_ROWS.setflags(write=False)
+_MAP_COLUMNS.setflags(write=False)
 
 
 @lru_cache(maxsize=8)
@@ -293,10 +313,9 @@ def discriminator_data(trainer: Trainer) -> Datasets:
     dmap = trainer.discriminator_map(resolution=MAP_RESOLUTION, n_generated=120, n_real=40)
     points = np.concatenate([dmap.real, dmap.generated]).astype(np.float32)
     kinds = np.array([0] * len(dmap.real) + [1] * len(dmap.generated), dtype=np.int8)
-    iv, iu = np.divmod(np.arange(MAP_RESOLUTION**2), MAP_RESOLUTION)  # prob is row-major
     return {
         # D(x) to 1/250 is plenty for a colour scale and a quarter of the bytes of a float.
-        "dmap": {"iu": iu.astype(np.uint8), "iv": iv.astype(np.uint8),
+        "dmap": {"iu": _MAP_COLUMNS, "iv": _MAP_ROWS,
                  "p250": np.round(250 * np.nan_to_num(dmap.prob.ravel(), nan=0.5)).astype(
                      np.uint8)},
         "points": {"u": points[:, 0], "v": points[:, 1], "k": kinds},
@@ -309,8 +328,7 @@ def discriminator_data(trainer: Trainer) -> Datasets:
 def latent_spec(target_name: str) -> Spec:
     y_scale = alt.Scale(domain=list(_y_domain(target_name)))
     x_axis = alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
-    band = alt.Chart(alt.NamedData("band")).mark_area(color=BAND).encode(
-        x=x_axis, y=alt.Y("lower:Q", scale=y_scale, title="y"), y2="upper:Q")
+    band = _band_layer(x_axis, y_scale)
     sweep = alt.Chart(alt.NamedData("sweep")).mark_line(clip=True).encode(
         x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="t:Q",
         color=alt.Color("t:Q", scale=alt.Scale(scheme="viridis", domain=[-2.5, 2.5]),
@@ -329,10 +347,8 @@ def latent_data(trainer: Trainer, dim: int, position: float, n: int = 9) -> Data
     z[:, dim] = ts
     curves = np.clip(trainer.generate(z), -1e3, 1e3).astype(np.float32)
     x = trainer.x
-    dense = curve_grid(61)
-    lower, upper = trainer.target.envelope(dense)
     return {
-        "band": {"x": dense, "lower": lower.astype(np.float32), "upper": upper.astype(np.float32)},
+        "band": _band(trainer.config.target),
         "sweep": {"x": np.tile(x, len(ts)), "y": curves.ravel(), "t": np.repeat(ts, len(x)),
                   "current": np.repeat(np.isclose(ts, position), len(x))},
     }

@@ -135,13 +135,18 @@ class LabSession:
         with self.lock:
             self.playing = True
             self.crowd.join(self)
-            self.period = self.crowd.period(self.config.tick_seconds)
+            self._update_period()
 
     def pause(self) -> None:
         with self.lock:
             self.playing = False
             self.crowd.leave(self)
-            self.period = self.config.tick_seconds
+            self._update_period()
+
+    def _update_period(self) -> None:
+        """The tick interval while paused; while playing, what the crowd allows now."""
+        tick = self.config.tick_seconds
+        self.period = self.crowd.period(tick) if self.playing else tick
 
     @property
     def steps_per_refresh(self) -> int:
@@ -171,8 +176,7 @@ class LabSession:
             self.crowd.join(self)
             budget = min(MAX_TICK_SECONDS, 0.6 * self.period)
             steps = self.advance(self.steps_per_refresh, budget=budget)
-            if self.playing:
-                self.period = self.crowd.period(self.config.tick_seconds)
+            self._update_period()
             return steps
 
     def reset(self, config: GANConfig | None = None) -> None:
@@ -196,8 +200,7 @@ class LabSession:
             else:
                 self.reset(config)
                 change = Change("fresh", changed, before)
-            self.period = (self.crowd.period(config.tick_seconds) if self.playing
-                           else config.tick_seconds)
+            self._update_period()
             return change
 
     def checkpoint(self) -> bytes:

@@ -26,6 +26,7 @@ from browser.server import (  # noqa: E402
     start_server,
     stop_server,
 )
+from browser.sessions import button  # noqa: E402
 
 VIEWPORT = {"width": 1500, "height": 1900}
 IDLE = """() => document.querySelector("[data-testid=stApp]").dataset.testScriptState
@@ -63,8 +64,8 @@ def main() -> None:
             page.goto(f"http://127.0.0.1:{port}/")
             expect(page.locator("[data-testid=stApp]")).to_have_attribute(
                 "data-test-script-state", "notRunning", timeout=90_000)
-            page.get_by_role("button", name="Play", exact=True).click()
-            expect(page.get_by_role("button", name="Pause", exact=True)).to_be_enabled()
+            button(page, "Play").click()
+            expect(button(page, "Pause")).to_be_enabled()
             train(page, args.seconds, args.steps)
             # Park the pointer on empty page: no tooltip, chart toolbar or sidebar button.
             page.mouse.move(VIEWPORT["width"] - 5, VIEWPORT["height"] - 5)

@@ -112,6 +112,11 @@ _PAGE_SCRIPT = """
 _REFRESH = re.compile(r"(\d+) training steps, readouts and curves in (\d+) ms")
 
 
+def button(page: Page, label: str) -> Locator:
+    # exact: the help icons are buttons too ("Help for Step", "Help for Steps per tick").
+    return page.get_by_role("button", name=label, exact=True)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What one page shows at one moment."""
@@ -247,8 +252,7 @@ class Visitor:
     # -- acting -------------------------------------------------------------------------------
 
     def button(self, label: str) -> Locator:
-        # exact: the help icons are buttons too ("Help for Step").
-        return self.page.get_by_role("button", name=label, exact=True)
+        return button(self.page, label)
 
     def click_until(self, target: Locator, action: str, want: dict[str, Any],
                     timeout: float = 20.0) -> Answer:

@@ -11,6 +11,7 @@ from PIL import Image, ImageChops
 from playwright.sync_api import Locator, Page, expect
 
 from .server import ARTIFACTS
+from .sessions import button
 
 if TYPE_CHECKING:
     from .conftest import App
@@ -21,11 +22,6 @@ CURVES_TITLE = "The generator's curves inside the bounds"
 
 
 # -- the page's parts ---------------------------------------------------------------------------
-
-def button(page: Page, label: str) -> Locator:
-    # exact: "Help for Step" and "Help for Steps per tick" are buttons too.
-    return page.get_by_role("button", name=label, exact=True)
-
 
 def slider(page: Page, label: str) -> Locator:
     """The (keyboard-focusable) thumb of a slider or select_slider."""

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
+from .sessions import button
+
 if TYPE_CHECKING:
     from .conftest import App
 
@@ -27,7 +29,7 @@ def test_clicking_a_cell_loads_its_settings_into_the_live_trainer_and_the_url(ap
             thumbs.nth(i).press("Home")
             expect(page.locator("[data-testid=stApp]")).to_have_attribute(
                 "data-test-script-state", "notRunning")
-    page.get_by_role("button", name="Run", exact=True).click()
+    button(page, "Run").click()
     progress = page.get_by_test_id("stProgress")
     expect(progress).to_contain_text("4 GANs")
     expect(progress).to_contain_text("done", timeout=120_000)
