@@ -16,18 +16,27 @@ from typing import Any
 import streamlit as st
 from PIL import Image
 
-from gan_core import PRESETS, CheckpointError, GANConfig, Param, use_one_thread
+from gan_core import (
+    PRESETS,
+    CheckpointError,
+    GANConfig,
+    Pacing,
+    Param,
+    inference,
+    use_one_thread,
+)
 from gan_core import charts as ch
 from gan_core.batched import AXIS_FIELDS, Axis
 from gan_core.checkpoint import MAX_BYTES
-from gan_core.config import GROUPS, field_type
+from gan_core.config import GROUPS
 from gan_core.losses import equilibrium
-from gan_core.session import Change, LabSession, SweepRun
+from gan_core.session import Change, LabSession
+from gan_core.stability import StabilityRun as SweepRun
 
 use_one_thread()  # tiny matrices: one thread per session is fastest and fair
 
-DEFAULTS = GANConfig()
-PARAMS = GANConfig.params()
+DEFAULTS = {**GANConfig().to_mapping(), **Pacing().to_mapping()}
+PARAMS = {**GANConfig.params(), **Pacing.params()}
 UPLOAD_MB = max(1, MAX_BYTES // 2**20)
 
 
@@ -59,7 +68,7 @@ def setting_widget(name: str, param: Param) -> Any:
     """The widget for one setting, keyed by the field's name: a link, a preset or a loaded run
     sets it through Session State. Its default is the config's, so the URL holds only the
     settings that differ from it."""
-    default = getattr(DEFAULTS, name)
+    default = DEFAULTS[name]
     common: dict[str, Any] = {"label": param.label, "help": param.help, "key": name,
                               "bind": "query-params"}
     if param.choices:
@@ -73,7 +82,7 @@ def setting_widget(name: str, param: Param) -> Any:
     if name == "seed":
         return st.number_input(min_value=int(param.low), max_value=int(param.high),
                                value=default, step=1, **common)
-    if field_type(name) is int:
+    if param.kind is int:
         return st.slider(min_value=int(param.low), max_value=int(param.high), value=default,
                          step=1, **common)
     digits = max(0, -math.floor(math.log10(param.step)))
@@ -91,14 +100,15 @@ def read_link() -> tuple[dict[str, Any], dict[str, str]]:
             problems[key] = f"unknown setting {key!r}"
             continue
         raw = st.query_params[key]
+        schema = Pacing if key in Pacing.params() else GANConfig
         try:
-            value = getattr(GANConfig.from_mapping({key: raw}), key)
+            value = getattr(schema.from_mapping({key: raw}), key)
         except ValueError as exc:
-            problems[key], values[key] = str(exc), getattr(DEFAULTS, key)
+            problems[key], values[key] = str(exc), DEFAULTS[key]
             continue
         if not offered(key, value):
             problems[key] = f"{key}: {raw!r} is not one of the values the slider offers"
-            value = getattr(DEFAULTS, key)
+            value = DEFAULTS[key]
         values[key] = value
     return values, problems
 
@@ -114,7 +124,7 @@ def on_preset() -> None:
     load_into_widgets(preset.replace(seed=st.session_state.get("seed", preset.seed)))
 
 
-def sidebar() -> GANConfig:
+def sidebar() -> tuple[GANConfig, Pacing]:
     st.sidebar.title("Settings")
     st.sidebar.selectbox(
         "Preset", list(PRESETS), key="preset", on_change=on_preset,
@@ -126,7 +136,8 @@ def sidebar() -> GANConfig:
             for name, param in PARAMS.items():
                 if param.group == group:
                     values[name] = setting_widget(name, param)
-    return GANConfig(**values)
+    pacing = {k: values.pop(k) for k in Pacing.params()}
+    return GANConfig(**values), Pacing(**pacing)
 
 
 # -- session state ------------------------------------------------------------------------------
@@ -210,9 +221,9 @@ def controls() -> None:
                    type="primary" if label == "Play" else "secondary")
     cfg = session.config
     shared = (" (slowed down: other visitors are playing on this server)"
-              if session.period > cfg.tick_seconds else "")
+              if session.period > session.pacing.tick_seconds else "")
     status.caption(
-        f"{'Playing' if session.playing else 'Paused'} · {session.steps_per_refresh} steps "
+        f"{'Playing' if session.playing else 'Paused'} · {session.steps_per_tick} steps "
         f"every {session.period:g} s{shared} · target: {session.trainer.target.title} · loss: "
         f"{cfg.loss.replace('_', ' ')} · lr G {cfg.lr_g:g} / D {cfg.lr_d:g}")
 
@@ -272,9 +283,12 @@ def live_view() -> None:
         left, right = st.columns([3, 2])
         with left:
             st.markdown("##### The generator's curves inside the bounds")
-            chart(ch.curves_spec(target), ch.curves_data(trainer), "curves")
+            chart(ch.curves_spec(target),
+                  ch.curves_data(inference.curves_view(trainer), target), "curves")
         with right:
-            chart(ch.distribution_spec(target), ch.distribution_data(trainer), "distribution")
+            chart(ch.distribution_spec(target),
+                  ch.distribution_data(inference.fitted_parameter(trainer), target),
+                  "distribution")
     elapsed = time.perf_counter() - started
     st.session_state.last_tick = (steps, elapsed)
     timing.caption(f"Last refresh: {steps} training steps, readouts and curves in "
@@ -294,7 +308,9 @@ def panels_view() -> None:
         left, right = st.columns(2)
         with left:
             st.markdown("##### Discriminator map")
-            chart(ch.discriminator_spec(target), ch.discriminator_data(trainer), "dmap")
+            dmap = trainer.discriminator_map(resolution=ch.MAP_RESOLUTION, n_generated=120,
+                                             n_real=40)
+            chart(ch.discriminator_spec(target), ch.discriminator_data(dmap), "dmap")
         with right:
             st.markdown("##### Latent explorer")
             a, b = st.columns(2)
@@ -303,7 +319,8 @@ def panels_view() -> None:
                               help="Which input of G to move; the others stay fixed.")
             pos = b.slider("Position", -2.5, 2.5, 0.0, 0.25, key="latent_pos",
                            help="Value of the chosen input; its curve is drawn bold.")
-            chart(ch.latent_spec(target), ch.latent_data(trainer, dim, pos), "latent")
+            chart(ch.latent_spec(target),
+                  ch.latent_data(inference.latent_sweep(trainer, dim, pos), target), "latent")
 
 
 def explainer() -> None:
@@ -372,12 +389,11 @@ def on_cell_pick() -> None:
     run = sweep()
     if not picked or run is None:
         return
-    config = run.cell_config(int(picked[0]["ix"]), int(picked[0].get("iy", 0))).replace(
-        steps_per_tick=lab().config.steps_per_tick, tick_seconds=lab().config.tick_seconds)
+    config = run.cell_config(int(picked[0]["ix"]), int(picked[0].get("iy", 0)))
     lab().reset(config)
     load_into_widgets(config)
     shown = ", ".join(f"{PARAMS[f].label.lower()} {_fmt(getattr(config, f))}"
-                      for f in config.changed_fields(DEFAULTS) if f in AXIS_FIELDS)
+                      for f in config.changed_fields(GANConfig()) if f in AXIS_FIELDS)
     st.session_state.notice = (f"Loaded the cell ({shown or 'defaults'}) into the live "
                                "trainer as a fresh run. Press Play to watch it.")
     st.session_state.view = "Live training"
@@ -454,13 +470,14 @@ def main() -> None:
     elif st.session_state.link_values:
         st.session_state.update(st.session_state.link_values)
         st.session_state.link_values = {}
-    config = sidebar()
+    config, pacing = sidebar()
     if st.session_state.link_values:
         st.rerun()
     save_panel()
     if "lab" not in st.session_state:
-        st.session_state.lab = LabSession(config)
+        st.session_state.lab = LabSession(config, pacing)
     announce(lab().apply(config))
+    lab().set_pacing(pacing)
 
     st.title("GAN Curve Lab")
     st.caption("A generator learns to paint curves from a discriminator that learns to tell "

@@ -8,7 +8,11 @@
 from .batched import Axis, BatchedTrainer, MemberResult
 from .checkpoint import CheckpointError
 from .config import PRESETS, GANConfig, Param
+from .engine import NetState
+from .link import Link, from_link, read_link
 from .metrics import Metrics
+from .pacing import Pacing
+from .state import RunState
 from .targets import TARGET_FAMILIES, Target, get_target
 from .threads import use_one_thread
 from .trainer import ConfigChangeError, DiscriminatorMap, Trainer, TrainingDiverged
@@ -22,12 +26,18 @@ __all__ = [
     "ConfigChangeError",
     "DiscriminatorMap",
     "GANConfig",
+    "Link",
     "MemberResult",
     "Metrics",
+    "NetState",
+    "Pacing",
     "Param",
+    "RunState",
     "Target",
     "Trainer",
     "TrainingDiverged",
+    "from_link",
     "get_target",
+    "read_link",
     "use_one_thread",
 ]

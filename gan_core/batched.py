@@ -1,6 +1,6 @@
 """A grid of GANs trained side by side, for a map of which hyperparameters converge.
 
-One member per (x value, y value, seed replicate). Every member is an ordinary run: its full
+One member per (x value, y value, seed of the cell). Every member is an ordinary run: its full
 config is :meth:`BatchedTrainer.member_config`, and ``Trainer(member_config(k))`` trained for the
 same steps ends with the same weights and metrics. Only fields that :class:`GANStack` lets differ
 per member can be an axis, so the whole grid trains in stacked passes instead of K loops.
@@ -16,19 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from .config import LOSSES, GANConfig, field_type
-from .engine import GANStack
+from .config import LOSSES, GANConfig
+from .engine import MEMBER_FIELDS, GANStack
 from .metrics import EVAL_SAMPLES, evaluate_member
 
-AXIS_FIELDS = ("lr_g", "lr_d", "beta1", "beta2", "momentum", "loss", "seed")
-"""The fields a grid may vary: the per-member hyperparameters of :class:`GANStack`, and seed."""
-STACK_HPARAMS = ("lr_g", "lr_d", "beta1", "beta2", "momentum", "loss")
+AXIS_FIELDS = (*MEMBER_FIELDS, "seed")
+"""The fields a grid may vary: the per-member fields of :class:`GANStack`, and seed."""
 OPTIMIZER_ONLY = {"beta1": "adam", "beta2": "adam", "momentum": "sgd"}
 """Fields that do nothing under the other optimizer: a grid over them would be flat."""
 MAX_MEMBERS = 256
-CHUNK_MEMBERS = 16
-"""Members per stacked pass. Beyond ~16 the activations (~0.6 MB a member) spill out of the
-L2 cache and each pass over them slows down, so a big grid trains as several smaller stacks."""
+STACK_MEMBERS = 16
+"""Members per stacked pass. Past this the activations spill out of the L2 cache and each pass
+over them slows down (``benchmarks/batched.py``), so a big grid trains as several stacks."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,8 @@ def _normalise(field: str, value: Any) -> Any:
     ``GANConfig.from_mapping`` does), so ``np.geomspace`` output or ``1`` are accepted."""
     if isinstance(value, np.generic):
         value = value.item()
-    if field_type(field) is float and isinstance(value, int) and not isinstance(value, bool):
+    if GANConfig.params()[field].kind is float and isinstance(value, int) \
+            and not isinstance(value, bool):
         return float(value)
     return value
 
@@ -107,9 +107,9 @@ class MemberResult:
 class BatchedTrainer:
     """Trains every member of a grid in stacked passes; diverged members freeze, others go on.
 
-    Member ``k`` sits at cell ``cell_of(k) = (ix, iy, replicate)``, numbered row by row:
-    ``k = (iy * len(x_axis) + ix) * seeds_per_cell + replicate``. Replicate ``r`` trains with
-    seed ``base.seed + r``; when an axis is ``seed`` it sets the seed and there is one replicate.
+    Member ``k`` is seed ``r`` of cell ``(ix, iy)``: ``cell_of(k) = (ix, iy, r)``, numbered row
+    by row, ``k = (iy * len(x_axis) + ix) * seeds_per_cell + r``; it trains with seed
+    ``base.seed + r``. When an axis is ``seed`` it sets the seed and a cell has one seed.
 
     A member that blows up keeps the weights of its last completed step, ``diverged_at[k]``:
     exactly where ``Trainer(member_config(k))`` stands before raising ``TrainingDiverged`` with
@@ -125,8 +125,8 @@ class BatchedTrainer:
         self.shape = (1 if y_axis is None else len(y_axis), len(x_axis))
         self.members = self.shape[0] * self.shape[1] * seeds_per_cell
         self._configs = [self._build_config(k) for k in range(self.members)]
-        self._chunks = _chunk_bounds(self.members, CHUNK_MEMBERS)
-        self._stacks = [self._build_stack(lo, hi) for lo, hi in self._chunks]
+        self._bounds = _stack_bounds(self.members, STACK_MEMBERS)
+        self._stacks = [self._build_stack(lo, hi) for lo, hi in self._bounds]
         self.step = 0
         self.diverged_at = np.full(self.members, -1)
         """Per member: completed steps when it blew up (``TrainingDiverged.step``), or -1."""
@@ -134,20 +134,20 @@ class BatchedTrainer:
     # -- the grid ------------------------------------------------------------------------
 
     def cell_of(self, k: int) -> tuple[int, int, int]:
-        """``(ix, iy, replicate)`` of member ``k``."""
+        """``(ix, iy, r)`` of member ``k``: its cell and which of the cell's seeds it is."""
         if not 0 <= k < self.members:
             raise IndexError(f"member {k} is not in a grid of {self.members}")
-        cell, replicate = divmod(k, self.seeds_per_cell)
+        cell, r = divmod(k, self.seeds_per_cell)
         iy, ix = divmod(cell, self.shape[1])
-        return ix, iy, replicate
+        return ix, iy, r
 
-    def member_of(self, ix: int, iy: int = 0, replicate: int = 0) -> int:
+    def member_of(self, ix: int, iy: int = 0, r: int = 0) -> int:
         """The member at a cell: the inverse of :meth:`cell_of`."""
         ny, nx = self.shape
-        if not (0 <= ix < nx and 0 <= iy < ny and 0 <= replicate < self.seeds_per_cell):
-            raise IndexError(f"cell ({ix}, {iy}, {replicate}) is not in a grid of "
+        if not (0 <= ix < nx and 0 <= iy < ny and 0 <= r < self.seeds_per_cell):
+            raise IndexError(f"cell ({ix}, {iy}) seed {r} is not in a grid of "
                              f"{nx} x {ny} x {self.seeds_per_cell}")
-        return (iy * nx + ix) * self.seeds_per_cell + replicate
+        return (iy * nx + ix) * self.seeds_per_cell + r
 
     def member_config(self, k: int) -> GANConfig:
         """The full config member ``k`` trains with: load it into a ``Trainer`` to rerun it."""
@@ -155,8 +155,8 @@ class BatchedTrainer:
         return self._configs[k]
 
     def _build_config(self, k: int) -> GANConfig:
-        ix, iy, replicate = self.cell_of(k)
-        changes: dict[str, Any] = {"seed": self.base.seed + replicate}
+        ix, iy, r = self.cell_of(k)
+        changes: dict[str, Any] = {"seed": self.base.seed + r}
         changes[self.x_axis.field] = self.x_axis.values[ix]
         if self.y_axis is not None:
             changes[self.y_axis.field] = self.y_axis.values[iy]
@@ -164,15 +164,20 @@ class BatchedTrainer:
 
     def _build_stack(self, lo: int, hi: int) -> GANStack:
         configs = self._configs[lo:hi]
-        hparams = {name: [getattr(c, name) for c in configs] for name in STACK_HPARAMS}
+        hparams = {name: [getattr(c, name) for c in configs] for name in MEMBER_FIELDS}
         return GANStack(self.base, [c.seed for c in configs], hparams)
 
     def _locate(self, k: int) -> tuple[GANStack, int]:
         self.cell_of(k)
-        for stack, (lo, hi) in zip(self._stacks, self._chunks, strict=True):
+        for stack, (lo, hi) in zip(self._stacks, self._bounds, strict=True):
             if k < hi:
                 return stack, k - lo
-        raise AssertionError("unreachable: chunks cover every member")
+        raise AssertionError("unreachable: the stacks hold every member")
+
+    @property
+    def stack_sizes(self) -> list[int]:
+        """Members in each stacked pass: a big grid trains as several stacks."""
+        return [hi - lo for lo, hi in self._bounds]
 
     # -- training ------------------------------------------------------------------------
 
@@ -187,7 +192,7 @@ class BatchedTrainer:
         steps = int(steps)
         if steps < 0:
             raise ValueError(f"steps: {steps!r} is negative")
-        for stack, (lo, _) in zip(self._stacks, self._chunks, strict=True):
+        for stack, (lo, _) in zip(self._stacks, self._bounds, strict=True):
             self._train_stack(stack, lo, steps)
         self.step += steps
 
@@ -196,7 +201,7 @@ class BatchedTrainer:
         for i in range(steps):
             if seen.all():
                 return
-            stack.step()
+            stack.train_step()
             if not np.array_equal(stack.diverged, seen):
                 self.diverged_at[lo + np.flatnonzero(stack.diverged & ~seen)] = self.step + i
                 seen = stack.diverged.copy()
@@ -207,11 +212,6 @@ class BatchedTrainer:
         """Copies of member ``k``'s flat G and D parameters (the layout of ``engine.Net``)."""
         stack, i = self._locate(k)
         return stack.g.params[i].copy(), stack.d.params[i].copy()
-
-    def generate(self, k: int, z: np.ndarray) -> np.ndarray:
-        """Member ``k``'s curves ``(n, n_points)`` for latent vectors ``z`` ``(n, latent_dim)``."""
-        stack, i = self._locate(k)
-        return stack.generate(z, i)
 
     def evaluate(self, n: int = EVAL_SAMPLES) -> list[MemberResult]:
         """One result per member, equal to ``Trainer(member_config(k)).evaluate(n)`` at the
@@ -227,9 +227,9 @@ class BatchedTrainer:
         return results
 
     def cell_table(self, results: Sequence[MemberResult]) -> list[dict[str, Any]]:
-        """One row per cell, row by row: its axis values and its replicates aggregated.
+        """One row per cell, row by row: its axis values and its seeds' results aggregated.
 
-        ``in_band`` and ``w1`` are means over the replicates that did not diverge (NaN if all
+        ``in_band`` and ``w1`` are means over the seeds that did not diverge (NaN if all
         did); ``diverged`` is the fraction that did. ``y`` is None without a y axis.
         """
         if len(results) != self.members:
@@ -252,7 +252,6 @@ class BatchedTrainer:
             "in_band": _mean([r.in_band for r in live]),
             "w1": _mean([r.w1 for r in live]),
             "diverged": (len(cell) - len(live)) / len(cell),
-            "replicates": len(cell),
         }
 
 
@@ -260,9 +259,9 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(values)) if values else math.nan
 
 
-def _chunk_bounds(members: int, chunk: int) -> list[tuple[int, int]]:
-    """Contiguous, near-equal ranges of at most ``chunk`` members (36 -> 12 + 12 + 12)."""
-    n = -(-members // chunk)
+def _stack_bounds(members: int, most: int) -> list[tuple[int, int]]:
+    """Contiguous, near-equal ranges of at most ``most`` members (36 -> 12 + 12 + 12)."""
+    n = -(-members // most)
     edges = [round(i * members / n) for i in range(n + 1)]
     return list(itertools.pairwise(edges))
 

@@ -1,5 +1,7 @@
 """Vega-Lite charts of a run, built with Altair (usable from a notebook as from the page).
 
+Charts take arrays (``gan_core.inference`` computes them from a trainer), never a trainer.
+
 Each chart is a spec that depends only on the target family and the loss, plus small named
 datasets that change every tick. Specs are built once and cached, and data is referenced by
 fixed names, so a live page sends the same spec each tick and Vega swaps the data in place
@@ -15,15 +17,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import numpy as np
 
 from .history import History
+from .inference import LATENT_RANGE, CurvesView, LatentSweep
 from .losses import equilibrium
 from .targets import curve_grid, get_target
-from .trainer import Trainer
+
+if TYPE_CHECKING:
+    from .trainer import DiscriminatorMap
 
 Spec = dict[str, Any]
 Datasets = dict[str, dict[str, np.ndarray]]
@@ -115,26 +120,22 @@ def curves_spec(target_name: str) -> Spec:
     return _finish(alt.layer(band, bounds, lines, points).properties(height=HEIGHT + 60))
 
 
-def curves_data(trainer: Trainer, n_generated: int = 16, n_real: int = 8) -> Datasets:
-    """A fixed set of real curves and ``n_generated`` curves from fixed latent vectors, so the
-    same curves move smoothly from tick to tick; the first generated curve is highlighted."""
-    x = trainer.x
-    z = np.random.default_rng(trainer.config.seed + 7).standard_normal(
-        (n_generated, trainer.config.latent_dim), dtype=np.float32)
-    generated = np.clip(trainer.generate(z), -1e3, 1e3)
-    real = trainer.real_samples(n_real)
-    curves = np.concatenate([real, generated])
+def curves_data(view: CurvesView, target_name: str) -> Datasets:
+    """Real and generated curves as one long table (a row per point), the first generated
+    curve highlighted, and the target's band."""
+    curves = np.concatenate([view.real, view.generated])
+    n_real, n_generated = len(view.real), len(view.generated)
     kinds = np.array([0] * n_real + [2] + [1] * (n_generated - 1), dtype=np.int8)
-    n = len(x)
+    n = len(view.x)
     return {
-        "band": _band(trainer.config.target),
+        "band": _band(target_name),
         "curves": {
-            "x": np.tile(x, len(curves)),
+            "x": np.tile(view.x, len(curves)),
             "y": curves.astype(np.float32).ravel(),
             "curve": np.repeat(np.arange(len(curves), dtype=np.int16), n),
             "k": np.repeat(kinds, n),
         },
-        "highlighted": {"x": x, "y": generated[0].astype(np.float32)},
+        "highlighted": {"x": view.x, "y": view.generated[0].astype(np.float32)},
     }
 
 
@@ -234,17 +235,13 @@ def distribution_spec(target_name: str) -> Spec:
         height=HEIGHT - 60, title=f"Fitted {name} of generated curves vs the true law"))
 
 
-def distribution_data(trainer: Trainer, n: int = 500, bins: int = 30) -> Datasets:
-    target = trainer.target
-    law = target.param_laws()[0]
+def distribution_data(fitted: np.ndarray, target_name: str, bins: int = 30) -> Datasets:
+    """A density histogram of the fitted parameter ``fitted`` ``(n,)`` beside its true law."""
+    law = get_target(target_name).param_laws()[0]
     lo, hi = law.bounds
     pad = 0.5 * (hi - lo)
     edges = np.linspace(lo - pad, hi + pad, bins + 1)
-    z = np.random.default_rng(trainer.config.seed + 11).standard_normal(
-        (n, trainer.config.latent_dim), dtype=np.float32)
-    with np.errstate(all="ignore"):
-        params, _ = target.fit(trainer.generate(z), trainer.x)
-    generated, _ = np.histogram(params[:, 0], bins=edges, density=False)
+    generated, _ = np.histogram(fitted, bins=edges, density=False)
     width = edges[1] - edges[0]
     centers = (edges[:-1] + edges[1:]) / 2
     density = np.zeros(bins)
@@ -252,7 +249,7 @@ def distribution_data(trainer: Trainer, n: int = 500, bins: int = 30) -> Dataset
         density += ((centers >= a) & (centers <= b)) / (len(law.ranges) * (b - a))
     return {"hist": {"left": edges[:-1].astype(np.float32), "right": edges[1:].astype(np.float32),
                      "center": centers.astype(np.float32),
-                     "generated": (generated / (n * width)).astype(np.float32),
+                     "generated": (generated / (len(fitted) * width)).astype(np.float32),
                      "target": density.astype(np.float32)}}
 
 
@@ -309,8 +306,11 @@ def discriminator_spec(target_name: str) -> Spec:
                                title="What D believes is real, over the plane of curves"))
 
 
-def discriminator_data(trainer: Trainer) -> Datasets:
-    dmap = trainer.discriminator_map(resolution=MAP_RESOLUTION, n_generated=120, n_real=40)
+def discriminator_data(dmap: DiscriminatorMap) -> Datasets:
+    """D's belief on the ``MAP_RESOLUTION`` grid and the curves placed on the plane."""
+    if dmap.prob.shape != (MAP_RESOLUTION, MAP_RESOLUTION):
+        raise ValueError(f"the map must be {MAP_RESOLUTION} x {MAP_RESOLUTION}, not "
+                         f"{dmap.prob.shape}")
     points = np.concatenate([dmap.real, dmap.generated]).astype(np.float32)
     kinds = np.array([0] * len(dmap.real) + [1] * len(dmap.generated), dtype=np.int8)
     return {
@@ -331,26 +331,21 @@ def latent_spec(target_name: str) -> Spec:
     band = _band_layer(x_axis, y_scale)
     sweep = alt.Chart(alt.NamedData("sweep")).mark_line(clip=True).encode(
         x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="t:Q",
-        color=alt.Color("t:Q", scale=alt.Scale(scheme="viridis", domain=[-2.5, 2.5]),
+        color=alt.Color("t:Q", scale=alt.Scale(scheme="viridis", domain=list(LATENT_RANGE)),
                         legend=alt.Legend(title="z[i]")),
         strokeWidth=alt.condition("datum.current", alt.value(4), alt.value(1.2)),
         opacity=alt.condition("datum.current", alt.value(1), alt.value(0.55)))
     return _finish(alt.layer(band, sweep).properties(height=HEIGHT - 40))
 
 
-def latent_data(trainer: Trainer, dim: int, position: float, n: int = 9) -> Datasets:
-    """Curves along latent axis ``dim`` through a fixed base point, with ``position`` marked."""
-    base = np.random.default_rng(trainer.config.seed + 13).standard_normal(
-        trainer.config.latent_dim).astype(np.float32)
-    ts = np.unique(np.append(np.linspace(-2.5, 2.5, n), position)).astype(np.float32)
-    z = np.repeat(base[None], len(ts), axis=0)
-    z[:, dim] = ts
-    curves = np.clip(trainer.generate(z), -1e3, 1e3).astype(np.float32)
-    x = trainer.x
+def latent_data(sweep: LatentSweep, target_name: str) -> Datasets:
+    """Curves along one latent direction, the chosen position marked."""
+    x, k = sweep.x, len(sweep.positions)
     return {
-        "band": _band(trainer.config.target),
-        "sweep": {"x": np.tile(x, len(ts)), "y": curves.ravel(), "t": np.repeat(ts, len(x)),
-                  "current": np.repeat(np.isclose(ts, position), len(x))},
+        "band": _band(target_name),
+        "sweep": {"x": np.tile(x, k), "y": sweep.curves.ravel(),
+                  "t": np.repeat(sweep.positions, len(x)),
+                  "current": np.repeat(np.isclose(sweep.positions, sweep.current), len(x))},
     }
 
 

@@ -3,7 +3,7 @@
 A checkpoint is ``torch.save`` of plain containers, numbers, strings and tensors, read back with
 ``torch.load(weights_only=True)``: its restricted unpickler refuses every other object, so a file
 whose pickle would call a function (``__reduce__``) is rejected before anything runs. Size is
-capped before parsing; structure, shapes and values are checked by the trainer that loads it.
+capped before parsing; structure, shapes and values are checked against the file's own config.
 """
 
 from __future__ import annotations
@@ -15,24 +15,40 @@ import warnings
 from typing import Any, BinaryIO
 
 import numpy as np
-import torch
+
+from .config import GANConfig
+from .engine import NetState
+from .pacing import Pacing
+from .state import RunState
+from .threads import import_torch
 
 FORMAT = "gan-curve-lab/1"
 MAX_BYTES = 16 * 2**20
 """Far above any valid checkpoint (the largest allowed model is ~2 MB), far below harm."""
+PACING_KEYS = tuple(Pacing.params())
+"""Files written before pacing left the config carry its fields there; they are ignored."""
 
 
 class CheckpointError(ValueError):
     """The file is not a checkpoint this version can load; nothing was changed."""
 
 
-def write_checkpoint(state: dict[str, Any], f: str | os.PathLike | BinaryIO) -> None:
-    torch.save({"format": FORMAT, **_to_torch(state)}, f)
+def write_checkpoint(state: RunState, f: str | os.PathLike | BinaryIO) -> None:
+    nets = {name: {"params": net.params, "m": net.m, "v": net.v, "t": net.t}
+            for name, net in (("g", state.g), ("d", state.d))}
+    import_torch().save({"format": FORMAT, **_to_torch({
+        "config": state.config.to_mapping(),
+        "step": state.step,
+        "nets": nets,
+        "rng": state.rng,
+        "history": state.history,
+    })}, f)
 
 
-def read_checkpoint(f: str | os.PathLike | BinaryIO) -> dict[str, Any]:
-    """The checkpoint's contents with tensors as numpy arrays; ``CheckpointError`` otherwise."""
+def read_checkpoint(f: str | os.PathLike | BinaryIO) -> RunState:
+    """The run a checkpoint holds; ``CheckpointError`` for anything that is not one."""
     data = _read_capped(f)
+    torch = import_torch()
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickles; we refuse them
             warnings.simplefilter("ignore")
@@ -45,7 +61,22 @@ def read_checkpoint(f: str | os.PathLike | BinaryIO) -> dict[str, Any]:
         raise CheckpointError(f"not a GAN Curve Lab checkpoint: {reason}") from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise CheckpointError(f"not a GAN Curve Lab checkpoint (expected format {FORMAT!r})")
-    return _to_numpy(obj)
+    saved = _to_numpy(obj)
+    try:
+        config = saved["config"]
+        if not isinstance(config, dict):
+            raise ValueError("its config is not a mapping")
+        nets = [saved["nets"][name] for name in ("g", "d")]
+        return RunState(
+            config=GANConfig.from_mapping({k: v for k, v in config.items()
+                                           if k not in PACING_KEYS}),
+            step=saved["step"],
+            g=NetState(nets[0]["params"], nets[0]["m"], nets[0]["v"], nets[0]["t"]),
+            d=NetState(nets[1]["params"], nets[1]["m"], nets[1]["v"], nets[1]["t"]),
+            rng=saved["rng"],
+            history=saved["history"])
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CheckpointError(f"not a valid checkpoint: {exc}") from None
 
 
 def _read_capped(f: str | os.PathLike | BinaryIO) -> bytes:
@@ -61,13 +92,14 @@ def _read_capped(f: str | os.PathLike | BinaryIO) -> bytes:
 
 def _to_torch(value: Any) -> Any:
     if isinstance(value, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(value).copy())
+        return import_torch().from_numpy(np.ascontiguousarray(value).copy())
     if isinstance(value, dict):
         return {k: _to_torch(v) for k, v in value.items()}
     return value
 
 
 def _to_numpy(value: Any) -> Any:
+    torch = import_torch()
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     if isinstance(value, dict):

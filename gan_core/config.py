@@ -1,9 +1,12 @@
 """The one source of truth for every hyperparameter.
 
-Each field of :class:`GANConfig` carries a :class:`Param` in its metadata: label, help text, valid
-range or choices, sidebar group and whether a running trainer can take a new value live. The page
-builds its sidebar and its shareable URL from these, and :meth:`GANConfig.from_mapping` validates
+Each field of a settings dataclass carries a :class:`Param` in its metadata: label, help text,
+valid range or choices, sidebar group and whether a running trainer can take a new value live.
+The page builds its sidebar and its shareable URL from these, and ``from_mapping`` validates
 with them, so a new hyperparameter is one new field here and nothing else.
+
+:class:`GANConfig` holds what decides a run (a checkpoint stores it); how fast the page shows
+that run is :class:`gan_core.pacing.Pacing`, a second schema of the same kind.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 LOSSES = ("minimax", "non_saturating", "least_squares", "hinge")
 OPTIMIZERS = ("adam", "sgd")
@@ -23,12 +26,14 @@ GROUPS = ("Training", "Model", "Target", "Run")
 
 @dataclass(frozen=True)
 class Param:
-    """How one hyperparameter is shown, parsed and applied."""
+    """How one setting is shown, parsed and applied."""
 
     label: str
     help: str
     group: str
     live: bool
+    kind: type = float  # int, float or str: the field's type, from its default
+    default: Any = None
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
@@ -52,6 +57,22 @@ class Param:
                   for i in range(n)}
         return tuple(sorted(picked))
 
+    def offers(self, value: Any) -> bool:
+        """Can the page's widget show ``value`` (a valid value of this setting)? Choices and
+        the log grid are listed; a linear float slider moves in ``step``; ints are all shown."""
+        if self.choices:
+            return value in self.choices
+        if self.log:
+            return value in self.grid()
+        if self.kind is float:
+            k = (value - self.low) / self.step
+            return abs(k - round(k)) < 1e-6
+        return True
+
+    def format(self, value: Any) -> str:
+        """The value as a link spells it, and as the page's widget labels it."""
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
     def describe_range(self) -> str:
         if self.choices:
             return "one of " + ", ".join(self.choices)
@@ -59,11 +80,51 @@ class Param:
 
 
 def _param(default: Any, **spec: Any) -> Any:
-    return field(default=default, metadata={"param": Param(**spec)})
+    return field(default=default,
+                 metadata={"param": Param(kind=type(default), default=default, **spec)})
+
+
+class Settings:
+    """What a frozen dataclass of :class:`Param` fields can do: validate itself on
+    construction, parse outside input, and list its fields' descriptions."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field]]
+
+    def __post_init__(self) -> None:
+        for name, param in self.params().items():
+            _check(name, param, getattr(self, name))
+
+    @classmethod
+    def params(cls) -> dict[str, Param]:
+        """Every field's :class:`Param`, in declaration order."""
+        return {f.name: f.metadata["param"] for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Self:
+        """Build from strings or numbers (a URL, a form, JSON).
+
+        Missing keys take their defaults. Raises ``ValueError`` naming the field for an unknown
+        key, a value of the wrong type or one out of range; nothing is coerced silently.
+        """
+        params = cls.params()
+        unknown = sorted(set(values) - set(params))
+        if unknown:
+            raise ValueError(f"unknown setting {unknown[0]!r}; known: {', '.join(params)}")
+        return cls(**{name: _parse(name, params[name], raw) for name, raw in values.items()})
+
+    def to_mapping(self) -> dict[str, Any]:
+        """Plain values by field name; ``from_mapping`` of it gives back these settings."""
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    def replace(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    def changed_fields(self, other: Self) -> list[str]:
+        return [name for name in self.params() if getattr(self, name) != getattr(other, name)]
 
 
 @dataclass(frozen=True)
-class GANConfig:
+class GANConfig(Settings):
     """Hyperparameters of one GAN run; the defaults are the tutorial's ``406_GAN.py``."""
 
     lr_g: float = _param(
@@ -115,66 +176,34 @@ class GANConfig:
     seed: int = _param(
         0, label="Seed", group="Run", live=False, low=0, high=2**31 - 1,
         help="Seeds weights, batches and noise: the same config and seed give the same run.")
-    steps_per_tick: int = _param(
-        100, label="Steps per tick", group="Run", live=True, low=1, high=500,
-        help="Training steps per screen refresh while playing.")
-    tick_seconds: float = _param(
-        0.25, label="Tick interval (s)", group="Run", live=True, low=0.1, high=5.0, step=0.05,
-        help="Seconds between screen refreshes while playing.")
 
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            _check(f, getattr(self, f.name))
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> GANConfig:
-        """Build a config from strings or numbers (a URL, a form, JSON).
-
-        Missing keys take their defaults. Raises ``ValueError`` naming the field for an unknown
-        key, a value of the wrong type or one out of range; nothing is coerced silently.
-        """
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ValueError(f"unknown setting {unknown[0]!r}; known: {', '.join(known)}")
-        return cls(**{name: _parse(known[name], raw) for name, raw in values.items()})
-
-    def to_mapping(self) -> dict[str, Any]:
-        """Plain values by field name; ``from_mapping`` of it gives back this config."""
-        return dataclasses.asdict(self)
-
-    def replace(self, **changes: Any) -> GANConfig:
-        return dataclasses.replace(self, **changes)
-
-    def changed_fields(self, other: GANConfig) -> list[str]:
-        return [f.name for f in dataclasses.fields(self)
-                if getattr(self, f.name) != getattr(other, f.name)]
-
-    @staticmethod
-    def params() -> dict[str, Param]:
-        """Every field's :class:`Param`, in declaration order."""
-        return {f.name: f.metadata["param"] for f in dataclasses.fields(GANConfig)}
-
-
-def field_type(name: str) -> type:
-    kind = {f.name: f.type for f in dataclasses.fields(GANConfig)}[name]
-    return {"int": int, "float": float}.get(kind, str)
+    def fresh_fields(self, new: GANConfig) -> list[str]:
+        """The fields that differ in ``new`` and cannot change on a running model (shapes,
+        target, seed): if any, taking ``new`` means a fresh model; if none, a live change."""
+        params = self.params()
+        return [name for name in self.changed_fields(new) if not params[name].live]
 
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
-def _parse(f: dataclasses.Field, raw: Any) -> Any:
-    kind = field_type(f.name)
+def _shown(value: Any, most: int = 40) -> str:
+    """``repr(value)``, shortened: messages echo outside input, which can be long."""
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 4] + "…" + text[-3:]
+
+
+def _parse(name: str, param: Param, raw: Any) -> Any:
+    kind = param.kind
     if isinstance(raw, bool):
-        raise ValueError(f"{f.name}: expected a {kind.__name__}, got {raw!r}")
+        raise ValueError(f"{name}: expected a {kind.__name__}, got {raw!r}")
     if kind is str:
         if not isinstance(raw, str):
-            raise ValueError(f"{f.name}: expected text, got {raw!r}")
+            raise ValueError(f"{name}: expected text, got {_shown(raw)}")
         return raw
     if isinstance(raw, str):
-        invalid = ValueError(f"{f.name}: {raw!r} is not a valid {kind.__name__}")
+        invalid = ValueError(f"{name}: {_shown(raw)} is not a valid {kind.__name__}")
         # Python's int() and float() also take "1_0", non-ASCII digits and "nan": not settings.
         if not (_DECIMAL if kind is float else _INTEGER).fullmatch(raw.strip()):
             raise invalid
@@ -190,18 +219,16 @@ def _parse(f: dataclasses.Field, raw: Any) -> Any:
     return raw
 
 
-def _check(f: dataclasses.Field, value: Any) -> None:
-    param: Param = f.metadata["param"]
-    kind = field_type(f.name)
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise ValueError(f"{f.name}: expected a {kind.__name__}, got {value!r}")
+def _check(name: str, param: Param, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, param.kind):
+        raise ValueError(f"{name}: expected a {param.kind.__name__}, got {_shown(value)}")
     if param.choices:
         if value not in param.choices:
-            raise ValueError(f"{f.name}: {value!r} is not {param.describe_range()}")
+            raise ValueError(f"{name}: {_shown(value)} is not {param.describe_range()}")
         return
     # Range first: NaN fails it, and isfinite() of a huge int raises OverflowError.
     if not param.low <= value <= param.high or not math.isfinite(value):
-        raise ValueError(f"{f.name}: {value!r} is not {param.describe_range()}")
+        raise ValueError(f"{name}: {_shown(value)} is not {param.describe_range()}")
 
 
 PRESETS: dict[str, GANConfig] = {

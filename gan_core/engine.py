@@ -26,13 +26,31 @@ import numpy as np
 
 from .config import LOSSES, GANConfig
 from .losses import logit_grads, loss_values, sigmoid
-from .targets import curve_grid, get_target
+from .targets import Target, curve_grid, get_target
 
 DTYPE = np.float32
 BLOW_UP = 1e6
 """Generated values or logits beyond this (or non-finite) mean training has diverged."""
 GRAD_BLOW_UP = 1e15
 ADAM_EPS = 1e-8
+
+
+MEMBER_FIELDS = ("lr_g", "lr_d", "beta1", "beta2", "momentum", "loss")
+"""The config fields that may differ between the members of one stack."""
+
+
+@dataclass(frozen=True)
+class NetState:
+    """One network of one member: its flat weights and its optimizer's state.
+
+    ``m`` is Adam's first moment (torch's ``exp_avg``) or SGD's momentum buffer; ``v`` Adam's
+    second moment (``exp_avg_sq``, zeros under SGD); ``t`` the optimizer steps taken.
+    """
+
+    params: np.ndarray
+    m: np.ndarray
+    v: np.ndarray
+    t: int
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,20 @@ class Net:
                 n = part.stop - part.start
                 self.params[k, part] = (rng.random(n, dtype=DTYPE) * 2 - 1) * bound
 
+    def state(self, k: int = 0) -> NetState:
+        """A copy of member ``k``'s weights and optimizer state."""
+        return NetState(self.params[k].copy(), self.m[k].copy(), self.v[k].copy(), self.t)
+
+    def load(self, state: NetState, k: int = 0) -> None:
+        """Put ``state`` (checked to fit) in place of member ``k``'s."""
+        for key in ("params", "m", "v"):
+            array, expected = getattr(state, key), getattr(self, key)[k]
+            if array.shape != expected.shape or array.dtype != expected.dtype:
+                raise ValueError(f"{key} has shape {tuple(array.shape)} {array.dtype}, but "
+                                 f"this network needs {tuple(expected.shape)} {expected.dtype}")
+        self.params[k], self.m[k], self.v[k] = state.params, state.m, state.v
+        self.t = state.t
+
     def reset_optimizer(self) -> None:
         self.m.fill(0)
         self.v.fill(0)
@@ -96,7 +128,7 @@ class Net:
         """``torch.optim.Adam`` (no weight decay, not amsgrad) on every member at once.
 
         Per-member coefficients are ``(members, 1)`` arrays; bias corrections are computed in
-        float64 as torch does, then applied in float32 (mixed-dtype array ops are 3x slower).
+        float64 as torch does, then applied in float32 (mixed-dtype array ops are slower).
         """
         self.t += 1
         one_minus_b1, one_minus_b2, inv_sqrt_bc2, step_size, beta2 = _adam_coefficients(
@@ -140,6 +172,14 @@ def _adam_coefficients(lr: np.ndarray, beta1: np.ndarray, beta2: np.ndarray,
             beta2.astype(f32))
 
 
+def draw_batch(rng: np.random.Generator, target: Target, x: np.ndarray, batch: int,
+               latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """One step's real curves ``(batch, n_points)`` and noise ``(batch, latent_dim)``, drawn
+    from a member's training stream in this order: the order a run's batches depend on."""
+    real = target.sample(rng, batch, x)
+    return real, rng.standard_normal((batch, latent_dim), dtype=DTYPE)
+
+
 class GANStack:
     """K GANs that share shapes, batch size, target, optimizer and ``d_steps``.
 
@@ -166,7 +206,12 @@ class GANStack:
         self.set_hparams(config, hparams or {})
 
     def set_hparams(self, config: GANConfig, hparams: dict[str, Sequence]) -> None:
-        """Apply a config (and optional per-member overrides) without touching weights."""
+        """Apply a config, and per-member values of any of ``MEMBER_FIELDS``, without touching
+        weights."""
+        unknown = set(hparams) - set(MEMBER_FIELDS)
+        if unknown:
+            raise ValueError(f"{sorted(unknown)[0]}: not a per-member field; those are "
+                             f"{', '.join(MEMBER_FIELDS)}")
         if config.optimizer != self.config.optimizer:
             self.g.reset_optimizer()
             self.d.reset_optimizer()
@@ -187,18 +232,24 @@ class GANStack:
             self._alloc(config.batch_size)
 
     def _alloc(self, batch: int) -> None:
+        """The step's working arrays for ``batch``: allocated once, written in place."""
         self.batch = batch
         k, n, h, z = self.members, self.config.n_points, self.config.hidden, self.config.latent_dim
         zeros = lambda *shape: np.zeros(shape, DTYPE)  # noqa: E731
-        self.z, self.xs = zeros(k, batch, z), zeros(k, 2 * batch, n)
-        self.hg, self.hd = zeros(k, batch, h), zeros(k, 2 * batch, h)
-        self.logits, self.dl = zeros(k, 2 * batch, 1), zeros(k, 2 * batch, 1)
-        self.gf, self._tmp_gf = zeros(k, batch, 1), zeros(k, batch, 1)
-        self.da, self.daf = zeros(k, 2 * batch, h), zeros(k, batch, h)
-        self.dfake, self.dag = zeros(k, batch, n), zeros(k, batch, h)
+        self.z = zeros(k, batch, z)  # G's input noise
+        self.xs = zeros(k, 2 * batch, n)  # D's input: the real batch, then G's curves
+        self.g_hidden = zeros(k, batch, h)  # G's hidden layer after ReLU
+        self.d_hidden = zeros(k, 2 * batch, h)  # D's hidden layer after ReLU, real then fake
+        self.logits = zeros(k, 2 * batch, 1)  # D's output before the sigmoid
+        self.d_logit_grad = zeros(k, 2 * batch, 1)  # dD_loss / dlogits
+        self.g_logit_grad = zeros(k, batch, 1)  # dG_loss / dlogits of the fake rows
+        self.d_hidden_grad = zeros(k, 2 * batch, h)  # dD_loss / D's hidden pre-activation
+        self.fake_hidden_grad = zeros(k, batch, h)  # dG_loss / D's hidden, fake rows
+        self.fake_grad = zeros(k, batch, n)  # dG_loss / G's curves: the push G receives
+        self.g_hidden_grad = zeros(k, batch, h)  # dG_loss / G's hidden pre-activation
         self._zeros_g, self._zeros_d = zeros(k, batch, h), zeros(k, 2 * batch, h)
-        # Bias gradients are column sums; a product with a row of ones is ~2x faster than
-        # np.sum over the batch axis (a strided reduction).
+        # Bias gradients are column sums, taken as a product with a row of ones: faster than
+        # np.sum over the batch axis, a strided reduction (benchmarks/speed.py).
         self._ones_b = np.ones((k, 1, batch), DTYPE)
         self._ones_2b = np.ones((k, 1, 2 * batch), DTYPE)
         self._mask_g = np.zeros((k, batch, h), bool)
@@ -209,55 +260,57 @@ class GANStack:
     def _draw(self) -> None:
         b = self.batch
         for i, rng in enumerate(self.rngs):
-            self.xs[i, :b] = self.target.sample(rng, b, self.x)
-            self.z[i] = rng.standard_normal((b, self.config.latent_dim), dtype=DTYPE)
+            self.xs[i, :b], self.z[i] = draw_batch(rng, self.target, self.x, b,
+                                                   self.config.latent_dim)
 
     def _forward(self) -> None:
         g, d, b = self.g, self.d, self.batch
-        np.matmul(self.z, g.w1, out=self.hg)
-        self.hg += g.b1
-        np.maximum(self.hg, self._zeros_g, out=self.hg)  # a same-shape zero array is 3x faster
+        np.matmul(self.z, g.w1, out=self.g_hidden)
+        self.g_hidden += g.b1
+        # ReLU against a same-shape zero array: faster than broadcasting a scalar 0.
+        np.maximum(self.g_hidden, self._zeros_g, out=self.g_hidden)
         fake = self.xs[:, b:]
-        np.matmul(self.hg, g.w2, out=fake)
+        np.matmul(self.g_hidden, g.w2, out=fake)
         fake += g.b2
-        np.matmul(self.xs, d.w1, out=self.hd)
-        self.hd += d.b1
-        np.maximum(self.hd, self._zeros_d, out=self.hd)
-        np.matmul(self.hd, d.w2, out=self.logits)
+        np.matmul(self.xs, d.w1, out=self.d_hidden)
+        self.d_hidden += d.b1
+        np.maximum(self.d_hidden, self._zeros_d, out=self.d_hidden)
+        np.greater(self.d_hidden, self._zeros_d, out=self._mask_d)  # both backward passes use it
+        np.matmul(self.d_hidden, d.w2, out=self.logits)
         self.logits += d.b2
 
     def _logit_grads(self) -> None:
         if len(self.loss_groups) == 1:
-            logit_grads(next(iter(self.loss_groups)), self.logits, self.dl, self.gf)
+            logit_grads(next(iter(self.loss_groups)), self.logits, self.d_logit_grad,
+                        self.g_logit_grad)
             return
-        dl, gf = np.empty_like(self.dl), np.empty_like(self.gf)
-        for name, mask in self._loss_mask.items():
-            logit_grads(name, self.logits, dl, gf)
-            np.copyto(self.dl, dl, where=mask)
-            np.copyto(self.gf, gf, where=mask)
+        d_grad, g_grad = np.empty_like(self.d_logit_grad), np.empty_like(self.g_logit_grad)
+        for name, mask in self._loss_mask.items():  # members with different losses
+            logit_grads(name, self.logits, d_grad, g_grad)
+            np.copyto(self.d_logit_grad, d_grad, where=mask)
+            np.copyto(self.g_logit_grad, g_grad, where=mask)
 
     def _d_backward(self) -> None:
         d = self.d
-        np.matmul(self.hd.transpose(0, 2, 1), self.dl, out=d.gw2)
-        np.matmul(self._ones_2b, self.dl, out=d.gb2)
-        np.greater(self.hd, self._zeros_d, out=self._mask_d)
-        np.multiply(self.dl, d.w2.transpose(0, 2, 1), out=self.da)
-        self.da *= self._mask_d
-        np.matmul(self.xs.transpose(0, 2, 1), self.da, out=d.gw1)
-        np.matmul(self._ones_2b, self.da, out=d.gb1)
+        np.matmul(self.d_hidden.transpose(0, 2, 1), self.d_logit_grad, out=d.gw2)
+        np.matmul(self._ones_2b, self.d_logit_grad, out=d.gb2)
+        np.multiply(self.d_logit_grad, d.w2.transpose(0, 2, 1), out=self.d_hidden_grad)
+        self.d_hidden_grad *= self._mask_d
+        np.matmul(self.xs.transpose(0, 2, 1), self.d_hidden_grad, out=d.gw1)
+        np.matmul(self._ones_2b, self.d_hidden_grad, out=d.gb1)
 
     def _g_backward(self) -> None:
         g, d, b = self.g, self.d, self.batch
-        np.multiply(self.gf, d.w2.transpose(0, 2, 1), out=self.daf)
-        self.daf *= self._mask_d[:, b:]
-        np.matmul(self.daf, d.w1.transpose(0, 2, 1), out=self.dfake)
-        np.matmul(self.hg.transpose(0, 2, 1), self.dfake, out=g.gw2)
-        np.matmul(self._ones_b, self.dfake, out=g.gb2)
-        np.matmul(self.dfake, g.w2.transpose(0, 2, 1), out=self.dag)
-        np.greater(self.hg, self._zeros_g, out=self._mask_g)
-        self.dag *= self._mask_g
-        np.matmul(self.z.transpose(0, 2, 1), self.dag, out=g.gw1)
-        np.matmul(self._ones_b, self.dag, out=g.gb1)
+        np.multiply(self.g_logit_grad, d.w2.transpose(0, 2, 1), out=self.fake_hidden_grad)
+        self.fake_hidden_grad *= self._mask_d[:, b:]
+        np.matmul(self.fake_hidden_grad, d.w1.transpose(0, 2, 1), out=self.fake_grad)
+        np.matmul(self.g_hidden.transpose(0, 2, 1), self.fake_grad, out=g.gw2)
+        np.matmul(self._ones_b, self.fake_grad, out=g.gb2)
+        np.matmul(self.fake_grad, g.w2.transpose(0, 2, 1), out=self.g_hidden_grad)
+        np.greater(self.g_hidden, self._zeros_g, out=self._mask_g)
+        self.g_hidden_grad *= self._mask_g
+        np.matmul(self.z.transpose(0, 2, 1), self.g_hidden_grad, out=g.gw1)
+        np.matmul(self._ones_b, self.g_hidden_grad, out=g.gb1)
 
     def _blown_up(self, *arrays: np.ndarray, limit: float) -> np.ndarray:
         """Per member: is the norm of the arrays non-finite or beyond ``limit``?
@@ -283,17 +336,33 @@ class GANStack:
         else:
             net.sgd(lr, self.momentum)
 
-    def _d_only_step(self) -> None:
-        self._draw()
-        self._forward()
-        self._logit_grads()
-        self._d_backward()
-        frozen = self.diverged | self._blown_up(self.xs, self.logits, limit=BLOW_UP)
-        frozen |= self._blown_up(self.d.grads, limit=GRAD_BLOW_UP)
-        self.diverged |= frozen
-        self._update(self.d, self.lr_d, frozen)
+    def d_update(self) -> None:
+        """One update of D alone, on a fresh batch drawn as a step draws it; G is untouched.
+        A training step with ``d_steps = k`` starts with k - 1 of these."""
+        with np.errstate(all="ignore"):
+            self._draw()
+            self._forward()
+            self._logit_grads()
+            self._d_backward()
+            frozen = self.diverged | self._blown_up(self.xs, self.logits, limit=BLOW_UP)
+            frozen |= self._blown_up(self.d.grads, limit=GRAD_BLOW_UP)
+            self.diverged |= frozen
+            self._update(self.d, self.lr_d, frozen)
 
-    def step(self, record: bool = False) -> np.ndarray | None:
+    def g_update(self) -> None:
+        """One update of G alone through the current D, on a fresh batch drawn as a step draws
+        it (its real curves go unused); D and its optimizer are untouched."""
+        with np.errstate(all="ignore"):
+            self._draw()
+            self._forward()
+            self._logit_grads()
+            self._g_backward()
+            frozen = self.diverged | self._blown_up(self.xs, self.logits, limit=BLOW_UP)
+            frozen |= self._blown_up(self.g.grads, limit=GRAD_BLOW_UP)
+            self.diverged |= frozen
+            self._update(self.g, self.lr_g, frozen)
+
+    def train_step(self, record: bool = False) -> np.ndarray | None:
         """One training iteration of every live member.
 
         With ``record`` returns ``(members, 4)``: D_loss, G_loss, mean D(real), mean D(fake) on
@@ -301,7 +370,7 @@ class GANStack:
         """
         with np.errstate(all="ignore"):
             for _ in range(self.config.d_steps - 1):
-                self._d_only_step()
+                self.d_update()
             self._draw()
             self._forward()
             self._logit_grads()

@@ -84,6 +84,18 @@ class History:
     def __len__(self) -> int:
         return len(self.train) + len(self.eval)
 
+    def state(self) -> dict[str, dict]:
+        return {"train": self.train.state(), "eval": self.eval.state()}
+
+    def load_state(self, state: dict[str, dict]) -> None:
+        self.train.load_state(state["train"])
+        self.eval.load_state(state["eval"])
+
+    def truncate(self, step: int) -> None:
+        """Forget every row after ``step`` (the run went back to it)."""
+        self.train.truncate(step)
+        self.eval.truncate(step)
+
     def to_csv(self) -> str:
         """Both series merged by step, one row per step that has any value."""
         by_step: dict[int, dict[str, float]] = {}

@@ -9,6 +9,7 @@ import numpy as np
 from .config import GANConfig
 from .engine import GANStack
 from .losses import loss_values, sigmoid
+from .streams import EVALUATION, stream
 from .targets import Target, Uniforms
 
 IN_BAND_TOLERANCE = 0.05
@@ -82,10 +83,10 @@ def parameter_w1(curves: np.ndarray, target: Target, x: np.ndarray) -> tuple[flo
 
 def _generated(stack: GANStack, member: int, config: GANConfig, step: int,
                n: int) -> tuple[np.random.Generator, np.ndarray]:
-    """``n`` curves of one member from a generator seeded by ``(seed, step)``, not the
-    training stream: evaluating never changes a run, and a step always gives the same numbers.
+    """``n`` curves of one member from the evaluation stream of ``step``, not the training
+    stream: evaluating never changes a run, and a step always gives the same numbers.
     Returns the generator too, for the real curves that follow."""
-    rng = np.random.default_rng([config.seed, 2, step])
+    rng = stream(config.seed, EVALUATION, step)
     z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
     return rng, stack.generate(z, member)
 

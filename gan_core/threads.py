@@ -1,10 +1,9 @@
-"""Run the engine's math on one thread.
+"""Run the engine's math on one thread, and import torch only where it is used.
 
 The engine multiplies matrices of a few thousand numbers. Spreading such a product over threads
 costs more in synchronisation than it saves, and on a busy machine (a shared server, many
-visitors) waiting threads make it far worse: measured here under load, one evaluation took 75 ms
-with numpy's default OpenBLAS threads and 4 ms with one. torch has an API for this; numpy's
-bundled OpenBLAS has only a C function, found and called here, as threadpoolctl does.
+visitors) waiting threads make it far worse. numpy's bundled OpenBLAS has no Python API for its
+thread count, only a C function, found and called here as threadpoolctl does.
 """
 
 from __future__ import annotations
@@ -12,9 +11,9 @@ from __future__ import annotations
 import ctypes
 import re
 import sys
+from types import ModuleType
 
 import numpy as np
-import torch
 
 _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
             "openblas_set_num_threads64_", "openblas_set_num_threads")
@@ -29,8 +28,10 @@ def _loaded_openblas() -> list[str]:
 
 
 def use_one_thread() -> bool:
-    """Limit torch and numpy's OpenBLAS to one thread each; True if OpenBLAS was found."""
-    torch.set_num_threads(1)
+    """Limit numpy's OpenBLAS (and torch, once imported) to one thread each; True if OpenBLAS
+    was found."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
     found = False
     for path in _loaded_openblas():
         lib = ctypes.CDLL(path)
@@ -41,3 +42,13 @@ def use_one_thread() -> bool:
                 found = True
                 break
     return found
+
+
+def import_torch() -> ModuleType:
+    """torch, on one thread. Importing it is most of a cold visit's time and a large share of
+    the server's memory (``benchmarks/cold_start.py``), so only saving, loading and the PyTorch
+    export import it, when first used: a visit that uses none of them pays nothing."""
+    import torch
+
+    torch.set_num_threads(1)
+    return torch

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -9,10 +11,12 @@ import numpy as np
 
 from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
 from .config import GANConfig
-from .engine import GANStack
+from .engine import GANStack, NetState
 from .history import History
 from .losses import sigmoid
 from .metrics import EVAL_SAMPLES, Metrics, evaluate_member, quality_member
+from .state import RunState
+from .streams import DISCRIMINATOR_MAP, SAMPLE, stream
 
 
 class TrainingDiverged(RuntimeError):
@@ -45,7 +49,7 @@ class DiscriminatorMap:
 
 
 class _Undo:
-    """Weights and optimizer state at two recent steps, to rewind a run that blew up.
+    """The networks at two recent steps, to rewind a run that blew up.
 
     The engine sees that an update blew up only at the next forward pass, when the weights it
     produced are already in place (finite, but they explode on any input). Restoring a state
@@ -57,35 +61,26 @@ class _Undo:
 
     def __init__(self, stack: GANStack) -> None:
         self._nets = (stack.g, stack.d)
-        self._live = [a for net in self._nets for a in (net.params, net.m, net.v)]
-        self._slots = [[np.empty_like(a) for a in self._live] for _ in range(2)]
-        self._t = [(0, 0), (0, 0)]
-        self._steps = [-1, -1]
+        self._kept: list[tuple[int, tuple[NetState, NetState]]] = []
 
     def save_if_due(self, step: int) -> None:
         """Keep the state at ``step`` if nothing is kept or the newest is ``EVERY`` old."""
-        newest = max(self._steps)
-        if newest >= 0 and step - newest < self.EVERY:
+        if self._kept and step - self._kept[-1][0] < self.EVERY:
             return
-        slot = self._steps.index(min(self._steps))
-        for saved, live in zip(self._slots[slot], self._live, strict=True):
-            np.copyto(saved, live)
-        self._t[slot] = (self._nets[0].t, self._nets[1].t)
-        self._steps[slot] = step
+        self._kept = [*self._kept[-1:], (step, tuple(net.state() for net in self._nets))]
 
     def restore_before(self, step: int) -> int | None:
         """Put back the newest state kept before ``step``; its step, or None if there is none."""
-        kept = [s for s in self._steps if 0 <= s < step]
+        kept = [(s, nets) for s, nets in self._kept if s < step]
         if not kept:
             return None
-        slot = self._steps.index(max(kept))
-        for saved, live in zip(self._slots[slot], self._live, strict=True):
-            np.copyto(live, saved)
-        self._nets[0].t, self._nets[1].t = self._t[slot]
-        return self._steps[slot]
+        at, nets = kept[-1]
+        for net, state in zip(self._nets, nets, strict=True):
+            net.load(state)
+        return at
 
     def forget(self) -> None:
-        self._steps = [-1, -1]
+        self._kept = []
 
 
 class Trainer:
@@ -99,7 +94,7 @@ class Trainer:
         self.step = 0
         self.history = History()
         self._undo = _Undo(self._stack)
-        self._sample_rng = np.random.default_rng([self.config.seed, 1])
+        self._sample_rng = stream(self.config.seed, SAMPLE)
         self._record_eval()
 
     @property
@@ -117,7 +112,7 @@ class Trainer:
         stack, series = self._stack, self.history.train
         for _ in range(int(steps)):
             self._undo.save_if_due(self.step)
-            stats = stack.step(record=series.due(self.step + 1))
+            stats = stack.train_step(record=series.due(self.step + 1))
             if stack.diverged[0]:
                 error = TrainingDiverged(self.step)
                 self._rewind()
@@ -128,14 +123,38 @@ class Trainer:
             if self.history.eval.due(self.step):
                 self._record_eval()
 
+    def train_d(self, n: int = 1) -> None:
+        """``n`` updates of D alone, on fresh batches of the training stream, with its own
+        optimizer; G's weights and optimizer state stay exactly as they are. ``step`` counts
+        training steps (a G update after D's), so it does not move."""
+        self._train_one(self._stack.d_update, n)
+
+    def train_g(self, n: int = 1) -> None:
+        """``n`` updates of G alone through the current D; D and its optimizer stay exactly as
+        they are, and ``step`` does not move."""
+        self._train_one(self._stack.g_update, n)
+
+    def _train_one(self, update: Callable[[], None], n: int) -> None:
+        """Run ``update`` ``n`` times; if the run blows up, put both networks back as they were
+        and raise :class:`TrainingDiverged`."""
+        if self.diverged:
+            raise TrainingDiverged(self.step)
+        stack = self._stack
+        before = (stack.g.state(), stack.d.state())
+        for _ in range(int(n)):
+            update()
+            if stack.diverged[0]:
+                stack.g.load(before[0])
+                stack.d.load(before[1])
+                raise TrainingDiverged(self.step)
+
     def _rewind(self) -> None:
         """Go back to the newest kept state before the one whose outputs blew up, with the
         step and history."""
         step = self._undo.restore_before(self.step)
         if step is not None:
             self.step = step
-            self.history.train.truncate(step)
-            self.history.eval.truncate(step)
+            self.history.truncate(step)
 
     def _record_eval(self) -> None:
         self.history.eval.append(
@@ -148,8 +167,7 @@ class Trainer:
         ``ValueError``) naming the fields that need a new trainer.
         """
         changed = self.config.changed_fields(config)
-        params = GANConfig.params()
-        frozen = [name for name in changed if not params[name].live]
+        frozen = self.config.fresh_fields(config)
         if frozen:
             raise ConfigChangeError(
                 f"{', '.join(frozen)} cannot change on a running model; start a new Trainer")
@@ -194,25 +212,46 @@ class Trainer:
         curves = coords @ self.target.plane_basis(self.x.astype(np.float64))
         with np.errstate(all="ignore"):
             prob = self.discriminate(curves).reshape(resolution, resolution)
-        rng = np.random.default_rng([self.config.seed, 3])
+        rng = stream(self.config.seed, DISCRIMINATOR_MAP)
         z = rng.standard_normal((n_generated, self.config.latent_dim), dtype=np.float32)
         generated = self.target.plane_coords(self.generate(z), self.x)
         return DiscriminatorMap(u, v, prob, generated, self.target.real_plane_coords(n_real),
                                 plane.u_label, plane.v_label)
 
-    # -- checkpoints ---------------------------------------------------------------------
+    # -- state and checkpoints -------------------------------------------------------------
+
+    def state(self) -> RunState:
+        """A copy of everything that decides how this run continues."""
+        stack = self._stack
+        return RunState(self.config, self.step, stack.g.state(), stack.d.state(),
+                        copy.deepcopy(stack.rngs[0].bit_generator.state), self.history.state())
+
+    @classmethod
+    def from_state(cls, state: RunState) -> Trainer:
+        """The run ``state`` describes, continuing exactly as the run it was taken from.
+        Raises ``ValueError`` naming what does not fit its config."""
+        trainer = cls(state.config)
+        if isinstance(state.step, bool) or not isinstance(state.step, int) or state.step < 0:
+            raise ValueError(f"step {state.step!r} is not a step count")
+        for name, net, saved in (("g", trainer._stack.g, state.g),
+                                 ("d", trainer._stack.d, state.d)):
+            for key in ("params", "m", "v"):
+                if not np.isfinite(getattr(saved, key)).all():
+                    raise ValueError(f"{name}.{key} holds non-finite values")
+            if isinstance(saved.t, bool) or not isinstance(saved.t, int) or saved.t < 0:
+                raise ValueError(f"{name}.t is not a step count")
+            try:
+                net.load(saved)
+            except ValueError as exc:
+                raise ValueError(f"{name}.{exc}") from None
+        trainer._stack.rngs[0].bit_generator.state = state.rng
+        trainer.history.load_state(state.history)
+        trainer.step = state.step
+        return trainer
 
     def save(self, f: str | BinaryIO) -> None:
         """Write a checkpoint: config, weights, optimizer and RNG state, step and history."""
-        nets = {name: {"params": net.params[0], "m": net.m[0], "v": net.v[0], "t": net.t}
-                for name, net in (("g", self._stack.g), ("d", self._stack.d))}
-        write_checkpoint({
-            "config": self.config.to_mapping(),
-            "step": self.step,
-            "nets": nets,
-            "rng": self._stack.rngs[0].bit_generator.state,
-            "history": {"train": self.history.train.state(), "eval": self.history.eval.state()},
-        }, f)
+        write_checkpoint(self.state(), f)
 
     @classmethod
     def load(cls, f: str | BinaryIO) -> Trainer:
@@ -220,36 +259,8 @@ class Trainer:
         ``ValueError``) for anything else, without running code from the file."""
         state = read_checkpoint(f)
         try:
-            trainer = cls(GANConfig.from_mapping(state["config"]))
-            trainer._restore(state)
+            return cls.from_state(state)
         except CheckpointError:
             raise
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CheckpointError(f"not a valid checkpoint: {exc}") from None
-        return trainer
-
-    def _restore(self, state: dict) -> None:
-        step = state["step"]
-        if not isinstance(step, int) or step < 0:
-            raise CheckpointError("not a valid checkpoint: bad step")
-        for name, net in (("g", self._stack.g), ("d", self._stack.d)):
-            saved = state["nets"][name]
-            for key in ("params", "m", "v"):
-                array = saved[key]
-                expected = getattr(net, key)[0]
-                if array.shape != expected.shape or array.dtype != expected.dtype:
-                    raise CheckpointError(
-                        f"checkpoint {name}.{key} has shape {tuple(array.shape)} {array.dtype}, "
-                        f"but its config needs {tuple(expected.shape)} {expected.dtype}")
-                if not np.isfinite(array).all():
-                    raise CheckpointError(f"checkpoint {name}.{key} holds non-finite values")
-            if not isinstance(saved["t"], int) or saved["t"] < 0:
-                raise CheckpointError(f"checkpoint {name}.t is not a step count")
-        for name, net in (("g", self._stack.g), ("d", self._stack.d)):
-            saved = state["nets"][name]
-            net.params[0], net.m[0], net.v[0], net.t = saved["params"], saved["m"], saved["v"], \
-                saved["t"]
-        self._stack.rngs[0].bit_generator.state = state["rng"]
-        self.history.train.load_state(state["history"]["train"])
-        self.history.eval.load_state(state["history"]["eval"])
-        self.step = step

@@ -35,8 +35,8 @@ def trainer(at: AppTest) -> Trainer:
 
 
 def weights(at: AppTest) -> np.ndarray:
-    stack = trainer(at)._stack
-    return np.concatenate([stack.g.params.ravel(), stack.d.params.ravel()]).copy()
+    state = trainer(at).state()
+    return np.concatenate([state.g.params, state.d.params])
 
 
 def play(at: AppTest) -> AppTest:

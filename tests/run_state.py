@@ -8,17 +8,19 @@ from gan_core import GANConfig, Trainer
 
 
 def run_state(trainer: Trainer) -> dict[str, np.ndarray]:
-    """Everything that decides how a run continues: weights, optimizer moments, step counts
-    and the recorded history."""
-    state: dict[str, np.ndarray] = {"step": np.array(trainer.step)}
-    for name, net in (("g", trainer._stack.g), ("d", trainer._stack.d)):
+    """Everything that decides how a run continues (``Trainer.state``), flattened to arrays
+    by name: weights, optimizer moments, step counts, the training stream and the history."""
+    state = trainer.state()
+    flat: dict[str, np.ndarray] = {"step": np.array(state.step),
+                                   "rng": np.array(repr(state.rng))}
+    for name, net in (("g", state.g), ("d", state.d)):
         for key in ("params", "m", "v"):
-            state[f"{name}.{key}"] = getattr(net, key).copy()
-        state[f"{name}.t"] = np.array(net.t)
-    for name, series in (("train", trainer.history.train), ("eval", trainer.history.eval)):
-        for key, value in series.state().items():
-            state[f"{name}.{key}"] = np.asarray(value)
-    return state
+            flat[f"{name}.{key}"] = getattr(net, key)
+        flat[f"{name}.t"] = np.array(net.t)
+    for name, series in state.history.items():
+        for key, value in series.items():
+            flat[f"{name}.{key}"] = np.asarray(value)
+    return flat
 
 
 def assert_same_run(a: Trainer, b: Trainer) -> None:

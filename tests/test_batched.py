@@ -29,9 +29,10 @@ def single_run(config: GANConfig, steps: int = STEPS) -> Trainer:
 
 def assert_member_matches(grid: BatchedTrainer, k: int, trainer: Trainer) -> None:
     g, d = grid.member_weights(k)
-    np.testing.assert_allclose(g, trainer._stack.g.params[0], rtol=1e-5, atol=1e-6,
+    state = trainer.state()
+    np.testing.assert_allclose(g, state.g.params, rtol=1e-5, atol=1e-6,
                                err_msg=f"G of member {k} {grid.cell_of(k)}")
-    np.testing.assert_allclose(d, trainer._stack.d.params[0], rtol=1e-5, atol=1e-6,
+    np.testing.assert_allclose(d, state.d.params, rtol=1e-5, atol=1e-6,
                                err_msg=f"D of member {k} {grid.cell_of(k)}")
 
 
@@ -58,20 +59,20 @@ def test_a_one_member_grid_is_a_trainer() -> None:
     assert (result.in_band, result.w1, result.diverged) == (metrics.in_band, metrics.w1, False)
 
 
-@pytest.mark.parametrize("chunk", [batched.CHUNK_MEMBERS, 4], ids=["one stack", "two stacks"])
+@pytest.mark.parametrize("most", [batched.STACK_MEMBERS, 4], ids=["one stack", "two stacks"])
 def test_six_members_with_their_own_lr_and_seed_match_their_trainers(
-        chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(batched, "CHUNK_MEMBERS", chunk)
+        most: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batched, "STACK_MEMBERS", most)
     grid = BatchedTrainer(GANConfig(lr_d=2e-4, beta1=0.5), Axis("lr_g", (1e-4, 1e-3, 3e-3)),
                           Axis.seeds(2, start=7))
     grid.train(5)
     grid.train(STEPS - 5)  # training in pieces changes nothing
 
-    assert grid.members == 6 and len(grid._stacks) == (1 if chunk >= 6 else 2)
+    assert grid.members == 6 and grid.stack_sizes == ([6] if most >= 6 else [3, 3])
     assert_every_member_matches(grid)
 
 
-def test_seed_replicates_match_their_trainers() -> None:
+def test_every_seed_of_a_cell_matches_its_trainer() -> None:
     grid = BatchedTrainer(GANConfig(seed=11), Axis("lr_d", (1e-4, 1e-3, 5e-3)), seeds_per_cell=2)
     grid.train(STEPS)
 
@@ -160,7 +161,7 @@ def test_member_configs_round_trip_through_cells() -> None:
         assert (config.momentum, config.lr_d, config.seed) == (
             grid.x_axis.values[ix], grid.y_axis.values[iy], 40 + r)
         assert GANConfig.from_mapping(config.to_mapping()) == config
-    assert cells[:3] == [(0, 0, 0), (0, 0, 1), (1, 0, 0)]  # replicates, then x, then y
+    assert cells[:3] == [(0, 0, 0), (0, 0, 1), (1, 0, 0)]  # seeds, then x, then y
 
 
 def test_a_seed_axis_sets_the_seed_and_ignores_the_base_seed() -> None:
@@ -211,7 +212,7 @@ def test_bad_axes_are_refused_naming_the_field(field: str, values: tuple) -> Non
     (GANConfig(), Axis("momentum", (0.5,)), None, 1, "momentum"),  # Adam has no momentum
     (GANConfig(optimizer="sgd"), Axis("beta1", (0.5,)), None, 1, "beta1"),
     (GANConfig(), Axis.seeds(2), None, 2, "seed"),
-    (GANConfig(seed=2**31 - 1), Axis.losses(), None, 2, "seed"),  # replicate seed past the top
+    (GANConfig(seed=2**31 - 1), Axis.losses(), None, 2, "seed"),  # a cell seed past the top
     (GANConfig(), Axis.losses(), None, 0, "seeds_per_cell"),
     (GANConfig(), Axis.log("lr_g", 1e-5, 1e-2, 17), Axis.log("lr_d", 1e-5, 1e-2, 16), 1,
      str(MAX_MEMBERS)),
@@ -233,7 +234,7 @@ def test_the_largest_grid_is_accepted() -> None:
 # -- the table the heatmap is drawn from ------------------------------------------------------
 
 
-def test_cell_table_aggregates_replicates_per_cell() -> None:
+def test_cell_table_aggregates_the_seeds_of_each_cell() -> None:
     grid = BatchedTrainer(GANConfig(), Axis("lr_g", (1e-4, 1e-3)),
                           Axis.losses(["minimax", "hinge"]), seeds_per_cell=3)
     nan = math.nan
@@ -251,7 +252,6 @@ def test_cell_table_aggregates_replicates_per_cell() -> None:
     assert [(row["ix"], row["iy"]) for row in table] == [(0, 0), (1, 0), (0, 1), (1, 1)]
     assert [(row["x"], row["y"]) for row in table] == [
         (1e-4, "minimax"), (1e-3, "minimax"), (1e-4, "hinge"), (1e-3, "hinge")]
-    assert [row["replicates"] for row in table] == [3] * 4
     assert [row["diverged"] for row in table] == pytest.approx([0, 1 / 3, 1, 2 / 3])
     assert table[0]["in_band"] == pytest.approx(0.8) and table[0]["w1"] == pytest.approx(0.2)
     assert table[1]["in_band"] == pytest.approx(0.4) and table[1]["w1"] == pytest.approx(0.5)

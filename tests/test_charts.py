@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gan_core import GANConfig, Trainer
+from gan_core import DiscriminatorMap, GANConfig, Trainer, inference
 from gan_core import charts as ch
 from gan_core.config import TARGETS
 
@@ -33,6 +33,10 @@ def dataset_names(spec: dict) -> set[str]:
     return named - set(spec.get("datasets", {}))
 
 
+def dmap(trainer: Trainer) -> DiscriminatorMap:
+    return trainer.discriminator_map(resolution=ch.MAP_RESOLUTION, n_generated=120, n_real=40)
+
+
 @pytest.fixture(scope="module")
 def trainer() -> Trainer:
     t = Trainer(GANConfig(seed=3))
@@ -44,10 +48,13 @@ def live_charts(trainer: Trainer) -> dict[str, tuple[dict, dict]]:
     """Every chart of the live view: spec and this tick's data."""
     target, loss = trainer.config.target, trainer.config.loss
     charts = {
-        "curves": (ch.curves_spec(target), ch.curves_data(trainer)),
-        "distribution": (ch.distribution_spec(target), ch.distribution_data(trainer)),
-        "dmap": (ch.discriminator_spec(target), ch.discriminator_data(trainer)),
-        "latent": (ch.latent_spec(target), ch.latent_data(trainer, 1, 0.5)),
+        "curves": (ch.curves_spec(target), ch.curves_data(inference.curves_view(trainer),
+                                                           target)),
+        "distribution": (ch.distribution_spec(target),
+                         ch.distribution_data(inference.fitted_parameter(trainer), target)),
+        "dmap": (ch.discriminator_spec(target), ch.discriminator_data(dmap(trainer))),
+        "latent": (ch.latent_spec(target),
+                   ch.latent_data(inference.latent_sweep(trainer, 1, 0.5), target)),
     }
     for panel in ch.HISTORY_PANELS:
         charts[panel] = (ch.history_spec(panel, loss), ch.history_data(trainer.history, panel))
@@ -74,7 +81,7 @@ def test_each_chart_gets_exactly_the_datasets_its_spec_names(trainer: Trainer) -
 
 
 def test_curves_chart_highlights_the_first_generated_curve(trainer: Trainer) -> None:
-    data = ch.curves_data(trainer)
+    data = ch.curves_data(inference.curves_view(trainer), trainer.config.target)
     curves, highlighted = data["curves"], data["highlighted"]
     bold = curves["k"] == 2
     np.testing.assert_array_equal(curves["y"][bold], highlighted["y"])
@@ -86,19 +93,20 @@ def test_curves_chart_highlights_the_first_generated_curve(trainer: Trainer) -> 
 def test_discriminator_map_cells_cover_the_plane_once_with_ds_belief(target: str) -> None:
     t = Trainer(GANConfig(target=target, seed=1))
     t.train(20)
-    cells = ch.discriminator_data(t)["dmap"]
+    belief = dmap(t)
+    cells = ch.discriminator_data(belief)["dmap"]
     res = ch.MAP_RESOLUTION
     pairs = set(zip(cells["iu"].tolist(), cells["iv"].tolist(), strict=True))
     assert pairs == {(u, v) for u in range(res) for v in range(res)}
-    dmap = t.discriminator_map(resolution=res, n_generated=120, n_real=40)
-    np.testing.assert_allclose(cells["p250"] / 250, dmap.prob[cells["iv"], cells["iu"]],
+    np.testing.assert_allclose(cells["p250"] / 250, belief.prob[cells["iv"], cells["iu"]],
                                atol=0.5 / 250 + 1e-6)
     # the dots' axes span the cells: from the outer edge of the first to that of the last
     spec = ch.discriminator_spec(target)
     heat, dots = spec["layer"]
-    du = (dmap.u[-1] - dmap.u[0]) / (res - 1)
+    du = (belief.u[-1] - belief.u[0]) / (res - 1)
     low, high = dots["encoding"]["x"]["scale"]["domain"]
-    assert low == pytest.approx(dmap.u[0] - du / 2) and high == pytest.approx(dmap.u[-1] + du / 2)
+    assert low == pytest.approx(belief.u[0] - du / 2)
+    assert high == pytest.approx(belief.u[-1] + du / 2)
     assert heat["encoding"]["x"]["scale"]["domain"] == list(range(res))
     assert heat["encoding"]["y"]["scale"]["domain"] == list(range(res))[::-1]  # high v on top
 

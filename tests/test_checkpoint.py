@@ -20,7 +20,6 @@ from run_state import assert_same_run, trained
 
 import gan_core.checkpoint
 from gan_core import CheckpointError, GANConfig, Trainer
-from gan_core.checkpoint import read_checkpoint, write_checkpoint
 
 CONFIG = GANConfig(seed=5, lr_g=1e-3, lr_d=1e-3, beta1=0.5)
 
@@ -160,12 +159,25 @@ def test_a_malicious_pickle_is_refused_without_running_it(tmp_path: Path, kind: 
     assert not marker.exists()
 
 
+def as_arrays(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    return {k: as_arrays(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
+def as_tensors(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(value))
+    return {k: as_tensors(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
 def tampered(edit: Callable[[dict[str, Any]], None], steps: int = 3) -> bytes:
-    """A genuine checkpoint with its contents edited (then written the normal way)."""
-    state = read_checkpoint(io.BytesIO(checkpoint_bytes(trained(CONFIG, steps))))
-    edit(state)
+    """A genuine checkpoint's contents, edited as arrays, saved again with ``torch.save``."""
+    contents = as_arrays(torch.load(io.BytesIO(checkpoint_bytes(trained(CONFIG, steps))),
+                                    weights_only=True))
+    edit(contents)
     buffer = io.BytesIO()
-    write_checkpoint(state, buffer)
+    torch.save(as_tensors(contents), buffer)
     return buffer.getvalue()
 
 

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gan_core import PRESETS, GANConfig, Param
-from gan_core.config import GROUPS, field_type
+from gan_core import PRESETS, GANConfig, Pacing, Param
+from gan_core.config import GROUPS
 
 PARAMS = GANConfig.params()
 NUMERIC = [name for name, p in PARAMS.items() if not p.choices]
@@ -76,7 +76,7 @@ def test_numeric_fields_have_a_range_holding_their_default(name: str) -> None:
     param, default = PARAMS[name], getattr(GANConfig(), name)
     assert param.low is not None and param.high is not None and param.low < param.high
     assert param.low <= default <= param.high
-    assert type(default) is field_type(name)
+    assert type(default) is PARAMS[name].kind
 
 
 @pytest.mark.parametrize("name", TEXT)
@@ -88,6 +88,35 @@ def test_text_fields_offer_exactly_the_values_their_type_admits(name: str) -> No
 
 def test_only_shapes_target_and_seed_need_a_new_model() -> None:
     assert {name for name, p in PARAMS.items() if not p.live} == NEEDS_NEW_MODEL
+
+
+def test_fresh_fields_name_the_changes_a_running_model_cannot_take() -> None:
+    config = GANConfig()
+    assert config.fresh_fields(config.replace(lr_g=1e-3, loss="hinge")) == []
+    assert config.fresh_fields(config.replace(lr_g=1e-3, hidden=64, seed=2)) == ["hidden", "seed"]
+    assert config.fresh_fields(config) == []
+
+
+def test_the_schema_gives_each_field_its_type_and_default() -> None:
+    for name, param in PARAMS.items():
+        assert param.kind is type(getattr(GANConfig(), name)) and param.default == getattr(
+            GANConfig(), name)
+
+
+@pytest.mark.parametrize(("name", "value", "offered"), [
+    ("lr_g", 3e-4, True), ("lr_g", 4e-4, False), ("loss", "hinge", True),
+    ("beta1", 0.5, True), ("beta1", 0.5004, False), ("beta2", 0.999, True),
+    ("momentum", 0.95, True), ("momentum", 0.955, False), ("batch_size", 37, True),
+])
+def test_a_widget_offers_the_grid_of_a_log_setting_and_the_steps_of_a_linear_one(
+        name: str, value: Any, offered: bool) -> None:
+    assert PARAMS[name].offers(value) is offered
+
+
+def test_a_setting_is_spelled_as_short_as_its_widget_spells_it() -> None:
+    assert PARAMS["lr_g"].format(1e-3) == "0.001" and PARAMS["lr_g"].format(1e-5) == "1e-05"
+    assert PARAMS["seed"].format(7) == "7" and PARAMS["loss"].format("hinge") == "hinge"
+    assert PARAMS["beta1"].format(0.5) == "0.5"
 
 
 def test_config_is_immutable() -> None:
@@ -193,7 +222,7 @@ def test_to_mapping_is_plain_json_and_from_mapping_inverts_it() -> None:
 
 def valid_value(name: str) -> st.SearchStrategy[Any]:
     """Any in-range value of a field, as a number or as the text a URL would carry."""
-    param, kind = PARAMS[name], field_type(name)
+    param, kind = PARAMS[name], PARAMS[name].kind
     if param.choices:
         return st.sampled_from(param.choices)
     if kind is int:
@@ -205,11 +234,11 @@ def valid_value(name: str) -> st.SearchStrategy[Any]:
 
 def parsed(name: str, raw: Any) -> Any:
     """What a valid raw value means, worked out independently of ``from_mapping``."""
-    return field_type(name)(raw)
+    return PARAMS[name].kind(raw)
 
 
 def out_of_range(name: str) -> st.SearchStrategy[Any]:
-    param, kind = PARAMS[name], field_type(name)
+    param, kind = PARAMS[name], PARAMS[name].kind
     if kind is int:
         number = st.integers(max_value=int(param.low) - 1) | st.integers(min_value=int(param.high)
                                                                           + 1)
@@ -226,7 +255,7 @@ def wrong_type(name: str) -> st.SearchStrategy[Any]:
                        st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
     if PARAMS[name].choices:
         return others | st.integers() | st.floats()
-    if field_type(name) is int:
+    if PARAMS[name].kind is int:
         fraction = st.floats(allow_nan=False, allow_infinity=False).filter(
             lambda v: not v.is_integer())
         return others | fraction | fraction.map(str)
@@ -237,7 +266,7 @@ def garbage_text(name: str) -> st.SearchStrategy[str]:
     """Text that is not a plain decimal number (or for a choice field, not a choice)."""
     if PARAMS[name].choices:
         return st.text().filter(lambda s: s not in PARAMS[name].choices)
-    kind = field_type(name)
+    kind = PARAMS[name].kind
     return st.text().filter(lambda s: not is_plain_number(s, kind))
 
 
@@ -250,7 +279,7 @@ def test_every_valid_mapping_is_accepted_and_round_trips(mapping: dict[str, Any]
     config = GANConfig.from_mapping(mapping)
     for name, raw in mapping.items():
         assert getattr(config, name) == parsed(name, raw)
-        assert type(getattr(config, name)) is field_type(name)
+        assert type(getattr(config, name)) is PARAMS[name].kind
     assert GANConfig.from_mapping(config.to_mapping()) == config
     assert GANConfig.from_mapping({k: str(v) for k, v in config.to_mapping().items()}) == config
 
@@ -290,3 +319,25 @@ def test_any_value_of_the_wrong_type_or_garbage_text_is_refused_and_named(
         mapping: dict[str, Any], entry: tuple[str, Any]) -> None:
     name, raw = entry
     assert name in refusal({**mapping, name: raw})
+
+
+# -- pacing: the page's own schema -----------------------------------------------------------
+
+
+def test_pacing_is_not_part_of_a_run() -> None:
+    assert not set(Pacing.params()) & set(PARAMS)
+    assert Pacing() == Pacing(steps_per_tick=100, tick_seconds=0.25)
+
+
+@pytest.mark.parametrize(("name", "raw"), [("steps_per_tick", "0"), ("steps_per_tick", "1e2"),
+                                           ("tick_seconds", "inf"), ("tick_seconds", "0.01"),
+                                           ("tick_seconds", "nan")])
+def test_pacing_parses_and_refuses_like_a_config(name: str, raw: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        Pacing.from_mapping({name: raw})
+
+
+@given(st.integers(1, 500), st.integers(2, 100))
+def test_every_valid_pacing_round_trips_through_text(steps: int, twentieths: int) -> None:
+    pacing = Pacing(steps_per_tick=steps, tick_seconds=round(twentieths * 0.05, 2))
+    assert Pacing.from_mapping({k: str(v) for k, v in pacing.to_mapping().items()}) == pacing

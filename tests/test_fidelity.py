@@ -2,9 +2,10 @@
 
 A plain torch implementation, written as in the fixed ``406_GAN.py`` (``nn.Sequential``,
 autograd, ``torch.optim``; G's step through the current D first, then D's step on the real batch
-and ``G(z).detach()``), starts from the engine's initial weights and consumes the very batches
-the engine drew (recorded by wrapping its ``_draw``). After 20 steps both must hold the same
-weights, for every loss, both optimizers and several D steps per G step.
+and ``G(z).detach()``), starts from the engine's initial weights and consumes the batches the
+engine draws (drawn again, with ``engine.draw_batch``, from a copy of its training stream).
+After 20 steps both must hold the same weights, for every loss, both optimizers and several D
+steps per G step.
 
 Two correct float32 implementations may still part ways where a ReLU input (or a hinge logit)
 lands within rounding of its kink, as each may round to a different side; such a run is set
@@ -21,9 +22,9 @@ import pytest
 import torch
 from torch import nn
 
-from gan_core import GANConfig, Trainer
+from gan_core import GANConfig
 from gan_core.config import LOSSES
-from gan_core.engine import Net
+from gan_core.engine import GANStack, Net, draw_batch
 
 STEPS = 20
 # Distinct, non-default hyperparameters, so that swapping G's and D's would show.
@@ -43,19 +44,16 @@ def _one_thread() -> Iterator[None]:
 # -- the engine, recorded ------------------------------------------------------------------
 
 
-def recording_trainer(config: GANConfig) -> tuple[Trainer, list[Batch]]:
-    """A trainer whose every drawn batch (real curves, noise) is appended to the list."""
-    trainer = Trainer(config)
-    stack, batches = trainer._stack, []
-    draw = stack._draw
-
-    def draw_and_record() -> None:
-        draw()
-        batches.append((torch.from_numpy(stack.xs[0, :stack.batch].copy()),
-                        torch.from_numpy(stack.z[0].copy())))
-
-    stack._draw = draw_and_record  # type: ignore[method-assign]
-    return trainer, batches
+def engine_and_batches(config: GANConfig) -> tuple[GANStack, list[Batch]]:
+    """The engine of one run, and the batches (real curves, noise) it draws in ``STEPS``
+    steps: drawn the engine's way from a copy of its training stream. If the engine drew them
+    any other way, nothing below would agree."""
+    stack = GANStack(config, [config.seed])
+    rng = np.random.default_rng()
+    rng.bit_generator.state = stack.rngs[0].bit_generator.state
+    batches = [draw_batch(rng, stack.target, stack.x, config.batch_size, config.latent_dim)
+               for _ in range(STEPS * config.d_steps)]
+    return stack, [(torch.from_numpy(real), torch.from_numpy(z)) for real, z in batches]
 
 
 # -- the reference, as in the tutorial -----------------------------------------------------
@@ -206,12 +204,11 @@ CASES = [
 
 def free_run(config: GANConfig) -> tuple[float, float]:
     """Both sides train 20 steps from the same initial weights on the same batches."""
-    trainer, batches = recording_trainer(config)
-    stack = trainer._stack
+    stack, batches = engine_and_batches(config)
     reference = Reference(config, mlp(stack.g), mlp(stack.d))
     start = stack.g.params[0].copy()
-    trainer.train(STEPS)
-    assert len(batches) == STEPS * config.d_steps
+    for _ in range(STEPS):
+        stack.train_step()
     replay = iter(batches)
     for _ in range(STEPS):
         reference.step(replay)
@@ -243,15 +240,14 @@ def adam_from(opt: torch.optim.Optimizer, model: nn.Sequential, net: Net) -> Non
 def lockstep_hinge_adam(config: GANConfig) -> tuple[float, float]:
     """Every step starts both sides from the engine's state; returns the largest difference of
     a gradient, or of an update away from exact gradient ties."""
-    trainer, batches = recording_trainer(config)
-    stack = trainer._stack
+    stack, batches = engine_and_batches(config)
     error, margin, ties = 0.0, float("inf"), 0
-    for _ in range(STEPS):
+    for i in range(STEPS):
         reference = Reference(config, mlp(stack.g), mlp(stack.d))
         adam_from(reference.opt_g, reference.g, stack.g)
         adam_from(reference.opt_d, reference.d, stack.d)
-        trainer.train(1)
-        reference.step(iter(batches[-1:]))
+        stack.train_step()
+        reference.step(iter(batches[i:i + 1]))
         margin = min(margin, reference.kink_margin)
         for net, model in ((stack.g, reference.g), (stack.d, reference.d)):
             grad, ref_grad = net.grads[0], flatten(model, grads=True)

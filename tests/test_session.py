@@ -1,4 +1,4 @@
-"""A visitor's live run: play state, chunks within a time budget, live tweaks, safe restore."""
+"""A visitor's live run: play state, ticks within a time budget, live tweaks, safe restore."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from run_state import assert_same_run
 
-from gan_core import CheckpointError, GANConfig
-from gan_core.session import Crowd, LabSession
+from gan_core import CheckpointError, GANConfig, Pacing
+from gan_core.crowd import Crowd
+from gan_core.session import LabSession
 
 pytestmark = pytest.mark.usefixtures("no_tick_time_limit")
 
 
-def test_a_tick_trains_a_chunk_only_while_playing() -> None:
-    lab = LabSession(GANConfig(steps_per_tick=30))
+def test_a_tick_trains_only_while_playing() -> None:
+    lab = LabSession(pacing=Pacing(steps_per_tick=30))
     assert lab.tick() == 0 and lab.trainer.step == 0
     lab.play()
     assert lab.tick() == 30 and lab.trainer.step == 30
@@ -25,16 +27,16 @@ def test_a_tick_trains_a_chunk_only_while_playing() -> None:
     assert lab.tick() == 0 and lab.trainer.step == 30
 
 
-def test_a_chunk_stops_at_its_time_budget() -> None:
-    lab = LabSession(GANConfig(steps_per_tick=500))
+def test_a_tick_stops_at_its_time_budget() -> None:
+    lab = LabSession(pacing=Pacing(steps_per_tick=500))
     assert lab.advance(budget=0.0) == 0  # nothing starts once the budget is spent
     taken = lab.advance(budget=0.02)
     assert 0 < taken < 500 and lab.trainer.step == taken
 
 
-def test_alone_a_visitor_refreshes_at_its_own_tick_interval() -> None:
-    crowd = Crowd(refreshes_per_second=1)  # even where a crowd would share only one a second
-    lab = LabSession(GANConfig(steps_per_tick=30, tick_seconds=0.25), crowd=crowd)
+def test_alone_a_visitor_ticks_at_its_own_tick_interval() -> None:
+    crowd = Crowd(ticks_per_second=1)  # even where a crowd would share only one a second
+    lab = LabSession(pacing=Pacing(steps_per_tick=30, tick_seconds=0.25), crowd=crowd)
     lab.play()
     assert crowd.size() == 1 and lab.period == 0.25
     assert lab.tick() == 30 and lab.period == 0.25
@@ -42,10 +44,10 @@ def test_alone_a_visitor_refreshes_at_its_own_tick_interval() -> None:
 
 @pytest.mark.parametrize(("playing", "period"), [(1, 0.25), (2, 0.5), (3, 0.75), (4, 1.0),
                                                  (5, 1.5), (8, 2.0), (9, 3.0), (17, 6.0)])
-def test_a_crowd_shares_the_servers_refreshes_on_a_ladder_of_periods(playing: int,
+def test_a_crowd_shares_the_servers_ticks_on_a_ladder_of_periods(playing: int,
                                                                      period: float) -> None:
-    crowd = Crowd(refreshes_per_second=4)
-    labs = [LabSession(GANConfig(steps_per_tick=10), crowd=crowd) for _ in range(playing)]
+    crowd = Crowd(ticks_per_second=4)
+    labs = [LabSession(pacing=Pacing(steps_per_tick=10), crowd=crowd) for _ in range(playing)]
     for lab in labs:
         lab.play()
     for lab in labs:
@@ -55,25 +57,25 @@ def test_a_crowd_shares_the_servers_refreshes_on_a_ladder_of_periods(playing: in
     assert playing / period <= 4  # together, no more refreshes than the server's budget
 
 
-def test_a_longer_period_trains_proportionally_more_steps_per_refresh() -> None:
-    crowd = Crowd(refreshes_per_second=4)
-    labs = [LabSession(GANConfig(steps_per_tick=10, tick_seconds=0.25), crowd=crowd)
+def test_a_longer_period_trains_proportionally_more_steps_per_tick() -> None:
+    crowd = Crowd(ticks_per_second=4)
+    labs = [LabSession(pacing=Pacing(steps_per_tick=10, tick_seconds=0.25), crowd=crowd)
             for _ in range(5)]
     for lab in labs:
         lab.play()
     steps = [lab.tick() for lab in labs]
-    assert labs[0].period == 1.5 and labs[0].steps_per_refresh == 60
+    assert labs[0].period == 1.5 and labs[0].steps_per_tick == 60
     assert steps[-1] == 60  # the last to tick already saw the whole crowd
 
 
 def test_pausing_or_going_quiet_leaves_the_crowd() -> None:
-    crowd = Crowd(refreshes_per_second=1, stale_seconds=5.0)
+    crowd = Crowd(ticks_per_second=1, stale_seconds=5.0)
     a, b = (LabSession(crowd=crowd) for _ in range(2))
     a.play()
     b.play()
     assert crowd.size() == 2
     b.pause()
-    assert crowd.size() == 1 and b.period == b.config.tick_seconds
+    assert crowd.size() == 1 and b.period == b.pacing.tick_seconds
     crowd.join(b, now=0.0)  # a page that stopped refreshing long ago: its tab was closed
     assert crowd.size() == 1
     del b
@@ -81,8 +83,8 @@ def test_pausing_or_going_quiet_leaves_the_crowd() -> None:
 
 
 def test_a_crowd_needs_a_positive_budget() -> None:
-    with pytest.raises(ValueError, match="refreshes_per_second"):
-        Crowd(refreshes_per_second=0)
+    with pytest.raises(ValueError, match="ticks_per_second"):
+        Crowd(ticks_per_second=0)
 
 
 def test_live_change_keeps_the_model_and_shape_change_replaces_it() -> None:
@@ -99,13 +101,14 @@ def test_live_change_keeps_the_model_and_shape_change_replaces_it() -> None:
 
 
 def test_divergence_pauses_and_keeps_the_last_finite_state() -> None:
-    lab = LabSession(GANConfig(lr_g=10.0, lr_d=10.0, optimizer="sgd", steps_per_tick=200))
+    lab = LabSession(GANConfig(lr_g=10.0, lr_d=10.0, optimizer="sgd"),
+                     Pacing(steps_per_tick=200))
     lab.play()
     for _ in range(10):
         lab.tick()
     assert lab.diverged is not None and not lab.playing
-    stack = lab.trainer._stack
-    assert np.isfinite(stack.g.params).all() and np.isfinite(stack.d.params).all()
+    state = lab.trainer.state()
+    assert np.isfinite(state.g.params).all() and np.isfinite(state.d.params).all()
     lab.reset()
     assert lab.diverged is None and lab.trainer.step == 0
 
@@ -128,13 +131,12 @@ def test_restore_resumes_a_saved_run_exactly() -> None:
     assert lab.trainer.step == 40 and lab.config.seed == 4
     source.advance(25, budget=math.inf)
     lab.advance(25, budget=math.inf)
-    np.testing.assert_array_equal(lab.trainer._stack.g.params, source.trainer._stack.g.params)
-    np.testing.assert_array_equal(lab.trainer._stack.d.params, source.trainer._stack.d.params)
+    assert_same_run(lab.trainer, source.trainer)
 
 
 def test_concurrent_callers_never_interleave_on_the_trainer() -> None:
     """Overlapping reruns call tick, apply and reset at once; the lock serialises them."""
-    lab = LabSession(GANConfig(steps_per_tick=10))
+    lab = LabSession(pacing=Pacing(steps_per_tick=10))
     lab.play()
     errors: list[BaseException] = []
 
@@ -158,21 +160,21 @@ def test_concurrent_callers_never_interleave_on_the_trainer() -> None:
         t.join()
     assert not errors
     assert steps_seen == sorted(steps_seen)  # never backwards without a reset
-    assert np.isfinite(lab.trainer._stack.g.params).all()
+    assert np.isfinite(lab.trainer.state().g.params).all()
     buffer = io.BytesIO(lab.checkpoint())
     assert buffer.getbuffer().nbytes > 0
 
 
-def test_a_sweep_takes_a_long_chunk_alone_and_a_live_sized_one_while_others_play() -> None:
-    from gan_core import session
+def test_a_stability_map_trains_longer_alone_and_a_tick_s_worth_while_others_play() -> None:
+    from gan_core import pacing, stability
     from gan_core.batched import Axis
 
     crowd = Crowd()
-    sweep = session.SweepRun(GANConfig(), Axis("lr_g", [1e-4, 1e-3]), None, 1, 100,
-                             crowd=crowd)
-    assert sweep.budget == session.SweepRun.MAX_TICK_SECONDS
+    run = stability.StabilityRun(GANConfig(), Axis("lr_g", [1e-4, 1e-3]), None, 1, 100,
+                                 crowd=crowd)
+    assert run.budget == stability.ALONE_BUDGET_SECONDS
     other = LabSession(crowd=crowd)
     other.play()
-    assert sweep.budget == session.MAX_TICK_SECONDS  # what a live tick may take
+    assert run.budget == pacing.TICK_BUDGET_SECONDS  # what a live tick may take
     other.pause()
-    assert sweep.budget == session.SweepRun.MAX_TICK_SECONDS
+    assert run.budget == stability.ALONE_BUDGET_SECONDS

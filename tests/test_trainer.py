@@ -23,7 +23,8 @@ CONFIG = GANConfig(seed=7)
 
 
 def weights(trainer: Trainer) -> list[np.ndarray]:
-    return [net.params.copy() for net in (trainer._stack.g, trainer._stack.d)]
+    state = trainer.state()
+    return [state.g.params, state.d.params]
 
 
 # -- determinism and basics ----------------------------------------------------------------
@@ -204,7 +205,8 @@ def test_switching_optimizer_restarts_its_state_but_keeps_the_weights() -> None:
     trainer = trained(CONFIG, 20)
     before = weights(trainer)
     trainer.reconfigure(CONFIG.replace(optimizer="sgd"))
-    for net in (trainer._stack.g, trainer._stack.d):
+    state = trainer.state()
+    for net in (state.g, state.d):
         assert net.t == 0 and not net.m.any() and not net.v.any()
     for old, new in zip(before, weights(trainer), strict=True):
         np.testing.assert_array_equal(old, new)

@@ -1,0 +1,81 @@
+"""A shareable link: a URL's query parameters read into settings, and what in them cannot be
+used.
+
+A link holds every setting that differs from its default, spelled as the page's widgets spell
+it (``Param.format``). Anything else in it (an unknown key, a value of the wrong type, out of
+range, or one no widget offers) is not used, and is said so by key; a setting that is not used
+keeps its default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .config import GANConfig, Param, Settings
+from .pacing import Pacing
+
+SCHEMAS: tuple[type[Settings], ...] = (GANConfig, Pacing)
+"""What a link can set: a run's config and the page's pacing."""
+SHOWN_PROBLEMS = 6
+"""At most this many problems are listed by name in a summary; the rest are counted."""
+
+Query = Mapping[str, str | Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Link:
+    config: GANConfig
+    pacing: Pacing
+    problems: dict[str, str]
+    """Why each key that is not used is not, by key."""
+    spelled: dict[str, str]
+    """Every used key, spelled as the page's widget spells its value."""
+
+    def summary(self) -> str:
+        """The problems in one sentence's worth of text, for the page's one warning."""
+        reasons = list(self.problems.values())
+        shown = "; ".join(reasons[:SHOWN_PROBLEMS])
+        more = len(reasons) - SHOWN_PROBLEMS
+        return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def read_link(query: Query) -> Link:
+    """The settings ``query`` holds (a key may carry a list of values, as URLs allow)."""
+    params: dict[str, tuple[type[Settings], Param]] = {
+        name: (schema, param) for schema in SCHEMAS for name, param in schema.params().items()}
+    values: dict[type[Settings], dict] = {schema: {} for schema in SCHEMAS}
+    problems: dict[str, str] = {}
+    spelled: dict[str, str] = {}
+    for key, raw in query.items():
+        if key not in params:
+            problems[key] = f"unknown setting {_short(key)}"
+            continue
+        schema, param = params[key]
+        texts = [raw] if isinstance(raw, str) else list(raw)
+        if len(texts) != 1:
+            problems[key] = f"{key}: given {len(texts)} times"
+            continue
+        try:
+            value = getattr(schema.from_mapping({key: texts[0]}), key)
+        except ValueError as exc:
+            problems[key] = str(exc)
+            continue
+        if not param.offers(value):
+            problems[key] = (f"{key}: {_short(texts[0])} is not one of the values its "
+                             "widget offers")
+            continue
+        values[schema][key] = value
+        spelled[key] = param.format(value)
+    return Link(GANConfig(**values[GANConfig]), Pacing(**values[Pacing]), problems, spelled)
+
+
+def from_link(query: Query) -> tuple[GANConfig, dict[str, str]]:
+    """The run's config a link holds, and what in the link cannot be used, by key."""
+    link = read_link(query)
+    return link.config, link.problems
+
+
+def _short(text: str, most: int = 40) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= most else shown[: most - 4] + "…" + shown[-3:]

@@ -1,0 +1,22 @@
+"""The complete state of a run, as plain copies: what a checkpoint or a snapshot holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .config import GANConfig
+from .engine import NetState
+
+
+@dataclass(frozen=True)
+class RunState:
+    """Everything that decides how a run continues: ``Trainer.from_state`` of it goes on
+    exactly as the run it was taken from."""
+
+    config: GANConfig
+    step: int
+    g: NetState
+    d: NetState
+    rng: dict[str, Any]  # the training stream's numpy bit-generator state
+    history: dict[str, dict]  # History.state()
