@@ -1,0 +1,54 @@
+"""The engine's flat weights under PyTorch's names.
+
+The engine keeps each network's weights in one flat array, per layer a ``(n_in, n_out)`` weight
+block (row-major) and then a bias. The tutorial's modules are ``nn.Sequential(nn.Linear,
+nn.ReLU, nn.Linear[, nn.Sigmoid])``, whose ``state_dict`` keys are ``0.weight``, ``0.bias``,
+``2.weight`` and ``2.bias``, each weight ``(n_out, n_in)``. Optimizer moments have the shape of
+the weights, so they map the same way, in the order of ``Module.parameters()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import GANConfig
+from .engine import mlp_layout
+
+PARAMETER_NAMES = ("0.weight", "0.bias", "2.weight", "2.bias")
+"""A network's parameters in ``nn.Sequential`` order: what ``parameters()`` yields."""
+
+
+def network_sizes(config: GANConfig) -> dict[str, tuple[int, int, int]]:
+    """Layer sizes of G (noise -> hidden -> curve) and D (curve -> hidden -> logit)."""
+    return {"G": (config.latent_dim, config.hidden, config.n_points),
+            "D": (config.n_points, config.hidden, 1)}
+
+
+def to_named(flat: np.ndarray, sizes: tuple[int, int, int]) -> dict[str, np.ndarray]:
+    """A flat engine array (weights or a moment) as PyTorch-shaped arrays by parameter name."""
+    layers, size = mlp_layout(sizes)
+    if flat.shape != (size,):
+        raise ValueError(f"expected {size} values for sizes {sizes}, got shape {flat.shape}")
+    named = {}
+    for index, layer in zip((0, 2), layers, strict=True):
+        named[f"{index}.weight"] = flat[layer.weight].reshape(layer.n_in, layer.n_out).T.copy()
+        named[f"{index}.bias"] = flat[layer.bias].copy()
+    return named
+
+
+def from_named(named: dict[str, np.ndarray], sizes: tuple[int, int, int]) -> np.ndarray:
+    """The inverse of :func:`to_named`; raises ``ValueError`` naming a missing or mis-shaped
+    entry."""
+    layers, size = mlp_layout(sizes)
+    flat = np.empty(size, np.float32)
+    for index, layer in zip((0, 2), layers, strict=True):
+        for part, shape, where in (("weight", (layer.n_out, layer.n_in), layer.weight),
+                                   ("bias", (layer.n_out,), layer.bias)):
+            key = f"{index}.{part}"
+            if key not in named:
+                raise ValueError(f"{key} is missing")
+            array = np.asarray(named[key])
+            if array.shape != shape:
+                raise ValueError(f"{key} has shape {tuple(array.shape)}, expected {shape}")
+            flat[where] = (array.T if part == "weight" else array).ravel()
+    return flat
