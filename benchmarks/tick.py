@@ -3,7 +3,7 @@
 A tick is the page's fast fragment: train one chunk, evaluate, redraw the readouts, the curves
 and the fitted-parameter histogram. The panels below (history, discriminator map, latent
 explorer) are a second fragment, refreshed at most once a second. The page times its tick
-(``st.session_state.last_tick``); the bytes are the serialized protos of the elements each part
+(``LiveState.last_tick`` in ``lab/live.py``); the bytes are the serialized protos of the elements each part
 sends. Run: ``python benchmarks/tick.py``. Budgets: median tick <= 100 ms, data per tick
 <= 50 KB.
 """
@@ -50,7 +50,7 @@ def measure(ticks: int, warmup: int) -> dict[str, float]:
     for i in range(warmup + ticks):
         at.run()
         if i >= warmup:
-            done, seconds = at.session_state["last_tick"]
+            done, seconds = at.session_state["live"].last_tick
             times.append(1000 * seconds)
             steps.append(done)
             fast, panels = part_bytes(at)

@@ -1,0 +1,33 @@
+"""What am I looking at: the page explained, with each target family's own description."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gan_core import TARGET_FAMILIES
+
+TUTORIAL = ("https://github.com/MorvanZhou/PyTorch-Tutorial/blob/master/tutorial-contents/"
+            "406_GAN.py")
+
+
+def explainer() -> None:
+    targets = "\n".join(f"- **{t.title}**: `{t.formula}`. {t.lesson}"
+                        for t in TARGET_FAMILIES.values())
+    with st.expander("What am I looking at?"):
+        st.markdown(
+            f"**The tutorial.** This is the GAN of Morvan Zhou's PyTorch tutorial "
+            f"[`406_GAN.py`]({TUTORIAL}): an *artist* paints curves `y = a·x² + (a − 1)` with "
+            "`a` uniform in [1, 2], so every real curve lies between `x²` and `2x² + 1` (the "
+            "orange and blue bounds).\n\n"
+            "**G**, the generator, turns 5 random numbers into a 15-point curve. **D**, the "
+            "discriminator, outputs the probability that a curve is real. D learns to tell "
+            "them apart; G learns to fool D. At equilibrium D outputs 0.5 everywhere.\n\n"
+            "**Charts.** Top left: a few real curves (grey) and G's curves (green) for fixed "
+            "noise, one bold. Right: the parameter fitted to each generated curve against its "
+            "true law. Below: losses and D's outputs with their equilibrium values, and two "
+            "quality measures. The discriminator map colours every curve of a plane of "
+            "curves by D's belief (red: real, blue: fake), with real and generated curves as "
+            "points. The latent explorer moves one of G's inputs.\n\n"
+            f"**Targets.**\n{targets}\n\n"
+            "**Try** the *fast* preset (non-saturating loss, lr G 3e-3, β1 0), `D steps` 5, "
+            "or lr 1: training diverges and pauses.")
