@@ -3,9 +3,9 @@
 A tick is the page's fast fragment: train one chunk, evaluate, redraw the readouts, the curves
 and the fitted-parameter histogram. The panels below (history, discriminator map, latent
 explorer) are a second fragment, refreshed at most once a second. The page times its tick
-(``LiveState.last_tick`` in ``lab/live.py``); the bytes are the serialized protos of the elements each part
-sends. Run: ``python benchmarks/tick.py``. Budgets: median tick <= 100 ms, data per tick
-<= 50 KB.
+(``LiveState.last_tick`` in ``lab/live.py``); the bytes are the serialized protos of the
+elements each part sends. Run: ``python benchmarks/tick.py``. Budgets: median tick <= 100 ms,
+data per tick <= 50 KB.
 """
 
 from __future__ import annotations

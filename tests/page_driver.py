@@ -14,9 +14,11 @@ CHUNK = 20
 """Steps per tick in the page tests."""
 
 
-def start(query: dict[str, str] | None = None) -> AppTest:
+def start(query: dict[str, str] | None = None, pacing: bool = True) -> AppTest:
+    """The page's first run for a link of ``query``, with ``CHUNK`` steps per tick unless
+    ``pacing`` is False (a test of links that needs the query exactly as given)."""
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update({"steps_per_tick": str(CHUNK), **(query or {})})
+    at.query_params.update({**({"steps_per_tick": str(CHUNK)} if pacing else {}), **(query or {})})
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
