@@ -107,13 +107,15 @@ def curves_spec(target_name: str) -> Spec:
     def by_kind(values: list) -> alt.Scale:
         return alt.Scale(domain=codes, range=values)
 
+    kinds = alt.Legend(title=None, orient="top-right", direction="horizontal", labelExpr=names)
+
     lines = alt.Chart(alt.NamedData("curves")).mark_line(clip=True).encode(
         x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="curve:N",
-        stroke=alt.Stroke("k:N", scale=by_kind([REAL, GENERATED, HIGHLIGHT]),
-                          legend=alt.Legend(title=None, orient="top-right",
-                                            direction="horizontal", labelExpr=names)),
-        strokeWidth=alt.StrokeWidth("k:N", scale=by_kind([1, 1.5, 4]), legend=None),
-        opacity=alt.Opacity("k:N", scale=by_kind([0.55, 0.5, 1]), legend=None),
+        # One field drives colour, width and opacity: Vega-Lite merges their legends into one
+        # that shows each kind as it is drawn.
+        stroke=alt.Stroke("k:O", scale=by_kind([REAL, GENERATED, HIGHLIGHT]), legend=kinds),
+        strokeWidth=alt.StrokeWidth("k:O", scale=by_kind([1, 1.5, 4]), legend=kinds),
+        opacity=alt.Opacity("k:O", scale=by_kind([0.55, 0.5, 1]), legend=kinds),
         order=alt.Order("k:Q"))
     points = alt.Chart(alt.NamedData("highlighted")).mark_circle(
         size=45, color=HIGHLIGHT, clip=True).encode(x=x_axis, y=alt.Y("y:Q", scale=y_scale))

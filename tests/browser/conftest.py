@@ -49,11 +49,15 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+SERVER_LOG = ARTIFACTS / "streamlit-server.log"
+
+
 @pytest.fixture(scope="session")
 def app_url(browser: Browser) -> Iterator[str]:
-    """Base URL of the app, served by one ``streamlit run`` for all the tests."""
+    """Base URL of the app, served by one ``streamlit run`` for all the tests; its log (levels
+    warning and up) goes to ``SERVER_LOG``."""
     port = free_port()
-    proc = start_server(port, ARTIFACTS / "streamlit-server.log")
+    proc = start_server(port, SERVER_LOG)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -77,11 +81,13 @@ new MutationObserver(() => {
 
 @dataclass
 class App:
-    """A fresh page on the app and every error its console reported."""
+    """A fresh page on the app, every error or warning its console reported, and where the
+    server's log stood when the test began."""
 
     page: Page
     url: str
     errors: list[tuple[str, str]] = field(default_factory=list)  # (message, resource URL)
+    log_start: int = 0
 
     def open(self, query: str = "") -> None:
         """Load the app (``query`` like ``"?seed=3"``) and wait for its first run to finish."""
@@ -91,17 +97,26 @@ class App:
             "data-test-script-state", "notRunning", timeout=90_000)
 
     def on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append((f"console: {message.text}", message.location.get("url", "")))
+        if message.type in ("error", "warning"):
+            self.errors.append((f"console {message.type}: {message.text}",
+                                message.location.get("url", "")))
 
     def on_page_error(self, error: Error) -> None:
         self.errors.append((f"page error: {error.message}", ""))
 
+    def server_log(self) -> str:
+        """What the server logged (warnings and errors) since this test began."""
+        with SERVER_LOG.open("rb") as log:
+            log.seek(self.log_start)
+            return log.read().decode(errors="replace")
+
     def assert_clean(self) -> None:
-        """No exception box and no console or page errors."""
+        """No exception box, no console error or warning, no page error, and nothing logged
+        by the server since the test began."""
         expect(self.page.get_by_test_id("stException")).to_have_count(0)
         errors = [text for text, _url in self.errors]
         assert errors == [], "\n".join(errors)
+        assert self.server_log() == "", self.server_log()[-3000:]
         # One that came and went is reported, not failed: Streamlit itself can raise in a run
         # that overlapping reruns cut short ("dictionary changed size during iteration" in its
         # session state); the server log in artifacts/ has the traceback.
@@ -115,7 +130,7 @@ def app(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Itera
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(WATCH_EXCEPTIONS)
     page = context.new_page()
-    app = App(page, app_url)
+    app = App(page, app_url, log_start=SERVER_LOG.stat().st_size)
     page.on("console", app.on_console)
     page.on("pageerror", app.on_page_error)
     try:

@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,7 +43,9 @@ def start_server(port: int, log: Path, timeout: float = 90.0) -> subprocess.Pope
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
            "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           # Only what needs attention reaches the log, each line with its level.
+           "--logger.level", "warning", "--logger.messageFormat", LOG_FORMAT]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL,

@@ -206,8 +206,9 @@ class Visitor:
         self.page.context.close()
 
     def _on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(f"console: {message.text} ({message.location.get('url')})")
+        if message.type in ("error", "warning"):
+            self.errors.append(f"console {message.type}: {message.text} "
+                               f"({message.location.get('url')})")
 
     def _on_page_error(self, error: PlaywrightError) -> None:
         self.errors.append(f"page error: {error.message}")
