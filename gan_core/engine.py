@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -339,28 +339,23 @@ class GANStack:
     def d_update(self) -> None:
         """One update of D alone, on a fresh batch drawn as a step draws it; G is untouched.
         A training step with ``d_steps = k`` starts with k - 1 of these."""
-        with np.errstate(all="ignore"):
-            self._draw()
-            self._forward()
-            self._logit_grads()
-            self._d_backward()
-            frozen = self.diverged | self._blown_up(self.xs, self.logits, limit=BLOW_UP)
-            frozen |= self._blown_up(self.d.grads, limit=GRAD_BLOW_UP)
-            self.diverged |= frozen
-            self._update(self.d, self.lr_d, frozen)
+        self._update_alone(self.d, self.lr_d, self._d_backward)
 
     def g_update(self) -> None:
         """One update of G alone through the current D, on a fresh batch drawn as a step draws
         it (its real curves go unused); D and its optimizer are untouched."""
+        self._update_alone(self.g, self.lr_g, self._g_backward)
+
+    def _update_alone(self, net: Net, lr: np.ndarray, backward: Callable[[], None]) -> None:
         with np.errstate(all="ignore"):
             self._draw()
             self._forward()
             self._logit_grads()
-            self._g_backward()
+            backward()
             frozen = self.diverged | self._blown_up(self.xs, self.logits, limit=BLOW_UP)
-            frozen |= self._blown_up(self.g.grads, limit=GRAD_BLOW_UP)
+            frozen |= self._blown_up(net.grads, limit=GRAD_BLOW_UP)
             self.diverged |= frozen
-            self._update(self.g, self.lr_g, frozen)
+            self._update(net, lr, frozen)
 
     def train_step(self, record: bool = False) -> np.ndarray | None:
         """One training iteration of every live member.
