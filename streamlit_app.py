@@ -27,7 +27,7 @@ def icon_url() -> str:
 
 
 st.set_page_config(page_title="GAN Curve Lab", page_icon=icon_url(), layout="wide",
-                   initial_sidebar_state="expanded")
+                   initial_sidebar_state="auto")  # collapsed on a phone, open on a desktop
 
 settings.follow_link()
 config, pacing = settings.sidebar()

@@ -105,17 +105,19 @@ def curves_spec(target_name: str) -> Spec:
     codes, names = _codes(KINDS)
 
     def by_kind(values: list) -> alt.Scale:
-        return alt.Scale(domain=codes, range=values)
+        # "ordinal" maps each kind to its value; Vega-Lite's default for an ordinal field on a
+        # width or opacity channel is a point scale, which spreads the first two values.
+        return alt.Scale(type="ordinal", domain=codes, range=values)
 
     kinds = alt.Legend(title=None, orient="top-right", direction="horizontal", labelExpr=names)
 
     lines = alt.Chart(alt.NamedData("curves")).mark_line(clip=True).encode(
         x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="curve:N",
-        # One field drives colour, width and opacity: Vega-Lite merges their legends into one
-        # that shows each kind as it is drawn.
-        stroke=alt.Stroke("k:O", scale=by_kind([REAL, GENERATED, HIGHLIGHT]), legend=kinds),
-        strokeWidth=alt.StrokeWidth("k:O", scale=by_kind([1, 1.5, 4]), legend=kinds),
-        opacity=alt.Opacity("k:O", scale=by_kind([0.55, 0.5, 1]), legend=kinds),
+        stroke=alt.Stroke("k:N", scale=by_kind([REAL, GENERATED, HIGHLIGHT]), legend=kinds),
+        # Width and opacity read a copy of the kind, ``w``: on ``k`` itself Vega-Lite would
+        # merge their (hidden) legends with the colour's and warn of the conflict.
+        strokeWidth=alt.StrokeWidth("w:O", scale=by_kind([1, 1.5, 4]), legend=None),
+        opacity=alt.Opacity("w:O", scale=by_kind([0.55, 0.5, 1]), legend=None),
         order=alt.Order("k:Q"))
     points = alt.Chart(alt.NamedData("highlighted")).mark_circle(
         size=45, color=HIGHLIGHT, clip=True).encode(x=x_axis, y=alt.Y("y:Q", scale=y_scale))
@@ -136,6 +138,7 @@ def curves_data(view: CurvesView, target_name: str) -> Datasets:
             "y": curves.astype(np.float32).ravel(),
             "curve": np.repeat(np.arange(len(curves), dtype=np.int16), n),
             "k": np.repeat(kinds, n),
+            "w": np.repeat(kinds, n),
         },
         "highlighted": {"x": view.x, "y": view.generated[0].astype(np.float32)},
     }

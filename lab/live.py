@@ -52,12 +52,13 @@ def controls() -> None:
         ("Reset", "restart_alt", _reset, False,
          "Start a fresh model from the current settings and seed."),
     ]
-    *cols, status = st.columns([1, 1, 1, 1, 4], vertical_alignment="center")
-    for col, (label, icon, callback, disabled, help_text) in zip(cols, buttons, strict=True):
-        col.button(label, icon=f":material/{icon}:", key=label.lower(), on_click=callback,
-                   disabled=disabled, help=help_text, width="stretch",
-                   type="primary" if label == "Play" else "secondary")
-    status.caption(status_line(run))
+    # A row that wraps rather than stacks: on a phone the buttons stay together, in reach.
+    with st.container(horizontal=True, vertical_alignment="center", key="controls"):
+        for label, icon, callback, disabled, help_text in buttons:
+            st.button(label, icon=f":material/{icon}:", key=label.lower(), on_click=callback,
+                      disabled=disabled, help=help_text,
+                      type="primary" if label == "Play" else "secondary")
+    st.caption(status_line(run))
 
 
 def status_line(run: LabSession) -> str:
@@ -121,18 +122,19 @@ def _fast() -> None:
 def _readouts(run: LabSession) -> None:
     m = run.trainer.evaluate()
     d_eq = -equilibrium(run.config.loss)[0]
-    cols = st.columns(5)
-    cols[0].metric("Step", f"{run.trainer.step:,}", help="Generator updates so far.")
-    cols[1].metric("D accuracy", f"{m.d_real:.3f}",
+    # A row that wraps on a narrow screen instead of stacking five rows.
+    row = st.container(horizontal=True, gap="medium", key="readouts")
+    row.metric("Step", f"{run.trainer.step:,}", help="Generator updates so far.")
+    row.metric("D accuracy", f"{m.d_real:.3f}",
                    help="Mean D(real): D's probability that a real curve is real. Target 0.5, "
                    "where D can no longer tell (the tutorial's 'D accuracy').")
-    cols[2].metric("D score", f"{m.d_score:.3f}",
+    row.metric("D score", f"{m.d_score:.3f}",
                    help=f"-D_loss (the tutorial's 'D score'). Target {d_eq:.3f} for this loss "
                    "(-log 4 = -1.386 for minimax), where D is reduced to guessing.")
-    cols[3].metric("In band", f"{100 * m.in_band:.1f}%",
+    row.metric("In band", f"{100 * m.in_band:.1f}%",
                    help="Share of generated points inside the target's envelope (±0.05). "
                    "Target 100%; the tutorial reaches ~94% after 10,000 steps.")
-    cols[4].metric("W1", f"{m.w1:.3f}",
+    row.metric("W1", f"{m.w1:.3f}",
                    help="Wasserstein-1 distance between the fitted parameter of 1,000 "
                    "generated curves and its true law. 0 is perfect; sampling noise alone "
                    "gives ~0.01. The tutorial reaches ~0.05 after 10,000 steps.")

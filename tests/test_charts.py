@@ -116,3 +116,14 @@ def test_history_legends_name_the_series_they_colour(trainer: Trainer) -> None:
     color = spec["layer"][0]["encoding"]["color"]
     assert color["scale"]["domain"] == ["d_loss", "g_loss"]
     assert "'d_loss': 'D loss'" in color["legend"]["labelExpr"]
+
+
+def test_the_highlighted_curve_is_drawn_bold_and_opaque() -> None:
+    """Each kind maps to exactly its width and opacity: an ordinal scale (Vega-Lite's default
+    point scale would spread the first two values of the range over the three kinds)."""
+    encoding = ch.curves_spec("parabola")["layer"][2]["encoding"]
+    highlighted = ch.KINDS.index("highlighted")
+    for channel, value in (("strokeWidth", 4), ("opacity", 1)):
+        scale = encoding[channel]["scale"]
+        assert scale["type"] == "ordinal"
+        assert scale["range"][scale["domain"].index(highlighted)] == value

@@ -234,3 +234,32 @@ def test_impatient_clicking_while_playing_leaves_a_working_page(app: App) -> Non
     wait_for_step_above(page, paused)
     expect(chart_marks(curves_chart(page))).to_be_visible()
     app.assert_clean()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_on_a_phone_the_page_opens_on_the_content_with_play_in_reach(app: App) -> None:
+    """A link opened from a chat app: no sidebar over the page, Play on the first screen,
+    nothing wider than the screen; it plays, pauses and shows the step."""
+    page = app.page
+    page.set_viewport_size(PHONE)
+    app.open("?seed=2")
+    expect(page.get_by_test_id("stSidebar")).to_have_attribute("aria-expanded", "false")
+    play = button(page, "Play")
+    expect(play).to_be_in_viewport()
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px screen"
+    for chart in page.get_by_test_id("stVegaLiteChart").all():
+        box = chart.bounding_box()
+        assert box is None or box["x"] + box["width"] <= PHONE["width"] + 1, box
+
+    play.click()
+    expect(button(page, "Pause")).to_be_enabled()
+    wait_for_step_above(page, 0)
+    button(page, "Pause").click()
+    wait_until_paused(page)
+    paused = step(page)
+    page.wait_for_timeout(1_500)
+    assert step(page) == paused
+    app.assert_clean()
