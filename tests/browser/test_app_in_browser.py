@@ -245,7 +245,7 @@ def test_on_a_phone_the_page_opens_on_the_content_with_play_in_reach(app: App) -
     page = app.page
     page.set_viewport_size(PHONE)
     app.open("?seed=2")
-    expect(page.get_by_test_id("stSidebar")).to_have_attribute("aria-expanded", "false")
+    expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
     play = button(page, "Play")
     expect(play).to_be_in_viewport()
     width = page.evaluate("() => document.documentElement.scrollWidth")
