@@ -26,11 +26,7 @@ def panel() -> None:
     """The sidebar's *Save & resume* expander."""
     state = holder("save", SaveState)
     with st.sidebar.expander("Save & resume", expanded=False):
-        st.download_button(
-            "Download checkpoint", data=lambda: session().checkpoint(),
-            file_name="gan-curve-lab.pt", mime="application/octet-stream", width="stretch",
-            help="Weights, optimizer and RNG state, step and history: upload it to resume "
-            "exactly where you left off.", on_click="ignore", key="download_checkpoint")
+        checkpoint_button(key="download_checkpoint")
         st.download_button(
             "Download history (CSV)", data=lambda: session().trainer.history.to_csv(),
             file_name="gan-curve-lab-history.csv", mime="text/csv", width="stretch",
@@ -43,6 +39,17 @@ def panel() -> None:
             "current run is left as it is.")
     if state.error:
         st.sidebar.error(state.error)
+
+
+def checkpoint_button(key: str) -> None:
+    """Download the run as a checkpoint; built only when clicked (it imports torch)."""
+    st.download_button(
+        "Download checkpoint", data=lambda: session().checkpoint(),
+        file_name="gan-curve-lab.pt", mime="application/octet-stream", width="stretch",
+        icon=":material/save:",
+        help="Weights, optimizer and RNG state, step and history, as plain PyTorch: upload it "
+        "to resume exactly where you left off, or load it in PyTorch.", on_click="ignore",
+        key=key)
 
 
 def _check_offered(config: GANConfig) -> None:

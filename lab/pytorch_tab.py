@@ -1,0 +1,44 @@
+"""Take the run to PyTorch: the script of the current settings, and the checkpoint to resume."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gan_core.pytorch import script
+
+from .run import session
+from .save import checkpoint_button
+
+LOAD_IN_TORCH = """\
+import torch
+ckpt = torch.load("gan-curve-lab.pt", weights_only=True)
+G.load_state_dict(ckpt["G"]); D.load_state_dict(ckpt["D"])
+opt_G.load_state_dict(ckpt["opt_G"]); opt_D.load_state_dict(ckpt["opt_D"])
+"""
+
+
+def tab() -> None:
+    config = session().config
+    code = script(config)
+    left, right = st.columns([3, 2], gap="large")
+    with right:
+        st.markdown(
+            "**Your run as a PyTorch script.** The tutorial's own code and names (`G`, `D`, "
+            "`opt_G`, `opt_D`, `artist_works`), written for the settings in the sidebar: "
+            "change one and the script follows. It needs only torch and numpy.")
+        st.download_button("Download run.py", code, file_name="run.py", mime="text/x-python",
+                           icon=":material/download:", on_click="ignore", key="download_script",
+                           width="stretch", type="primary")
+        st.code("python run.py --steps 10000\n"
+                "python run.py --steps 10000 --resume gan-curve-lab.pt", language="bash")
+        st.markdown(
+            "**The checkpoint is plain PyTorch.** `torch.load(..., weights_only=True)` opens "
+            "it into `G` and `D` state dicts for the tutorial's modules, `opt_G` and `opt_D` "
+            "optimizer states, the config, the step and the run's history. With `G`, `D`, "
+            "`opt_G` and `opt_D` built as in the script, four lines resume it:")
+        st.code(LOAD_IN_TORCH, language="python")
+        checkpoint_button(key="download_checkpoint_pytorch")
+        st.caption(f"Step {session().trainer.step:,} of this run: the script's `--resume` "
+                   "carries on from there.")
+    with left:
+        st.code(code, language="python", line_numbers=True, height=620)
