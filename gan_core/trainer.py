@@ -79,8 +79,11 @@ class _Undo:
         self._kept = [*self._kept[-1:], (step, self._capture())]
 
     def restore_before(self, step: int) -> int | None:
-        """Put back the newest state kept before ``step``; its step, or None if there is none."""
-        kept = [(s, saved) for s, saved in self._kept if s < step]
+        """Put back the newest state kept before ``step`` (or the one at ``step`` if there is
+        none before: the run then stays at its step, but as it was, its training stream
+        included); its step, or None if nothing is kept."""
+        kept = [(s, saved) for s, saved in self._kept if s < step] or \
+            [(s, saved) for s, saved in self._kept if s == step]
         if not kept:
             return None
         at, saved = kept[-1]
@@ -445,7 +448,8 @@ class Trainer:
     # -- state and checkpoints -------------------------------------------------------------
 
     def state(self) -> RunState:
-        """A copy of everything that decides how this run continues."""
+        """A copy of everything that decides how this run continues, and the changes that
+        brought it here (a plan still ahead is not part of it)."""
         stack = self._stack
         return RunState(self.config, self.step, stack.g.state(), stack.d.state(),
                         copy.deepcopy(stack.rngs[0].bit_generator.state), self.history.state(),

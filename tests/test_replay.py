@@ -185,6 +185,21 @@ def test_undoing_a_blow_up_never_goes_back_past_a_recorded_change() -> None:
     assert [c.step for c in run.changes] == [300, run.step]
 
 
+def test_a_blow_up_right_after_a_change_is_undone_to_the_change_exactly() -> None:
+    """With no state kept before the blown-up step (a change was just made), the run stays at
+    its step but as it was there: the blown-up attempt leaves no trace in its course."""
+    wild = CONFIG.replace(optimizer="sgd", lr_g=10.0, lr_d=10.0)
+    run = trained(CONFIG, 300)
+    run.reconfigure(wild)
+    run.train(3)  # the updates that will blow up at step 303 are made
+    run.reconfigure(wild.replace(beta1=0.5))
+    with pytest.raises(TrainingDiverged) as info:
+        run.train(10)
+    assert info.value.step == run.step == 303
+    run.reconfigure(CONFIG.replace(optimizer="sgd", lr_g=1e-4, lr_d=1e-4))
+    assert_same_course(replay(run), run)
+
+
 def test_a_run_that_blew_up_and_went_on_with_a_lower_rate_replays_exactly() -> None:
     """Undoing a blow-up puts back the training stream and history too, so the course the
     changes describe is the one the run took."""
