@@ -100,7 +100,8 @@ class Ghost(ABC):
 
     @property
     @abstractmethod
-    def step(self) -> int: ...
+    def step(self) -> int:
+        """The step the ghost stands at: the live run's, or the one it stopped at."""
 
     @property
     @abstractmethod

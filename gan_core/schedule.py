@@ -9,7 +9,7 @@ schedule=changes)`` trained as far goes exactly as the original did.
 A link spells a schedule in its ``changes`` key, in characters that need no escaping in a URL
 (letters, digits, ``-``, ``.``, ``_`` and ``~``), so the address bar shows it as written::
 
-    changes=lr_g-0.0001~2000~lr_g-0.001~3500~loss-hinge~3500~train_d-5
+    changes=lr_g-0.0001~loss-minimax~2000~lr_g-0.001~3500~loss-hinge~3500~train_d-5
 
 Tokens are separated by ``~``. A number is a step and opens an entry; ``name-value`` tokens
 (the value as the page's widget spells it) after it are what the entry sets, either settings or
@@ -231,7 +231,9 @@ def start_config(end: GANConfig, changes: Sequence[Change]) -> GANConfig:
         config = config.replace(**change.before)
     checked = check_changes(changes, config)
     reached = end_config(config, checked)
-    for name in end.changed_fields(reached):
+    differ = end.changed_fields(reached)
+    if differ:
+        name = differ[0]
         raise ValueError(f"{name} ends at {spell(name, getattr(reached, name))} after the "
                          f"changes, but the run has {spell(name, getattr(end, name))}")
     return config
