@@ -9,9 +9,11 @@ from .batched import Axis, BatchedTrainer, MemberResult
 from .checkpoint import CheckpointError
 from .config import PRESETS, GANConfig, Param
 from .engine import NetState
-from .link import Link, from_link, read_link
+from .fork import Ghost
+from .link import Link, from_link, link_query, read_link
 from .metrics import Metrics
 from .pacing import Pacing
+from .schedule import Change, format_changes, parse_changes
 from .state import RunState
 from .targets import TARGET_FAMILIES, Target, get_target
 from .threads import use_one_thread
@@ -22,10 +24,12 @@ __all__ = [
     "TARGET_FAMILIES",
     "Axis",
     "BatchedTrainer",
+    "Change",
     "CheckpointError",
     "ConfigChangeError",
     "DiscriminatorMap",
     "GANConfig",
+    "Ghost",
     "Link",
     "MemberResult",
     "Metrics",
@@ -36,8 +40,11 @@ __all__ = [
     "Target",
     "Trainer",
     "TrainingDiverged",
+    "format_changes",
     "from_link",
     "get_target",
+    "link_query",
+    "parse_changes",
     "read_link",
     "use_one_thread",
 ]

@@ -167,6 +167,10 @@ def _adam_coefficients(lr: np.ndarray, beta1: np.ndarray, beta2: np.ndarray,
         lr_, b1, b2 = float(lr[0, 0]), float(beta1[0, 0]), float(beta2[0, 0])
         return (f32(1 - b1), f32(1 - b2), f32(1 / math.sqrt(1 - b2**t)),
                 f32(lr_ / (1 - b1**t)), f32(b2))
+    if beta1.shape[0] == 1:  # betas shared by every member: scalars, as one member has them
+        b1, b2 = float(beta1[0, 0]), float(beta2[0, 0])
+        return (f32(1 - b1), f32(1 - b2), f32(1 / math.sqrt(1 - b2**t)),
+                (lr / (1 - b1**t)).astype(f32), f32(b2))
     return ((1 - beta1).astype(f32), (1 - beta2).astype(f32),
             (1 / np.sqrt(1 - beta2**t)).astype(f32), (lr / (1 - beta1**t)).astype(f32),
             beta2.astype(f32))
@@ -202,6 +206,9 @@ class GANStack:
             self.g.init_member(i, rng)
             self.d.init_member(i, rng)
         self.diverged = np.zeros(k, bool)
+        self.same_batches = False
+        """Every member draws the batches member 0 draws (twins of one run, as a ghost is):
+        drawn once from ``rngs[0]`` and copied; the other members' streams are not used."""
         self.batch = 0  # no buffers yet: set_hparams allocates them for the batch size
         self.set_hparams(config, hparams or {})
 
@@ -223,6 +230,8 @@ class GANStack:
 
         self.lr_g, self.lr_d = column("lr_g"), column("lr_d")
         self.beta1, self.beta2, self.momentum = column("beta1"), column("beta2"), column("momentum")
+        shared = (self.beta1 == self.beta1[0]).all() and (self.beta2 == self.beta2[0]).all()
+        self._adam_betas = (self.beta1[:1], self.beta2[:1]) if shared else (self.beta1, self.beta2)
         losses = list(hparams.get("loss", [config.loss] * self.members))
         self.loss_groups = {name: np.array([x == name for x in losses]) for name in LOSSES
                             if name in losses}
@@ -259,6 +268,12 @@ class GANStack:
 
     def _draw(self) -> None:
         b = self.batch
+        if self.same_batches:
+            self.xs[0, :b], self.z[0] = draw_batch(self.rngs[0], self.target, self.x, b,
+                                                   self.config.latent_dim)
+            self.xs[1:, :b] = self.xs[0, :b]
+            self.z[1:] = self.z[0]
+            return
         for i, rng in enumerate(self.rngs):
             self.xs[i, :b], self.z[i] = draw_batch(rng, self.target, self.x, b,
                                                    self.config.latent_dim)
@@ -316,13 +331,15 @@ class GANStack:
         """Per member: is the norm of the arrays non-finite or beyond ``limit``?
 
         One sum of squares per array is the cheapest check that catches NaN, infinity and any
-        single value beyond ``limit`` (NaN fails every comparison, hence the ``not``).
+        single value beyond ``limit`` (NaN fails every comparison, hence the ``not``). A few
+        members take one ``vdot`` each, cheaper than an ``einsum`` over them.
         """
         total = np.zeros(self.members)
         for a in arrays:
             flat = a.reshape(self.members, -1)
-            if self.members == 1:
-                total[0] += np.vdot(flat, flat)
+            if self.members <= 2:
+                for k in range(self.members):
+                    total[k] += np.vdot(flat[k], flat[k])
             else:
                 total += np.einsum("kn,kn->k", flat, flat)
         return ~(total <= limit * limit)
@@ -332,7 +349,7 @@ class GANStack:
             net.grads[frozen] = 0
             lr = np.where(frozen[:, None], 0.0, lr)
         if self.config.optimizer == "adam":
-            net.adam(lr, self.beta1, self.beta2)
+            net.adam(lr, *self._adam_betas)
         else:
             net.sgd(lr, self.momentum)
 

@@ -5,6 +5,11 @@ A link holds every setting that differs from its default, spelled as the page's 
 it (``Param.format``). Anything else in it (an unknown key, a value of the wrong type, out of
 range, or one no widget offers) is not used, and is said so by key; a setting that is not used
 keeps its default.
+
+Its settings are the run's settings *now*, as the page's widgets show them. A ``changes`` key
+(``gan_core.schedule``) adds how the run got there: the changes made while it trained, from
+which the settings it started with follow. A schedule that is malformed, out of order or does
+not end at the link's settings is not used (said so under ``changes``); the settings still are.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ from dataclasses import dataclass
 
 from .config import GANConfig, Param, Settings
 from .pacing import Pacing
+from .schedule import Change, format_changes, parse_changes, start_config
 
 SCHEMAS: tuple[type[Settings], ...] = (GANConfig, Pacing)
 """What a link can set: a run's config and the page's pacing."""
+SCHEDULE_KEY = "changes"
+"""The key that holds a run's changes (``schedule.format_changes``)."""
 SHOWN_PROBLEMS = 6
 """At most this many problems are listed by name in a summary; the rest are counted."""
 
@@ -31,6 +39,14 @@ class Link:
     """Why each key that is not used is not, by key."""
     spelled: dict[str, str]
     """Every used key, spelled as the page's widget spells its value."""
+    changes: tuple[Change, ...] = ()
+    """The changes that led from :attr:`start` to :attr:`config`, in order."""
+
+    @property
+    def start(self) -> GANConfig:
+        """The config the run started from: ``Trainer(link.start, schedule=link.changes)``
+        trained past the last change stands at ``config``."""
+        return start_config(self.config, self.changes)
 
     def summary(self) -> str:
         """The problems in one sentence's worth of text, for the page's one warning."""
@@ -47,7 +63,15 @@ def read_link(query: Query) -> Link:
     values: dict[type[Settings], dict] = {schema: {} for schema in SCHEMAS}
     problems: dict[str, str] = {}
     spelled: dict[str, str] = {}
+    schedule: str | None = None
     for key, raw in query.items():
+        if key == SCHEDULE_KEY:
+            texts = [raw] if isinstance(raw, str) else list(raw)
+            if len(texts) != 1:
+                problems[key] = f"{key}: given {len(texts)} times"
+            else:
+                schedule = texts[0]
+            continue
         if key not in params:
             problems[key] = f"unknown setting {_short(key)}"
             continue
@@ -67,7 +91,36 @@ def read_link(query: Query) -> Link:
             continue
         values[schema][key] = value
         spelled[key] = param.format(value)
-    return Link(GANConfig(**values[GANConfig]), Pacing(**values[Pacing]), problems, spelled)
+    config = GANConfig(**values[GANConfig])
+    changes: tuple[Change, ...] = ()
+    if schedule is not None:
+        try:
+            changes = parse_changes(schedule, config)
+        except ValueError as exc:
+            problems[SCHEDULE_KEY] = str(exc)
+        else:
+            if changes:
+                spelled[SCHEDULE_KEY] = format_changes(changes) or schedule
+    return Link(config, Pacing(**values[Pacing]), problems, spelled, changes)
+
+
+def link_query(config: GANConfig, changes: Sequence[Change] = (),
+               pacing: Pacing | None = None) -> dict[str, str]:
+    """The query of a link to a run that has ``config`` after ``changes``: every setting that
+    differs from its default, and the changes if they fit (:func:`schedule.format_changes`;
+    if they do not, the query holds the settings only and has no ``changes`` key)."""
+    start_config(config, changes)  # raises ValueError if they do not lead to config
+    query = {}
+    for settings in (config, pacing or Pacing()):
+        default = type(settings)()
+        for name, param in settings.params().items():
+            value = getattr(settings, name)
+            if value != getattr(default, name):
+                query[name] = param.format(value)
+    text = format_changes(changes)
+    if text:
+        query[SCHEDULE_KEY] = text
+    return query
 
 
 def from_link(query: Query) -> tuple[GANConfig, dict[str, str]]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from .config import GANConfig
 from .engine import NetState
+from .schedule import Change
 
 
 @dataclass(frozen=True)
@@ -20,3 +21,7 @@ class RunState:
     d: NetState
     rng: dict[str, Any]  # the training stream's numpy bit-generator state
     history: dict[str, dict]  # History.state()
+    changes: tuple[Change, ...] = ()
+    """Every change made to the run, in order: the run started from ``config`` with them
+    undone (``schedule.start_config``). A checkpoint stores them as plain data
+    (``schedule.changes_to_plain`` / ``changes_from_plain``)."""

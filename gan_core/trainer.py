@@ -1,22 +1,41 @@
-"""One GAN run: the object a notebook or the page holds."""
+"""One GAN run: the object a notebook or the page holds.
+
+A run is its start config and a schedule: every live change of a setting and every update of one
+network alone is recorded (``changes``) at the step it was made, so ``Trainer(start_config,
+schedule=changes)`` trained as far repeats it exactly. Snapshots kept across the run let it be
+shown as it was at an earlier step (``at``) or taken back there (``rewind``), and a ghost
+(``fork``) trains beside it to show how it would have gone without a change.
+"""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import BinaryIO
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
 from .config import GANConfig
-from .engine import GANStack, NetState
+from .discriminator_map import DiscriminatorMap, discriminator_map
+from .engine import GANStack
+from .fork import (
+    STACKED_FIELDS,
+    FollowerGhost,
+    Ghost,
+    TwinGhost,
+    member_hparams,
+    single_stack,
+    twin_stack,
+)
 from .history import History
 from .losses import sigmoid
 from .metrics import EVAL_SAMPLES, Metrics, evaluate_member, quality_member
+from .schedule import MAX_UPDATES, Change, check_changes, start_config
+from .snapshots import Snapshot, Snapshots, copy_stack, restore_stack, snapshot_capacity
 from .state import RunState
-from .streams import DISCRIMINATOR_MAP, SAMPLE, stream
+from .streams import SAMPLE, stream
 
 
 class TrainingDiverged(RuntimeError):
@@ -35,48 +54,40 @@ class ConfigChangeError(ValueError):
     """A change that a running trainer cannot take (shapes, target, seed)."""
 
 
-@dataclass(frozen=True)
-class DiscriminatorMap:
-    """D's output over the target's plane of curves ``u * b1(x) + v * b2(x)``."""
-
-    u: np.ndarray  # (res_u,)
-    v: np.ndarray  # (res_v,)
-    prob: np.ndarray  # (res_v, res_u): sigmoid of D's logit for the curve at (u, v)
-    generated: np.ndarray  # (n, 2): least-squares position of generated curves on the plane
-    real: np.ndarray  # (m, 2): where real curves sit
-    u_label: str
-    v_label: str
-
-
 class _Undo:
-    """The networks at two recent steps, to rewind a run that blew up.
+    """The run at two recent steps, to rewind a run that blew up.
 
     The engine sees that an update blew up only at the next forward pass, when the weights it
     produced are already in place (finite, but they explode on any input). Restoring a state
     from before that update gives back weights whose outputs were checked, from which a lower
     learning rate can carry on. Saving every ``EVERY`` steps keeps the copying off the hot loop.
+    A saved state is the whole run (networks, training stream, history), so the run goes on
+    from it exactly as it went from that step before; every recorded change forgets them, so
+    a rewind never crosses one.
     """
 
     EVERY = 10
 
-    def __init__(self, stack: GANStack) -> None:
-        self._nets = (stack.g, stack.d)
-        self._kept: list[tuple[int, tuple[NetState, NetState]]] = []
+    def __init__(self, capture: Callable[[], Any], restore: Callable[[Any], None]) -> None:
+        self._capture, self._restore = capture, restore
+        self._kept: list[tuple[int, Any]] = []
 
     def save_if_due(self, step: int) -> None:
         """Keep the state at ``step`` if nothing is kept or the newest is ``EVERY`` old."""
         if self._kept and step - self._kept[-1][0] < self.EVERY:
             return
-        self._kept = [*self._kept[-1:], (step, tuple(net.state() for net in self._nets))]
+        self._kept = [*self._kept[-1:], (step, self._capture())]
 
     def restore_before(self, step: int) -> int | None:
-        """Put back the newest state kept before ``step``; its step, or None if there is none."""
-        kept = [(s, nets) for s, nets in self._kept if s < step]
+        """Put back the newest state kept before ``step`` (or the one at ``step`` if there is
+        none before: the run then stays at its step, but as it was, its training stream
+        included); its step, or None if nothing is kept."""
+        kept = [(s, saved) for s, saved in self._kept if s < step] or \
+            [(s, saved) for s, saved in self._kept if s == step]
         if not kept:
             return None
-        at, nets = kept[-1]
-        for net, state in zip(self._nets, nets, strict=True):
-            net.load(state)
+        at, saved = kept[-1]
+        self._restore(saved)
         return at
 
     def forget(self) -> None:
@@ -84,98 +95,326 @@ class _Undo:
 
 
 class Trainer:
-    """Owns G, D, their optimizers and a seeded RNG; the same config gives the same run."""
+    """Owns G, D, their optimizers and a seeded RNG; the same config gives the same run.
 
-    def __init__(self, config: GANConfig | None = None) -> None:
+    ``schedule`` is changes to make as the run reaches their steps (``planned``), as
+    :attr:`changes` of an earlier run recorded them: each is applied when ``train`` stands at
+    its step, before the next step trains (and at the end of a ``train`` call that stops
+    there). A change made by hand takes the run off the rest of its plan.
+    """
+
+    def __init__(self, config: GANConfig | None = None,
+                 schedule: Iterable[Change] = ()) -> None:
         self.config = config or GANConfig()
+        plan = check_changes(schedule, self.config)
         self._stack = GANStack(self.config, [self.config.seed])
         self.target = self._stack.target
         self.x: np.ndarray = self._stack.x
         self.step = 0
         self.history = History()
-        self._undo = _Undo(self._stack)
+        self._changes: list[Change] = []
+        self._plan: deque[Change] = deque(plan)
+        self._ghost: Ghost | None = None
+        self._undo = _Undo(self._capture, self._restore)
+        self._snapshots = Snapshots(snapshot_capacity(self.config))
         self._sample_rng = stream(self.config.seed, SAMPLE)
         self._record_eval()
+        self._snapshots.add(Snapshot(self.state()))
+        self._due = self._next_due()
 
     @property
     def diverged(self) -> bool:
         return bool(self._stack.diverged[0])
 
+    # -- the schedule --------------------------------------------------------------------
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """Every change made to the run so far, in order (each with its ``before``)."""
+        return tuple(self._changes)
+
+    @property
+    def planned(self) -> tuple[Change, ...]:
+        """Changes of the schedule the run has not reached yet."""
+        return tuple(self._plan)
+
+    @property
+    def start_config(self) -> GANConfig:
+        """The config the run started from: ``config`` with every change undone."""
+        return start_config(self.config, self._changes)
+
+    def _next_due(self) -> int:
+        """The next step at which something is due: a snapshot or a planned change."""
+        due = self._snapshots.next_due(self.step)
+        return min(due, self._plan[0].step) if self._plan else due
+
+    def _arrive(self) -> None:
+        """Do what is due at the step the run stands at: first a snapshot (the run as it
+        arrived), then the planned changes of this step, in order. A planned change that blows
+        the run up ends the plan."""
+        if self._snapshots.due(self.step):
+            self._snapshots.add(Snapshot(self.state()))
+        try:
+            while self._plan and self._plan[0].step == self.step:
+                change = self._plan.popleft()
+                action = change.action
+                if action is None:
+                    self._set(self.config.replace(**change.settings), by_hand=False)
+                else:
+                    self._act(*action)
+        except TrainingDiverged:
+            self._plan.clear()
+            raise
+        finally:
+            self._due = self._next_due()
+
+    def _record(self, change: Change, by_hand: bool) -> None:
+        """Add ``change`` to the run's changes. A change of settings made by hand before the
+        run has moved (step 0, nothing changed yet) is where the run starts instead."""
+        self._undo.forget()
+        if by_hand and change.action is None and self.step == 0 and not self._changes:
+            self._snapshots = Snapshots(snapshot_capacity(self.config))
+            self._snapshots.add(Snapshot(self.state()))
+            self._due = self._next_due()
+            return
+        self._changes.append(change)
+
     # -- training ------------------------------------------------------------------------
 
     def train(self, steps: int) -> None:
-        """Advance ``step`` by ``steps``; raises :class:`TrainingDiverged` and stops early if
-        training blows up, rewound (by at most ``_Undo.EVERY`` steps) to a state whose outputs
-        were finite."""
+        """Advance ``step`` by ``steps``, applying planned changes as their steps come; raises
+        :class:`TrainingDiverged` and stops early if training blows up, rewound (by at most
+        ``_Undo.EVERY`` steps) to a state whose outputs were finite."""
         if self.diverged:
             raise TrainingDiverged(self.step)
         stack, series = self._stack, self.history.train
-        for _ in range(int(steps)):
-            self._undo.save_if_due(self.step)
-            stats = stack.train_step(record=series.due(self.step + 1))
-            if stack.diverged[0]:
-                error = TrainingDiverged(self.step)
-                self._rewind()
-                raise error
-            self.step += 1
-            if stats is not None:
-                series.append(self.step, stats[0])
-            if self.history.eval.due(self.step):
-                self._record_eval()
+        twin = self._ghost if isinstance(self._ghost, TwinGhost) else None
+        try:
+            for _ in range(int(steps)):
+                if self.step >= self._due:
+                    self._arrive()
+                self._undo.save_if_due(self.step)
+                stats = stack.train_step(record=series.due(self.step + 1))
+                if stack.diverged[0]:
+                    error = TrainingDiverged(self.step)
+                    self._undo_blow_up()
+                    raise error
+                if twin is not None and twin.stopped_at is None and stack.diverged[1]:
+                    twin.stopped_at = self.step
+                self.step += 1
+                if stats is not None:
+                    series.append(self.step, stats[0])
+                    if twin is not None and twin.stopped_at is None:
+                        twin.record(self.step, stats)
+                if self.history.eval.due(self.step):
+                    self._record_eval()
+            if self.step >= self._due:
+                self._arrive()
+        finally:
+            if self._ghost is not None:
+                self._ghost.follow(self.step)
 
     def train_d(self, n: int = 1) -> None:
         """``n`` updates of D alone, on fresh batches of the training stream, with its own
         optimizer; G's weights and optimizer state stay exactly as they are. ``step`` counts
-        training steps (a G update after D's), so it does not move."""
-        self._train_one(self._stack.d_update, n)
+        training steps (a G update after D's), so it does not move: the updates are recorded
+        as a change at this step."""
+        self._one_network("train_d", n)
 
     def train_g(self, n: int = 1) -> None:
         """``n`` updates of G alone through the current D; D and its optimizer stay exactly as
-        they are, and ``step`` does not move."""
-        self._train_one(self._stack.g_update, n)
+        they are, and ``step`` does not move (recorded as a change at this step)."""
+        self._one_network("train_g", n)
 
-    def _train_one(self, update: Callable[[], None], n: int) -> None:
-        """Run ``update`` ``n`` times; if the run blows up, put both networks back as they were
-        and raise :class:`TrainingDiverged`."""
+    def _one_network(self, name: str, n: int) -> None:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) \
+                or not 0 <= n <= MAX_UPDATES:
+            raise ValueError(f"{name}: {n!r} is not a number of updates between 0 and "
+                             f"{MAX_UPDATES:,}")
         if self.diverged:
             raise TrainingDiverged(self.step)
+        if n == 0:
+            return
+        self._plan.clear()
+        self._due = self._next_due()
+        self._act(name, int(n))
+
+    def _act(self, name: str, n: int) -> None:
+        """Run ``n`` updates of one network and record them; if the run blows up, put it back
+        as it was (networks and training stream: as if nothing was done, so nothing is
+        recorded) and raise :class:`TrainingDiverged`."""
+        if self.diverged:
+            raise TrainingDiverged(self.step)
+        if self._ghost is not None:
+            self._ghost.follow(self.step)
         stack = self._stack
-        before = (stack.g.state(), stack.d.state())
-        for _ in range(int(n)):
+        update = stack.d_update if name == "train_d" else stack.g_update
+        before = copy_stack(stack)
+        for _ in range(n):
             update()
             if stack.diverged[0]:
-                stack.g.load(before[0])
-                stack.d.load(before[1])
+                restore_stack(stack, before)
+                stack.diverged[1:] = before.diverged[1:]
                 raise TrainingDiverged(self.step)
+        twin = self._ghost if isinstance(self._ghost, TwinGhost) else None
+        if twin is not None and twin.stopped_at is None and stack.diverged[1]:
+            twin.stopped_at = self.step
+        if self._ghost is not None:
+            self._ghost.act(name, n, self.step)
+        self._record(Change(self.step, {name: n}), by_hand=False)
 
-    def _rewind(self) -> None:
+    def _capture(self) -> tuple[Any, ...]:
+        twin = self._ghost if isinstance(self._ghost, TwinGhost) else None
+        return (copy_stack(self._stack), self.history.state(),
+                None if twin is None else (twin.history.state(), twin.stopped_at))
+
+    def _restore(self, saved: tuple[Any, ...]) -> None:
+        stack_copy, history, twin_saved = saved
+        restore_stack(self._stack, stack_copy)
+        self._stack.diverged[1:] = stack_copy.diverged[1:]  # the live run stays diverged
+        self.history.load_state(history)
+        if isinstance(self._ghost, TwinGhost) and twin_saved is not None:
+            self._ghost.history.load_state(twin_saved[0])
+            self._ghost.stopped_at = twin_saved[1]
+
+    def _undo_blow_up(self) -> None:
         """Go back to the newest kept state before the one whose outputs blew up, with the
-        step and history."""
+        step, training stream and history."""
         step = self._undo.restore_before(self.step)
         if step is not None:
             self.step = step
-            self.history.truncate(step)
+            self._snapshots.truncate(step)
+            self._due = self._next_due()
 
     def _record_eval(self) -> None:
         self.history.eval.append(
             self.step, quality_member(self._stack, 0, self.config, self.step, EVAL_SAMPLES))
+        if isinstance(self._ghost, TwinGhost) and self._ghost.stopped_at is None:
+            self._ghost.record_eval(self.step)
 
     def reconfigure(self, config: GANConfig) -> list[str]:
         """Apply live-changeable fields, keeping weights, optimizer state, step and history.
 
-        Returns the names of the fields that changed. Raises :class:`ConfigChangeError` (a
-        ``ValueError``) naming the fields that need a new trainer.
+        Returns the names of the fields that changed, and records the change at this step.
+        Raises :class:`ConfigChangeError` (a ``ValueError``) naming the fields that need a new
+        trainer. The same config again changes nothing (but a run stopped by divergence may
+        try again).
         """
         changed = self.config.changed_fields(config)
         frozen = self.config.fresh_fields(config)
         if frozen:
             raise ConfigChangeError(
                 f"{', '.join(frozen)} cannot change on a running model; start a new Trainer")
-        self._stack.set_hparams(config, {})
-        self._stack.diverged[:] = False
-        self._undo.forget()  # a rewind never crosses a change of optimizer state
-        self.config = config
+        if not changed:
+            self._stack.diverged[0] = False
+            self._undo.forget()
+            return []
+        self._plan.clear()
+        self._set(config, by_hand=True)
         return changed
+
+    def _set(self, config: GANConfig, by_hand: bool) -> None:
+        """Take new live settings (shared with the ghost, but for those it kept) and record
+        the change."""
+        settings = {name: getattr(config, name) for name in self.config.changed_fields(config)}
+        before = {name: getattr(self.config, name) for name in settings}
+        hparams: dict[str, list[Any]] = {}
+        if self._ghost is not None:
+            ghost_config = self._ghost.take(config, self.step)
+            if self._ghost.stacked:
+                hparams = member_hparams(config, ghost_config)
+        self._stack.set_hparams(config, hparams)
+        self._stack.diverged[0] = False
+        self.config = config
+        self._record(Change(self.step, settings, before), by_hand)
+
+    # -- going back and forking -----------------------------------------------------------
+
+    @property
+    def snapshots(self) -> tuple[int, ...]:
+        """The steps of the snapshots kept, oldest first: ``at`` and ``rewind`` reach any step
+        from the first, replaying from the newest snapshot before it."""
+        return self._snapshots.steps
+
+    @property
+    def snapshot_bytes(self) -> int:
+        """Bytes of arrays the snapshots hold now (at most
+        ``snapshots.max_snapshot_memory(config)``)."""
+        return self._snapshots.nbytes
+
+    def at(self, step: int) -> Trainer:
+        """The run as it arrived at ``step`` (before any change made at that step), as a
+        trainer of its own to look at or train: the live run is untouched. Restores the newest
+        snapshot at or before ``step`` and replays the recorded changes to it, so it costs up
+        to a snapshot interval of training; raises ``ValueError`` for a step the run has not
+        reached or that is before its first snapshot."""
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) \
+                or not 0 <= step <= self.step:
+            raise ValueError(f"step {step!r} is not a step of this run (0 to {self.step:,})")
+        snapshot = self._snapshots.latest(int(step))
+        if snapshot is None:
+            raise ValueError(f"step {step:,} is before the run's first snapshot (step "
+                             f"{self.snapshots[0]:,}, where it was loaded)")
+        moment = Trainer.from_state(snapshot.state)
+        applied = len(snapshot.state.changes)
+        moment._plan = deque(c for c in self._changes[applied:] if c.step < step)
+        moment._due = moment._next_due()
+        moment.train(int(step) - snapshot.step)
+        return moment
+
+    def rewind(self, step: int, *, replay: bool = False) -> tuple[Change, ...]:
+        """Make the run as it arrived at ``step`` the live run (see :meth:`at`): the
+        snapshots, changes and history after it are dropped, and the ghost too. With
+        ``replay`` the dropped changes become the plan, so training on repeats the run as it
+        went; without, the run is free to go another way. Returns the dropped changes."""
+        moment = self.at(step)
+        dropped = tuple(self._changes[len(moment._changes):])
+        self._ghost = None
+        self._stack = moment._stack
+        self.config, self.step, self.history = moment.config, moment.step, moment.history
+        self._changes = moment._changes
+        self._plan = deque(dropped if replay else ())
+        self._undo.forget()
+        self._snapshots.truncate(self.step)
+        self._due = self._next_due()
+        return dropped
+
+    @property
+    def ghost(self) -> Ghost | None:
+        """The twin forked at the last :meth:`fork`, or None."""
+        return self._ghost
+
+    def fork(self, config: GANConfig) -> list[str]:
+        """Take ``config`` live as :meth:`reconfigure` does, and keep a ghost that did not:
+        the run as it would go on without this change, trained beside it on the same batches
+        (see ``gan_core.fork``). Replaces an earlier ghost; the live run goes on exactly as
+        without one. Raises ``ValueError`` if ``config`` changes nothing."""
+        changed = self.config.changed_fields(config)
+        frozen = self.config.fresh_fields(config)
+        if frozen:
+            raise ConfigChangeError(
+                f"{', '.join(frozen)} cannot change on a running model; start a new Trainer")
+        if not changed:
+            raise ValueError("fork: config holds the run's own settings; a ghost keeps the "
+                             "settings a change replaces, so fork with a change")
+        self.drop_ghost()
+        kept = {name: getattr(self.config, name) for name in changed}
+        if set(changed) <= set(STACKED_FIELDS):
+            self._ghost = TwinGhost(self, kept)
+            self._stack = twin_stack(self._stack, self.config)
+        else:
+            self._ghost = FollowerGhost(Trainer.from_state(self.state()), kept)
+        self._undo.forget()
+        self._plan.clear()
+        self._set(config, by_hand=True)
+        return changed
+
+    def drop_ghost(self) -> None:
+        """Dismiss the ghost (if any); the live run goes on as it was."""
+        if isinstance(self._ghost, TwinGhost):
+            self._stack = single_stack(self._stack)
+            self._undo.forget()
+        self._ghost = None
 
     # -- looking at it -------------------------------------------------------------------
 
@@ -204,35 +443,37 @@ class Trainer:
     def discriminator_map(self, resolution: int = 41, n_generated: int = 200,
                           n_real: int = 100) -> DiscriminatorMap:
         """D's output over a grid of the target's plane, and where curves fall on it."""
-        plane = self.target.plane
-        u = np.linspace(*plane.u_range, resolution)
-        v = np.linspace(*plane.v_range, resolution)
-        uu, vv = np.meshgrid(u, v)
-        coords = np.stack([uu.ravel(), vv.ravel()], axis=1)
-        curves = coords @ self.target.plane_basis(self.x.astype(np.float64))
-        with np.errstate(all="ignore"):
-            prob = self.discriminate(curves).reshape(resolution, resolution)
-        rng = stream(self.config.seed, DISCRIMINATOR_MAP)
-        z = rng.standard_normal((n_generated, self.config.latent_dim), dtype=np.float32)
-        generated = self.target.plane_coords(self.generate(z), self.x)
-        return DiscriminatorMap(u, v, prob, generated, self.target.real_plane_coords(n_real),
-                                plane.u_label, plane.v_label)
+        return discriminator_map(self._stack, 0, self.config, resolution, n_generated, n_real)
 
     # -- state and checkpoints -------------------------------------------------------------
 
     def state(self) -> RunState:
-        """A copy of everything that decides how this run continues."""
+        """A copy of everything that decides how this run continues, and the changes that
+        brought it here (a plan still ahead is not part of it)."""
         stack = self._stack
         return RunState(self.config, self.step, stack.g.state(), stack.d.state(),
-                        copy.deepcopy(stack.rngs[0].bit_generator.state), self.history.state())
+                        copy.deepcopy(stack.rngs[0].bit_generator.state), self.history.state(),
+                        tuple(self._changes))
 
     @classmethod
     def from_state(cls, state: RunState) -> Trainer:
-        """The run ``state`` describes, continuing exactly as the run it was taken from.
+        """The run ``state`` describes, continuing exactly as the run it was taken from, its
+        changes included (it has no plan, snapshots from ``state.step`` on, and no ghost).
         Raises ``ValueError`` naming what does not fit its config."""
         trainer = cls(state.config)
         if isinstance(state.step, bool) or not isinstance(state.step, int) or state.step < 0:
             raise ValueError(f"step {state.step!r} is not a step count")
+        changes = tuple(state.changes)
+        for change in changes:
+            if not isinstance(change, Change):
+                raise ValueError(f"changes: {change!r} is not a Change")
+            if change.step > state.step:
+                raise ValueError(f"changes: a change at step {change.step:,} is after the "
+                                 f"run's step {state.step:,}")
+        try:
+            start = start_config(state.config, changes)
+        except ValueError as exc:
+            raise ValueError(f"changes: {exc}") from None
         for name, net, saved in (("g", trainer._stack.g, state.g),
                                  ("d", trainer._stack.d, state.d)):
             for key in ("params", "m", "v"):
@@ -247,6 +488,10 @@ class Trainer:
         trainer._stack.rngs[0].bit_generator.state = state.rng
         trainer.history.load_state(state.history)
         trainer.step = state.step
+        trainer._changes = list(check_changes(changes, start))
+        trainer._snapshots = Snapshots(snapshot_capacity(trainer.config))
+        trainer._snapshots.add(Snapshot(trainer.state()))
+        trainer._due = trainer._next_due()
         return trainer
 
     def save(self, f: str | BinaryIO) -> None:

@@ -34,3 +34,10 @@ def trained(config: GANConfig, steps: int) -> Trainer:
     trainer = Trainer(config)
     trainer.train(steps)
     return trainer
+
+
+def assert_same_course(a: Trainer, b: Trainer) -> None:
+    """The same run, reached the same way: same state, same changes, same start."""
+    assert_same_run(a, b)
+    assert a.changes == b.changes
+    assert a.start_config == b.start_config
