@@ -22,7 +22,7 @@ from .trainer import Trainer, TrainingDiverged
 
 
 @dataclass(frozen=True)
-class Change:
+class Applied:
     """What applying a config did: nothing, a live tweak, or a fresh model."""
 
     kind: str  # "none", "live" or "fresh"
@@ -102,19 +102,19 @@ class LabSession:
             self.trainer = Trainer(config or self.config)
             self.diverged = None
 
-    def apply(self, config: GANConfig) -> Change:
+    def apply(self, config: GANConfig) -> Applied:
         """Take a new config: live fields keep the model, others start a fresh one."""
         with self.lock:
             changed = tuple(self.config.changed_fields(config))
             if not changed:
-                return Change("none")
+                return Applied("none")
             before = {name: getattr(self.config, name) for name in changed}
             if self.config.fresh_fields(config):
                 self.reset(config)
-                return Change("fresh", changed, before)
+                return Applied("fresh", changed, before)
             self.trainer.reconfigure(config)
             self.diverged = None
-            return Change("live", changed, before)
+            return Applied("live", changed, before)
 
     def set_pacing(self, pacing: Pacing) -> None:
         with self.lock:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from gan_core import GANConfig, Pacing
-from gan_core.session import Change, LabSession
+from gan_core.session import Applied, LabSession
 
 from .settings import PARAMS
 from .state import holder
@@ -43,7 +43,7 @@ def follow(config: GANConfig, pacing: Pacing) -> None:
     run.set_pacing(pacing)
 
 
-def _announce(change: Change, now: GANConfig) -> None:
+def _announce(change: Applied, now: GANConfig) -> None:
     if change.kind == "live":
         what = ", ".join(f"{PARAMS[n].label} {PARAMS[n].format(change.before[n])} → "
                          f"{PARAMS[n].format(getattr(now, n))}" for n in change.fields)
