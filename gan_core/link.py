@@ -6,10 +6,12 @@ it (``Param.format``). Anything else in it (an unknown key, a value of the wrong
 range, or one no widget offers) is not used, and is said so by key; a setting that is not used
 keeps its default.
 
-Its settings are the run's settings *now*, as the page's widgets show them. A ``changes`` key
-(``gan_core.schedule``) adds how the run got there: the changes made while it trained, from
-which the settings it started with follow. A schedule that is malformed, out of order or does
-not end at the link's settings is not used (said so under ``changes``); the settings still are.
+Its settings are the run's settings as the page's widgets showed them. A ``changes`` key
+(``gan_core.schedule``) adds the run's changes while it trains, with the value each changed
+setting started from: the link's run starts there and follows them, so a page opening the link
+shows the start values first (``Link.spelled``) and moves on as the run replays its changes.
+A schedule that is malformed, out of order, or never gives a changed setting the value the
+link shows is not used (said so under ``changes``); the settings still are.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 
 from .config import GANConfig, Param, Settings
 from .pacing import Pacing
-from .schedule import Change, format_changes, parse_changes, start_config
+from .schedule import Change, check_moment, format_changes, parse_changes, start_of
 
 SCHEMAS: tuple[type[Settings], ...] = (GANConfig, Pacing)
 """What a link can set: a run's config and the page's pacing."""
@@ -40,13 +42,13 @@ class Link:
     spelled: dict[str, str]
     """Every used key, spelled as the page's widget spells its value."""
     changes: tuple[Change, ...] = ()
-    """The changes that led from :attr:`start` to :attr:`config`, in order."""
+    """The run's changes from :attr:`start`, in order."""
 
     @property
     def start(self) -> GANConfig:
-        """The config the run started from: ``Trainer(link.start, schedule=link.changes)``
-        trained past the last change stands at ``config``."""
-        return start_config(self.config, self.changes)
+        """The config the run started from: ``Trainer(link.start, schedule=link.changes)`` is
+        the link's run."""
+        return start_of(self.config, self.changes)
 
     def summary(self) -> str:
         """The problems in one sentence's worth of text, for the page's one warning."""
@@ -101,15 +103,20 @@ def read_link(query: Query) -> Link:
         else:
             if changes:
                 spelled[SCHEDULE_KEY] = format_changes(changes) or schedule
+                start = start_of(config, changes)
+                params = GANConfig.params()
+                for name in start.changed_fields(config):  # the run opens at its start
+                    spelled[name] = params[name].format(getattr(start, name))
     return Link(config, Pacing(**values[Pacing]), problems, spelled, changes)
 
 
 def link_query(config: GANConfig, changes: Sequence[Change] = (),
                pacing: Pacing | None = None) -> dict[str, str]:
-    """The query of a link to a run that has ``config`` after ``changes``: every setting that
-    differs from its default, and the changes if they fit (:func:`schedule.format_changes`;
-    if they do not, the query holds the settings only and has no ``changes`` key)."""
-    start_config(config, changes)  # raises ValueError if they do not lead to config
+    """The query of a link to a run that has ``config`` at some moment of ``changes``: every
+    setting that differs from its default, and the changes if they fit
+    (:func:`schedule.format_changes`; if they do not, the query holds the settings only and
+    has no ``changes`` key). Raises ``ValueError`` if the changes cannot lead to ``config``."""
+    check_moment(config, changes)
     query = {}
     for settings in (config, pacing or Pacing()):
         default = type(settings)()

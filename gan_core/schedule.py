@@ -218,6 +218,20 @@ def end_config(start: GANConfig, changes: Iterable[Change]) -> GANConfig:
     return config
 
 
+def start_of(config: GANConfig, changes: Sequence[Change]) -> GANConfig:
+    """The config a run started from, for a run that has ``config`` at some moment of
+    ``changes``: each changed setting at its value before its first change (``before``, which
+    recorded or checked changes have), the others as in ``config``."""
+    starts: dict[str, Any] = {}
+    for change in changes:
+        for name in change.settings:
+            if name not in change.before:
+                raise ValueError(f"step {change.step}: the value of {name} before the change "
+                                 "is not known")
+            starts.setdefault(name, change.before[name])
+    return config.replace(**starts)
+
+
 def start_config(end: GANConfig, changes: Sequence[Change]) -> GANConfig:
     """The config a run that has ``end`` after ``changes`` started from: the changes undone in
     reverse. Raises ``ValueError`` if a change lacks its ``before`` or they do not lead to
@@ -273,8 +287,10 @@ def format_changes(changes: Sequence[Change]) -> str | None:
 
 
 def parse_changes(text: str, config: GANConfig) -> tuple[Change, ...]:
-    """The changes a link's ``changes`` key holds, for a link whose settings are ``config``
-    (the settings after the changes). Raises ``ValueError`` naming the problem."""
+    """The changes a link's ``changes`` key holds, for a link whose settings are ``config``:
+    the run's settings at some moment of its schedule (a link copied while the run replayed
+    its schedule holds the settings of that moment). Raises ``ValueError`` naming the
+    problem."""
     if len(text) > MAX_CHANGES_CHARS:
         raise ValueError(f"changes: longer than {MAX_CHANGES_CHARS:,} characters, so not a "
                          "schedule a link holds")
@@ -324,14 +340,20 @@ def _parse_changes(text: str, config: GANConfig) -> tuple[Change, ...]:
     for name in starts:
         if name not in changed:
             raise ValueError(f"{name} is given a start value but never changes")
-    start = config.replace(**starts)
-    checked = check_changes(changes, start)
-    end = end_config(start, checked)
-    for name in changed:
-        if getattr(end, name) != getattr(config, name):
-            raise ValueError(f"{name} ends at {spell(name, getattr(end, name))}, but the link "
-                             f"sets {name} to {spell(name, getattr(config, name))}")
+    checked = check_changes(changes, config.replace(**starts))
+    check_moment(config, checked)
     return checked
+
+
+def check_moment(config: GANConfig, changes: Sequence[Change]) -> None:
+    """Raise ``ValueError`` unless ``config`` is where the run of ``changes`` (checked, so with
+    their ``before``) stands at some moment: each changed setting at a value it takes."""
+    for name in dict.fromkeys(name for c in changes for name in c.settings):
+        taken = [c.before[name] for c in changes if name in c.settings][:1] + [
+            c.values[name] for c in changes if name in c.settings]
+        if getattr(config, name) not in taken:
+            raise ValueError(f"the run has {name} at {spell(name, getattr(config, name))}, a "
+                             "value its changes never give it")
 
 
 def _action_count(name: str, raw: str) -> int:

@@ -230,7 +230,7 @@ def test_the_longest_link_stays_within_the_bound_browsers_and_chat_apps_keep() -
     ("2000~train_d-1.5", "train_d: '1.5' is not a number of updates"),
     ("2000~train_d-2~lr_g-0.001", "train_d is an entry of its own"),
     ("1234567890123~train_d-2", "step '1234567890123' is not a step count"),
-    ("lr_g-0.0001~2000~lr_g-0.002", "lr_g ends at 0.002, but the link sets lr_g to 0.001"),
+    ("lr_g-0.0001~2000~lr_g-0.002", "the run has lr_g at 0.001, a value its changes never"),
     ("0~train_d-1~" * 200, "longer than 1,500 characters"),
 ])
 def test_a_malformed_schedule_is_refused_naming_the_problem(text: str, problem: str) -> None:
@@ -307,11 +307,21 @@ def test_a_bad_schedule_is_one_problem_and_the_settings_still_apply() -> None:
     assert link.changes == () and link.start == link.config
 
 
-def test_a_schedule_that_ends_where_a_refused_setting_was_meant_to_be_is_refused_too() -> None:
-    link = read_link({"lr_g": "fast", SCHEDULE_KEY: "lr_g-0.0001~2000~lr_g-0.001"})
+def test_a_schedule_that_never_reaches_a_refused_settings_default_is_refused_too() -> None:
+    link = read_link({"lr_g": "fast", SCHEDULE_KEY: "lr_g-0.0003~2000~lr_g-0.001"})
     assert set(link.problems) == {"lr_g", SCHEDULE_KEY}
-    assert "lr_g ends at 0.001, but the link sets lr_g to 0.0001" in link.problems[SCHEDULE_KEY]
+    assert "the run has lr_g at 0.0001, a value its changes never give it" in link.problems[
+        SCHEDULE_KEY]
     assert link.config == START
+
+
+def test_a_link_copied_mid_replay_holds_the_settings_of_that_moment_and_the_whole_run() -> None:
+    """The page's widgets follow a replaying run, so its link may show any moment of it; the
+    run still starts from the schedule's start values, which a page shows first."""
+    text = format_changes(EXAMPLE)
+    middle = read_link({"lr_g": "0.001", SCHEDULE_KEY: text})  # before the loss changed
+    assert middle.problems == {} and middle.changes == EXAMPLE and middle.start == START
+    assert middle.spelled["lr_g"] == "0.0001"  # the page opens at the start
 
 
 def test_a_schedule_given_twice_is_refused() -> None:
@@ -337,9 +347,9 @@ def test_a_link_to_a_run_replays_it_exactly() -> None:
     assert_same_course(replay, run)
 
 
-def test_a_link_query_refuses_changes_that_do_not_lead_to_its_config() -> None:
-    with pytest.raises(ValueError, match=re.escape("lr_g ends at 0.001")):
-        link_query(START, EXAMPLE)
+def test_a_link_query_refuses_changes_that_never_lead_to_its_config() -> None:
+    with pytest.raises(ValueError, match=re.escape("the run has lr_g at 0.0003")):
+        link_query(START.replace(lr_g=3e-4), EXAMPLE)
 
 
 def test_spellings_are_finite_numbers() -> None:
