@@ -15,6 +15,7 @@ widths and shapes; what needs arithmetic is computed here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ import altair as alt
 import numpy as np
 
 from .history import History
-from .inference import LATENT_RANGE, CurvesView, LatentSweep
+from .inference import CURVE_LIMIT, LATENT_RANGE, CurvesView, LatentSweep
 from .losses import equilibrium
 from .targets import curve_grid, get_target
 
@@ -37,8 +38,9 @@ Datasets = dict[str, dict[str, np.ndarray]]
 GENERATED, UPPER, LOWER = "#4AD631", "#74BCFF", "#FF9359"
 REAL, BAND, INK = "#9aa3b5", "#eef3ff", "#1f2a44"
 HIGHLIGHT = "#1b9e3e"
+GHOST, FORCE, EVENT = "#8e7cc3", "#c2185b", "#f08c00"
 HEIGHT = 300
-KINDS = ("real", "generated", "highlighted")
+KINDS = ("real", "generated", "highlighted", "ghost")
 MAX_HISTORY_POINTS = 200
 
 
@@ -91,8 +93,10 @@ def _band(target_name: str) -> dict[str, np.ndarray]:
 
 # -- the generated curves inside the bounds ------------------------------------------------
 
-@lru_cache(maxsize=8)
-def curves_spec(target_name: str) -> Spec:
+@lru_cache(maxsize=16)
+def curves_spec(target_name: str, ghost: bool = False, forces: bool = False) -> Spec:
+    """The curves inside the target's band; with ``ghost``, a twin run's curves dashed beside
+    them; with ``forces``, each generated point's push from D as a short vertical line."""
     x_axis = alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
     y_scale = alt.Scale(domain=list(_y_domain(target_name)))
     band = _band_layer(x_axis, y_scale, opacity=0.9)
@@ -102,36 +106,65 @@ def curves_spec(target_name: str) -> Spec:
         color=alt.Color("bound:N", scale=alt.Scale(domain=["lower", "upper"],
                                                   range=[LOWER, UPPER]),
                         legend=alt.Legend(title=None, orient="top-left", direction="horizontal")))
-    codes, names = _codes(KINDS)
+    kinds = KINDS if ghost else KINDS[:3]
+    codes, names = _codes(kinds)
 
     def by_kind(values: list) -> alt.Scale:
         # "ordinal" maps each kind to its value; Vega-Lite's default for an ordinal field on a
         # width or opacity channel is a point scale, which spreads the first two values.
-        return alt.Scale(type="ordinal", domain=codes, range=values)
+        return alt.Scale(type="ordinal", domain=codes, range=values[:len(codes)])
 
-    kinds = alt.Legend(title=None, orient="top-right", direction="horizontal", labelExpr=names)
-
+    legend = alt.Legend(title=None, orient="top-right", direction="horizontal", labelExpr=names)
     lines = alt.Chart(alt.NamedData("curves")).mark_line(clip=True).encode(
         x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="curve:N",
-        stroke=alt.Stroke("k:N", scale=by_kind([REAL, GENERATED, HIGHLIGHT]), legend=kinds),
-        # Width and opacity read a copy of the kind, ``w``: on ``k`` itself Vega-Lite would
-        # merge their (hidden) legends with the colour's and warn of the conflict.
-        strokeWidth=alt.StrokeWidth("w:O", scale=by_kind([1, 1.5, 4]), legend=None),
-        opacity=alt.Opacity("w:O", scale=by_kind([0.55, 0.5, 1]), legend=None),
+        stroke=alt.Stroke("k:N", scale=by_kind([REAL, GENERATED, HIGHLIGHT, GHOST]),
+                          legend=legend),
+        # Width, opacity and dash read a copy of the kind, ``w``: on ``k`` itself Vega-Lite
+        # would merge their (hidden) legends with the colour's and warn of the conflict.
+        strokeWidth=alt.StrokeWidth("w:O", scale=by_kind([1, 1.5, 4, 1.2]), legend=None),
+        opacity=alt.Opacity("w:O", scale=by_kind([0.55, 0.5, 1, 0.7]), legend=None),
+        strokeDash=alt.StrokeDash("w:O", scale=by_kind([[1, 0], [1, 0], [1, 0], [4, 3]]),
+                                  legend=None),
         order=alt.Order("k:Q"))
     points = alt.Chart(alt.NamedData("highlighted")).mark_circle(
         size=45, color=HIGHLIGHT, clip=True).encode(x=x_axis, y=alt.Y("y:Q", scale=y_scale))
-    return _finish(alt.layer(band, bounds, lines, points).properties(height=HEIGHT + 60))
+    layers = [band, bounds, lines, points]
+    if forces:
+        pushes = alt.Chart(alt.NamedData("forces"))
+        layers.append(pushes.mark_rule(color=FORCE, strokeWidth=1.6, clip=True).encode(
+            x=x_axis, y=alt.Y("y:Q", scale=y_scale), y2="tip:Q"))
+        layers.append(pushes.mark_point(filled=True, size=26, color=FORCE, clip=True,
+                                        opacity=1).encode(
+            x=x_axis, y=alt.Y("tip:Q", scale=y_scale),
+            shape=alt.Shape("up:N", scale=alt.Scale(domain=[0, 1],
+                                                    range=["triangle-down", "triangle-up"]),
+                            legend=None)))
+    return _finish(alt.layer(*layers).properties(height=HEIGHT + 60))
 
 
-def curves_data(view: CurvesView, target_name: str) -> Datasets:
+def force_scale(forces: np.ndarray, longest: float = 0.35) -> float:
+    """Length on the chart per unit of force: one scale for every line, on a 1-2-5 ladder,
+    chosen so that the longest line is at most ``longest`` (in units of y)."""
+    biggest = float(np.max(np.abs(forces), initial=0.0))
+    if not np.isfinite(biggest) or biggest == 0:
+        return 1.0
+    raw = longest / biggest
+    decade = 10.0 ** np.floor(np.log10(raw))
+    return float(max(m * decade for m in (1, 2, 5) if m * decade <= raw))
+
+
+def curves_data(view: CurvesView, target_name: str, ghost: np.ndarray | None = None,
+                forces: np.ndarray | None = None, scale: float = 1.0) -> Datasets:
     """Real and generated curves as one long table (a row per point), the first generated
-    curve highlighted, and the target's band."""
-    curves = np.concatenate([view.real, view.generated])
+    curve highlighted, the target's band; a ghost's curves (for ``curves_spec(ghost=True)``)
+    and each generated point's force times ``scale`` (for ``forces=True``)."""
+    parts = [view.real, view.generated] + ([] if ghost is None else [ghost])
+    curves = np.concatenate(parts)
     n_real, n_generated = len(view.real), len(view.generated)
-    kinds = np.array([0] * n_real + [2] + [1] * (n_generated - 1), dtype=np.int8)
+    kinds = np.array([0] * n_real + [2] + [1] * (n_generated - 1)
+                     + [3] * (0 if ghost is None else len(ghost)), dtype=np.int8)
     n = len(view.x)
-    return {
+    data: Datasets = {
         "band": _band(target_name),
         "curves": {
             "x": np.tile(view.x, len(curves)),
@@ -142,22 +175,46 @@ def curves_data(view: CurvesView, target_name: str) -> Datasets:
         },
         "highlighted": {"x": view.x, "y": view.generated[0].astype(np.float32)},
     }
+    if forces is not None:
+        push = np.clip(scale * forces, -CURVE_LIMIT, CURVE_LIMIT).astype(np.float32).ravel()
+        y = view.generated.astype(np.float32).ravel()
+        data["forces"] = {"x": np.tile(view.x, n_generated), "y": y, "tip": y + push,
+                          "up": (push > 0).astype(np.int8)}
+    return data
 
 
 # -- training history ----------------------------------------------------------------------
 
 def _history_chart(name: str, columns: dict[str, str], colors: list[str], title: str,
-                   rules: dict[str, float], y_title: str, log_y: bool = False) -> alt.Chart:
+                   rules: dict[str, float], y_title: str, log_y: bool = False,
+                   ghost: bool = False, changes: bool = False, events: bool = False) -> alt.Chart:
     scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     names = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in columns.items()) + "}[datum.value]"
+    step = alt.X("step:Q", title="step")
+    layers: list[alt.Chart] = []
+    # What happened to the run: a shaded span for each event, a rule at each change, their
+    # text in the tooltip. Only drawn when there are some: Vega warns of an empty dataset's
+    # infinite extent on a shared scale.
+    if events:
+        layers.append(alt.Chart(alt.NamedData("events")).mark_rect(
+            color=EVENT, opacity=0.16).encode(
+            x=alt.X("start:Q"), x2="end:Q", tooltip=alt.Tooltip("label:N", title="event")))
+    if changes:
+        layers.append(alt.Chart(alt.NamedData("changes")).mark_rule(
+            color=INK, strokeDash=[2, 3], strokeWidth=1.2, opacity=0.7).encode(
+            x=alt.X("step:Q"), tooltip=alt.Tooltip("label:N", title="change")))
     lines = alt.Chart(alt.NamedData(name)).transform_fold(
         list(columns), as_=["series", "value"]).mark_line(strokeWidth=1.8, clip=True).encode(
-        x=alt.X("step:Q", title="step"),
+        x=step,
         y=alt.Y("value:Q", title=y_title, scale=scale),
         color=alt.Color("series:N", scale=alt.Scale(domain=list(columns), range=colors),
                         legend=alt.Legend(title=None, orient="top", direction="horizontal",
                                           labelExpr=names)))
-    layers: list[alt.Chart] = [lines]
+    layers.append(lines)
+    if ghost:  # the ghost's line, dashed in its own colour beside the run's
+        layers.append(alt.Chart(alt.NamedData("ghost")).mark_line(
+            strokeWidth=1.5, strokeDash=[4, 3], color=GHOST, clip=True).encode(
+            x=step, y=alt.Y("value:Q", scale=scale)))
     if rules:
         marks = alt.Chart(alt.InlineData(
             values=[{"value": v, "label": k} for k, v in rules.items()]))
@@ -199,21 +256,54 @@ def _reference_lines(panel: str, loss: str) -> dict[str, float]:
         panel, {})
 
 
-@lru_cache(maxsize=32)
-def history_spec(panel: str, loss: str) -> Spec:
-    """One of the four history panels; losses and D outputs carry their equilibria."""
+@lru_cache(maxsize=128)
+def history_spec(panel: str, loss: str, ghost: bool = False, changes: bool = False,
+                 events: bool = False) -> Spec:
+    """One of the four history panels; losses and D outputs carry their equilibria. With
+    ``changes`` and ``events``, the run's changes and events; with ``ghost`` (the eval panels
+    only), a ghost run's line beside the run's."""
     p = HISTORY_PANELS[panel]
     return _finish(_history_chart(panel, p.columns, list(p.colors), p.title,
-                                  _reference_lines(panel, loss), p.y_title, p.log_y))
+                                  _reference_lines(panel, loss), p.y_title, p.log_y,
+                                  ghost=ghost and p.series == "eval", changes=changes,
+                                  events=events))
 
 
-def history_data(history: History, panel: str) -> Datasets:
-    """The panel's columns, thinned to at most ``MAX_HISTORY_POINTS`` rows for drawing.
+@dataclass(frozen=True)
+class Mark:
+    """Something that happened to a run, for the history charts: a change at one step
+    (``start == end``) or an event over a span of steps, with its text."""
+
+    start: int
+    end: int
+    label: str
+
+
+def history_data(history: History, panel: str, changes: Sequence[Mark] = (),
+                 events: Sequence[Mark] = (), ghost: History | None = None) -> Datasets:
+    """The panel's columns, thinned to at most ``MAX_HISTORY_POINTS`` rows for drawing, the
+    run's changes and events (if any: ``history_spec(changes=..., events=...)``) and the
+    ghost's line (``history_spec(ghost=True)``).
 
     Each panel gets its own dataset with only its columns: a chart must receive only datasets
     it uses (Vega rejects data for a name it does not know, and the whole update is lost).
     """
     p = HISTORY_PANELS[panel]
+    data: Datasets = {panel: _thinned(history, p)}
+    if changes:
+        data["changes"] = {"step": np.array([m.start for m in changes], np.int32),
+                           "label": np.array([m.label for m in changes], str)}
+    if events:
+        data["events"] = {"start": np.array([m.start for m in events], np.int32),
+                          "end": np.array([m.end for m in events], np.int32),
+                          "label": np.array([m.label for m in events], str)}
+    if ghost is not None and p.series == "eval":
+        lines = _thinned(ghost, p)
+        data["ghost"] = {"step": lines["step"], "value": lines[next(iter(p.columns))]}
+    return data
+
+
+def _thinned(history: History, p: Panel) -> dict[str, np.ndarray]:
     series = history.train if p.series == "train" else history.eval
     steps = series.steps
     keep = slice(None, None, max(1, -(-len(steps) // MAX_HISTORY_POINTS)))
@@ -221,7 +311,7 @@ def history_data(history: History, panel: str) -> Datasets:
     for column in p.columns:
         values = series.column(column)[keep].astype(np.float32)
         data[column] = np.maximum(values, 1e-4) if p.log_y else values  # log axis: no zeros
-    return {panel: data}
+    return data
 
 
 # -- distribution of the fitted parameter ------------------------------------------------------

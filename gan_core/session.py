@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from . import pacing as _pacing
 from .config import GANConfig
 from .crowd import CROWD, Crowd
 from .pacing import Pacing, train_for
+from .schedule import Change
 from .trainer import Trainer, TrainingDiverged
 
 
@@ -32,9 +33,9 @@ class Applied:
 
 class LabSession:
     def __init__(self, config: GANConfig | None = None, pacing: Pacing | None = None,
-                 crowd: Crowd | None = None) -> None:
+                 crowd: Crowd | None = None, schedule: Iterable[Change] = ()) -> None:
         self.lock = threading.RLock()
-        self.trainer = Trainer(config or GANConfig())
+        self.trainer = Trainer(config or GANConfig(), schedule=schedule)
         self.pacing = pacing or Pacing()
         self.crowd = CROWD if crowd is None else crowd
         self.playing = False
@@ -96,14 +97,41 @@ class LabSession:
             self._update_period()
             return steps
 
+    def train_alone(self, network: str, n: int = 1) -> None:
+        """``n`` updates of one network alone (``"d"`` or ``"g"``), as ``Trainer.train_d`` and
+        ``train_g``; divergence pauses and is kept in ``diverged``."""
+        with self.lock:
+            update = {"d": self.trainer.train_d, "g": self.trainer.train_g}[network]
+            try:
+                update(n)
+            except TrainingDiverged as exc:
+                self.diverged = exc
+                self.pause()
+
+    def moment(self, step: int) -> Trainer:
+        """The run as it was at ``step``, to look at (``Trainer.at``); the run is untouched."""
+        with self.lock:
+            return self.trainer.at(step)
+
+    def rewind(self, step: int) -> None:
+        """Make the run as it was at ``step`` the live run; what came after is dropped."""
+        with self.lock:
+            self.trainer.rewind(step)
+            self.diverged = None
+
+    def drop_ghost(self) -> None:
+        with self.lock:
+            self.trainer.drop_ghost()
+
     def reset(self, config: GANConfig | None = None) -> None:
         """A fresh model from ``config`` (default: the current one); play state is kept."""
         with self.lock:
             self.trainer = Trainer(config or self.config)
             self.diverged = None
 
-    def apply(self, config: GANConfig) -> Applied:
-        """Take a new config: live fields keep the model, others start a fresh one."""
+    def apply(self, config: GANConfig, ghost: bool = False) -> Applied:
+        """Take a new config: live fields keep the model (with ``ghost``, beside a ghost that
+        goes on without the change: ``Trainer.fork``), others start a fresh one."""
         with self.lock:
             changed = tuple(self.config.changed_fields(config))
             if not changed:
@@ -112,7 +140,10 @@ class LabSession:
             if self.config.fresh_fields(config):
                 self.reset(config)
                 return Applied("fresh", changed, before)
-            self.trainer.reconfigure(config)
+            if ghost:
+                self.trainer.fork(config)
+            else:
+                self.trainer.reconfigure(config)
             self.diverged = None
             return Applied("live", changed, before)
 

@@ -1,4 +1,9 @@
-"""The visitor's run: one ``LabSession`` per browser tab, following the sidebar's settings."""
+"""The visitor's run: one ``LabSession`` per browser tab, following the sidebar's settings.
+
+A run may also change its own settings, as it replays a schedule it was opened with; then the
+sidebar follows the run. The URL carries the run's schedule (``changes``), so a link holds
+every live change and reproduces the run.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,11 @@ from dataclasses import dataclass
 import streamlit as st
 
 from gan_core import GANConfig, Pacing
+from gan_core.link import SCHEDULE_KEY
+from gan_core.schedule import format_changes
 from gan_core.session import Applied, LabSession
 
-from .settings import PARAMS
+from .settings import GHOST, PARAMS, link_changes
 from .state import holder
 
 
@@ -18,6 +25,14 @@ class Notices:
     """What the page tells the visitor about the last thing that happened to the run."""
 
     info: str | None = None
+    link_too_long: bool = False
+
+
+@dataclass
+class Shown:
+    """The run's settings as the page last showed them in the sidebar."""
+
+    config: GANConfig | None = None
 
 
 def notices() -> Notices:
@@ -32,15 +47,50 @@ def session() -> LabSession:
     return run
 
 
-def follow(config: GANConfig, pacing: Pacing) -> None:
-    """Make the run on the first visit; afterwards apply the settings, live or as a fresh
-    model, and say which."""
-    if "lab" not in st.session_state:
-        st.session_state.lab = LabSession(config, pacing)
+def moved_on() -> bool:
+    """Has the run changed its own settings (a planned change) since the sidebar showed it?"""
+    shown = holder("shown", Shown).config
+    return "lab" in st.session_state and shown is not None and session().config != shown
+
+
+def sync_sidebar() -> None:
+    """Before the sidebar: where the run changed a setting by its schedule, show the new value
+    (unless the visitor has just moved that widget, which then wins)."""
+    shown = holder("shown", Shown).config
+    if not moved_on() or shown is None:
         return
-    run = session()
-    _announce(run.apply(config), run.config)
-    run.set_pacing(pacing)
+    now = session().config
+    for name in shown.changed_fields(now):
+        if st.session_state.get(name) == getattr(shown, name):
+            st.session_state[name] = getattr(now, name)
+
+
+def follow(config: GANConfig, pacing: Pacing) -> None:
+    """Make the run on the first visit (following the link's schedule, if any); afterwards
+    apply the settings, live or as a fresh model, and say which. Then write the run's
+    schedule into the URL."""
+    if "lab" not in st.session_state:
+        st.session_state.lab = LabSession(config, pacing, schedule=link_changes())
+    else:
+        run = session()
+        _announce(run.apply(config, ghost=bool(st.session_state.get(GHOST))), run.config)
+        run.set_pacing(pacing)
+    holder("shown", Shown).config = session().config
+    _write_schedule()
+
+
+def _write_schedule() -> None:
+    """The run's changes, made and planned, as the URL's ``changes`` key: a link to this page
+    replays the run; past a link's length it holds the settings only (and the page says so)."""
+    trainer = session().trainer
+    changes = trainer.changes + trainer.planned
+    text = format_changes(changes) if changes else ""
+    notices().link_too_long = text is None
+    current = st.query_params.get(SCHEDULE_KEY)
+    if text and text != current:
+        st.query_params[SCHEDULE_KEY] = text
+    elif not text and current is not None:
+        del st.query_params[SCHEDULE_KEY]
 
 
 def _announce(change: Applied, now: GANConfig) -> None:
@@ -58,6 +108,10 @@ def show_notices() -> None:
     said = notices()
     if said.info:
         st.info(said.info, icon=":material/info:")
+    if said.link_too_long:
+        st.info("This run's changes no longer fit in a link: the link holds its settings "
+                "only. To share the whole run, download its checkpoint (Save & resume).",
+                icon=":material/link:")
     diverged = session().diverged
     if diverged is not None:
         st.warning(

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from gan_core import PRESETS, GANConfig, Pacing, Param, read_link
+from gan_core.schedule import Change
 from gan_core.config import GROUPS
 
 from .state import holder
@@ -31,6 +32,12 @@ class LinkState:
     read: bool = False
     problems: dict[str, str] = field(default_factory=dict)
     summary: str = ""
+    changes: tuple[Change, ...] = ()
+    """The schedule the link's run follows from the settings its widgets open with."""
+
+
+def link_changes() -> tuple[Change, ...]:
+    return holder("link", LinkState).changes
 
 
 def follow_link() -> None:
@@ -42,6 +49,7 @@ def follow_link() -> None:
     query = {key: st.query_params.get_all(key) for key in st.query_params}
     link = read_link(query)
     state.read, state.problems, state.summary = True, link.problems, link.summary()
+    state.changes = link.changes
     for key in link.problems:
         del st.query_params[key]
     respelled = {k: v for k, v in link.spelled.items() if query[k] != [v]}
