@@ -1,81 +1,164 @@
-"""Checkpoint files that are safe to load from strangers.
+"""Checkpoints: plain PyTorch files that resume a run exactly, and that are safe to take from
+strangers.
 
-A checkpoint is ``torch.save`` of plain containers, numbers, strings and tensors, read back with
-``torch.load(weights_only=True)``: its restricted unpickler refuses every other object, so a file
-whose pickle would call a function (``__reduce__``) is rejected before anything runs. Size is
-capped before parsing; structure, shapes and values are checked against the file's own config.
+Format ``gan-curve-lab/2`` is ``torch.save`` of one dict, which ``torch.load(f,
+weights_only=True)`` opens. With ``L``, ``H``, ``N`` the config's ``latent_dim``, ``hidden`` and
+``n_points``, and every tensor float32 unless said otherwise:
+
+- ``"format"``: ``"gan-curve-lab/2"``.
+- ``"config"``: ``GANConfig.to_mapping()``, every hyperparameter by name (plain values).
+- ``"G"``: the state dict of ``nn.Sequential(nn.Linear(L, H), nn.ReLU(), nn.Linear(H, N))``:
+  ``0.weight`` (H, L), ``0.bias`` (H,), ``2.weight`` (N, H), ``2.bias`` (N,).
+- ``"D"``: the state dict of ``nn.Sequential(nn.Linear(N, H), nn.ReLU(), nn.Linear(H, 1),
+  nn.Sigmoid())``: ``0.weight`` (H, N), ``0.bias`` (H,), ``2.weight`` (1, H), ``2.bias`` (1,).
+- ``"opt_G"``, ``"opt_D"``: state dicts of ``torch.optim.Adam(params, lr, betas, eps=1e-8)``
+  or ``torch.optim.SGD(params, lr, momentum)`` (the config's ``optimizer``) over those modules'
+  ``parameters()``. Per parameter (keys 0-3, in ``0.weight, 0.bias, 2.weight, 2.bias`` order),
+  Adam's ``step`` (shape ()), ``exp_avg`` and ``exp_avg_sq``, or SGD's ``momentum_buffer``, each
+  of the parameter's shape; no entries before the first update. One param group, holding the
+  config's learning rate and betas or momentum: ``load_state_dict`` and ``step()`` go on as the
+  lab would.
+- ``"optimizer_steps"``: ``{"G": int, "D": int}``, the updates each optimizer took (the lab's
+  Adam bias correction; torch's SGD keeps no count).
+- ``"step"``: int, training steps taken.
+- ``"rng"``: the training stream's state, ``np.random.default_rng(seed).bit_generator.state``
+  (a dict of text and integers).
+- ``"history"``: ``{"train": S, "eval": S}``, each ``S = {"steps": int64 (n,), "rows": float64
+  (n, 4) for train or (n, 3) for eval, "stride": int}`` (``gan_core.history.Series.state()``;
+  columns ``History.TRAIN_COLUMNS`` and ``History.EVAL_COLUMNS``).
+- ``"schedule"`` (optional): a list of plain values, the run's schedule of live changes.
+
+For example::
+
+    ckpt = torch.load("gan-curve-lab.pt", weights_only=True)
+    c = ckpt["config"]
+    G = nn.Sequential(nn.Linear(c["latent_dim"], c["hidden"]), nn.ReLU(),
+                      nn.Linear(c["hidden"], c["n_points"]))
+    G.load_state_dict(ckpt["G"])
+    opt_G = torch.optim.Adam(G.parameters(), lr=c["lr_g"], betas=(c["beta1"], c["beta2"]))
+    opt_G.load_state_dict(ckpt["opt_G"])
+
+Files saved before this format, ``gan-curve-lab/1``, still load and resume exactly: the same
+``config`` (with the page's pacing fields, ignored), ``step``, ``rng`` and ``history``, and
+``"nets": {"g": W, "d": W}`` with ``W = {"params", "m", "v"}`` (the engine's flat float32 weights
+and moments) and ``"t"`` (int).
+
+Reading a file never runs code from it and never allocates much more than its size:
+:mod:`gan_core.torch_file` checks its zip directory and runs its pickle on a machine that builds
+no tensor; every entry is then compared with what the file's own config implies (exact key sets,
+dtypes, shapes, one contiguous storage per tensor holding exactly its bytes, bounded plain
+data); only then are arrays copied out. Any failure is a :class:`CheckpointError` naming the
+entry.
 """
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import os
-import pickle
-import warnings
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from .config import GANConfig
-from .engine import NetState
+from .config import GANConfig, _shown
+from .engine import ADAM_EPS, NetState, mlp_layout
+from .history import History
+from .layout import PARAMETER_NAMES, from_named, network_sizes, to_named
 from .pacing import Pacing
 from .state import RunState
 from .threads import import_torch
+from .torch_file import FLOAT32, FLOAT64, INT64, TensorRef, TorchFile, TorchFileError
 
-FORMAT = "gan-curve-lab/1"
+FORMAT = "gan-curve-lab/2"
+FORMAT_V1 = "gan-curve-lab/1"
 MAX_BYTES = 16 * 2**20
 """Far above any valid checkpoint (the largest allowed model is ~2 MB), far below harm."""
 PACING_KEYS = tuple(Pacing.params())
 """Files written before pacing left the config carry its fields there; they are ignored."""
+NETS = ("G", "D")
+MAX_PLAIN_DEPTH = 32
+MAX_PLAIN_ITEMS = 50_000
+"""Bounds on plain data (the rng, param groups, a schedule): a pickle can share one list many
+times over, so a walk counts what it visits rather than trusting the opcode count."""
 
 
 class CheckpointError(ValueError):
     """The file is not a checkpoint this version can load; nothing was changed."""
 
 
+# -- writing ----------------------------------------------------------------------------------
+
+
 def write_checkpoint(state: RunState, f: str | os.PathLike | BinaryIO) -> None:
-    nets = {name: {"params": net.params, "m": net.m, "v": net.v, "t": net.t}
-            for name, net in (("g", state.g), ("d", state.d))}
-    import_torch().save({"format": FORMAT, **_to_torch({
-        "config": state.config.to_mapping(),
-        "step": state.step,
-        "nets": nets,
-        "rng": state.rng,
-        "history": state.history,
-    })}, f)
+    """Save ``state`` in format ``gan-curve-lab/2`` (see the module docstring)."""
+    torch = import_torch()
+    from .pytorch import new_optimizer
+
+    config, sizes = state.config, network_sizes(state.config)
+    contents: dict[str, Any] = {"format": FORMAT, "config": config.to_mapping(),
+                                "step": state.step}
+    for name, net, lr in (("G", state.g, config.lr_g), ("D", state.d, config.lr_d)):
+        contents[name] = _tensors(to_named(net.params, sizes[name]))
+        # The optimizer torch builds over these parameters gives its param group as torch
+        # writes it; fresh modules would do too, but their initialisation draws from torch's
+        # global random stream, which saving must leave alone.
+        parameters = torch.nn.ParameterList(map(torch.nn.Parameter, contents[name].values()))
+        optimizer = new_optimizer(config, parameters, lr).state_dict()
+        optimizer["state"] = _optimizer_state(config.optimizer, net, sizes[name])
+        contents[f"opt_{name}"] = optimizer
+    contents["optimizer_steps"] = {"G": state.g.t, "D": state.d.t}
+    contents["rng"] = state.rng
+    contents["history"] = {name: {"steps": torch.from_numpy(np.asarray(s["steps"], np.int64)),
+                                  "rows": torch.from_numpy(np.asarray(s["rows"], np.float64)),
+                                  "stride": int(s["stride"])}
+                           for name, s in state.history.items()}
+    schedule = getattr(state, "changes", None)
+    if schedule is not None:
+        contents["schedule"] = list(schedule)
+        _plain(contents["schedule"], "schedule")
+    torch.save(contents, f)
+
+
+def _optimizer_state(kind: str, net: NetState, sizes: tuple[int, int, int]) -> dict:
+    """torch's per-parameter optimizer state for the engine's moments (none before a step)."""
+    torch = import_torch()
+    if net.t == 0:
+        return {}
+    first, second = to_named(net.m, sizes), to_named(net.v, sizes)
+    if kind == "adam":
+        return {i: {"step": torch.tensor(float(net.t), dtype=torch.float32),
+                    "exp_avg": torch.from_numpy(first[name]),
+                    "exp_avg_sq": torch.from_numpy(second[name])}
+                for i, name in enumerate(PARAMETER_NAMES)}
+    return {i: {"momentum_buffer": torch.from_numpy(first[name])}
+            for i, name in enumerate(PARAMETER_NAMES)}
+
+
+def _tensors(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    torch = import_torch()
+    return {name: torch.from_numpy(np.ascontiguousarray(a)) for name, a in arrays.items()}
+
+
+# -- reading ----------------------------------------------------------------------------------
 
 
 def read_checkpoint(f: str | os.PathLike | BinaryIO) -> RunState:
     """The run a checkpoint holds; ``CheckpointError`` for anything that is not one."""
     data = _read_capped(f)
-    torch = import_torch()
     try:
-        with warnings.catch_warnings():  # torch warns about foreign pickles; we refuse them
-            warnings.simplefilter("ignore")
-            obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:  # torch's text here advises weights_only=False: not for us
-        raise CheckpointError("not a GAN Curve Lab checkpoint: it holds something other than "
-                              "tensors and plain data (refused; nothing in it was run)") from None
-    except Exception as exc:  # torch raises many types for garbage; all mean "not a checkpoint"
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise CheckpointError(f"not a GAN Curve Lab checkpoint: {reason}") from None
-    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        file = TorchFile(data)
+    except TorchFileError as exc:
+        raise CheckpointError(f"not a GAN Curve Lab checkpoint: {exc}") from None
+    top = file.contents
+    kind = top.get("format") if type(top) is dict else None
+    if kind not in (FORMAT, FORMAT_V1):
         raise CheckpointError(f"not a GAN Curve Lab checkpoint (expected format {FORMAT!r})")
-    saved = _to_numpy(obj)
     try:
-        config = saved["config"]
-        if not isinstance(config, dict):
-            raise ValueError("its config is not a mapping")
-        nets = [saved["nets"][name] for name in ("g", "d")]
-        return RunState(
-            config=GANConfig.from_mapping({k: v for k, v in config.items()
-                                           if k not in PACING_KEYS}),
-            step=saved["step"],
-            g=NetState(nets[0]["params"], nets[0]["m"], nets[0]["v"], nets[0]["t"]),
-            d=NetState(nets[1]["params"], nets[1]["m"], nets[1]["v"], nets[1]["t"]),
-            rng=saved["rng"],
-            history=saved["history"])
-    except (ValueError, TypeError, KeyError) as exc:
+        config = _config(top, drop=PACING_KEYS if kind == FORMAT_V1 else ())
+        check, build = (_check_v2, _build_v2) if kind == FORMAT else (_check_v1, _build_v1)
+        check(file, top, config)
+        file.check_all_used()
+        return build(file, top, config)
+    except TorchFileError as exc:
         raise CheckpointError(f"not a valid checkpoint: {exc}") from None
 
 
@@ -90,18 +173,229 @@ def _read_capped(f: str | os.PathLike | BinaryIO) -> bytes:
     return data
 
 
-def _to_torch(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return import_torch().from_numpy(np.ascontiguousarray(value).copy())
-    if isinstance(value, dict):
-        return {k: _to_torch(v) for k, v in value.items()}
+def _config(top: dict, drop: tuple[str, ...]) -> GANConfig:
+    if "config" not in top:
+        raise TorchFileError("config is missing")
+    values = top["config"]
+    if type(values) is not dict:
+        raise TorchFileError("config is not a mapping")
+    for key, value in values.items():
+        if value is not None and type(value) not in (bool, int, float, str):
+            raise TorchFileError(f"config: {_shown(key)} is not a plain value")
+    try:
+        return GANConfig.from_mapping({k: v for k, v in values.items() if k not in drop})
+    except ValueError as exc:
+        raise TorchFileError(f"config: {exc}") from None
+
+
+# -- what a file must hold, checked before any array is read -------------------------------------
+
+
+def _check_v2(file: TorchFile, top: dict, config: GANConfig) -> None:
+    _entries(top, "", ("format", "config", "step", *NETS, "opt_G", "opt_D", "optimizer_steps",
+                       "rng", "history"), optional=("schedule",))
+    _count(top["step"], "step")
+    steps = _entries(top["optimizer_steps"], "optimizer_steps", NETS)
+    sizes = network_sizes(config)
+    for name, lr in zip(NETS, (config.lr_g, config.lr_d), strict=True):
+        t = _count(steps[name], f"optimizer_steps: {name}")
+        shapes = _parameter_shapes(sizes[name])
+        params = _entries(top[name], name, PARAMETER_NAMES)
+        for key in PARAMETER_NAMES:
+            file.check_tensor(params[key], f"{name}: {key}", FLOAT32, shapes[key])
+        _check_optimizer(file, top[f"opt_{name}"], f"opt_{name}", config, lr, t, shapes)
+    _check_history(file, top["history"])
+    _check_rng(top["rng"])
+    if "schedule" in top:
+        if type(top["schedule"]) is not list:
+            raise TorchFileError("schedule is not a list")
+        _plain(top["schedule"], "schedule")
+
+
+def _check_v1(file: TorchFile, top: dict, config: GANConfig) -> None:
+    _entries(top, "", ("format", "config", "step", "nets", "rng", "history"))
+    _count(top["step"], "step")
+    nets = _entries(top["nets"], "nets", ("g", "d"))
+    for name, sizes in zip(("g", "d"), network_sizes(config).values(), strict=True):
+        net = _entries(nets[name], f"nets: {name}", ("params", "m", "v", "t"))
+        size = mlp_layout(sizes)[1]
+        for key in ("params", "m", "v"):
+            file.check_tensor(net[key], f"nets: {name}: {key}", FLOAT32, (size,))
+        _count(net["t"], f"nets: {name}: t")
+    _check_history(file, top["history"])
+    _check_rng(top["rng"])
+
+
+def _parameter_shapes(sizes: tuple[int, int, int]) -> dict[str, tuple[int, ...]]:
+    """torch's shapes of ``0.weight, 0.bias, 2.weight, 2.bias`` for layer sizes in, hidden,
+    out."""
+    n_in, hidden, n_out = sizes
+    return dict(zip(PARAMETER_NAMES, ((hidden, n_in), (hidden,), (n_out, hidden), (n_out,)),
+                    strict=True))
+
+
+def _check_optimizer(file: TorchFile, value: Any, where: str, config: GANConfig, lr: float,
+                     t: int, shapes: dict[str, tuple[int, ...]]) -> None:
+    optimizer = _entries(value, where, ("state", "param_groups"))
+    state = optimizer["state"]
+    if type(state) is not dict:
+        raise TorchFileError(f"{where}: state is not a mapping")
+    if t == 0 and state:
+        raise TorchFileError(f"{where}: state is not empty, but optimizer_steps says it took "
+                             "no step")
+    keys = ("step", "exp_avg", "exp_avg_sq") if config.optimizer == "adam" \
+        else ("momentum_buffer",)
+    if t:
+        _entries(state, f"{where}: state", range(len(PARAMETER_NAMES)),
+                 names=dict(enumerate(PARAMETER_NAMES)))
+        for i, name in enumerate(PARAMETER_NAMES):
+            entry = _entries(state[i], f"{where}: state of {name}", keys)
+            for key in keys:
+                file.check_tensor(entry[key], f"{where}: state of {name}: {key}", FLOAT32,
+                                  () if key == "step" else shapes[name])
+    groups = optimizer["param_groups"]
+    if type(groups) is not list or len(groups) != 1 or type(groups[0]) is not dict:
+        raise TorchFileError(f"{where}: param_groups is not one group")
+    group = groups[0]
+    _plain(group, f"{where}: param_groups")
+    if config.optimizer == "adam":
+        expected = {"lr": lr, "betas": (config.beta1, config.beta2), "eps": ADAM_EPS,
+                    "weight_decay": 0, "amsgrad": False, "maximize": False}
+    else:
+        expected = {"lr": lr, "momentum": config.momentum, "dampening": 0, "nesterov": False,
+                    "weight_decay": 0, "maximize": False}
+    expected["params"] = list(range(len(PARAMETER_NAMES)))
+    for key, want in expected.items():
+        if key not in group:
+            raise TorchFileError(f"{where}: param_groups: {key} is missing")
+        got = tuple(group[key]) if key == "betas" and type(group[key]) is list else group[key]
+        if got != want:
+            raise TorchFileError(f"{where}: param_groups: {key} is {_shown(got)}, but the "
+                                 f"config says {want!r}")
+
+
+def _check_history(file: TorchFile, value: Any) -> None:
+    history = _entries(value, "history", ("train", "eval"))
+    reference = History()
+    for name, series in (("train", reference.train), ("eval", reference.eval)):
+        where = f"history: {name}"
+        entry = _entries(history[name], where, ("steps", "rows", "stride"))
+        steps = entry["steps"]
+        if not isinstance(steps, TensorRef) or len(steps.shape) != 1:
+            raise TorchFileError(f"{where}: steps is not a one-dimensional tensor")
+        n = steps.shape[0]
+        if n > series.capacity:
+            raise TorchFileError(f"{where}: steps holds {n:,} rows; the series keeps at most "
+                                 f"{series.capacity:,}")
+        file.check_tensor(steps, f"{where}: steps", INT64, (n,))
+        file.check_tensor(entry["rows"], f"{where}: rows", FLOAT64, (n, len(series.columns)))
+        _count(entry["stride"], f"{where}: stride", minimum=1)
+
+
+def _check_rng(value: Any) -> None:
+    """The training stream's state, tried on a scratch generator of the kind the lab uses."""
+    _plain(value, "rng")
+    try:
+        np.random.PCG64().state = value
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise TorchFileError(f"rng: {exc}") from None
+
+
+# -- small checks ------------------------------------------------------------------------------
+
+
+def _entries(value: Any, where: str, required: Any, optional: Any = (),
+             names: dict | None = None) -> dict:
+    """``value`` as a dict holding exactly the ``required`` keys and perhaps ``optional`` ones;
+    ``names`` spell keys in messages."""
+    prefix = f"{where}: " if where else ""
+    if type(value) is not dict:
+        raise TorchFileError(f"{where or 'the checkpoint'} is not a mapping")
+    names = names or {}
+    for key in required:
+        if key not in value:
+            raise TorchFileError(f"{prefix}{names.get(key, key)} is missing")
+    allowed = {*required, *optional}
+    for key in value:
+        if key not in allowed:
+            raise TorchFileError(f"{prefix}unexpected entry {_shown(key)}")
     return value
 
 
-def _to_numpy(value: Any) -> Any:
-    torch = import_torch()
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, dict):
-        return {k: _to_numpy(v) for k, v in value.items()}
+def _count(value: Any, where: str, minimum: int = 0) -> int:
+    if type(value) is not int or value < minimum:
+        raise TorchFileError(f"{where} is {_shown(value)}, not a count of at least {minimum}")
     return value
+
+
+def _plain(value: Any, where: str) -> None:
+    """``value`` is text, numbers, None, and lists, tuples and dicts of them, at most
+    ``MAX_PLAIN_DEPTH`` deep and ``MAX_PLAIN_ITEMS`` in all (walked without recursion)."""
+    pending, seen = [(value, 0)], 0
+    while pending:
+        item, depth = pending.pop()
+        seen += 1
+        if seen > MAX_PLAIN_ITEMS:
+            raise TorchFileError(f"{where} holds over {MAX_PLAIN_ITEMS:,} values")
+        if item is None or type(item) in (bool, int, float, str):
+            continue
+        if type(item) not in (list, tuple, dict):
+            kind = "a tensor" if isinstance(item, TensorRef) else type(item).__name__
+            raise TorchFileError(f"{where} holds {kind} where plain data belongs")
+        if depth == MAX_PLAIN_DEPTH:
+            raise TorchFileError(f"{where} is nested over {MAX_PLAIN_DEPTH} deep")
+        children = item.values() if type(item) is dict else item
+        pending.extend((child, depth + 1) for child in children)
+
+
+# -- the run, from checked entries ---------------------------------------------------------------
+
+
+def _build_v2(file: TorchFile, top: dict, config: GANConfig) -> RunState:
+    sizes = network_sizes(config)
+    nets = []
+    for name in NETS:
+        t, size = top["optimizer_steps"][name], sizes[name]
+        params = from_named({k: file.array(v) for k, v in top[name].items()}, size)
+        state = top[f"opt_{name}"]["state"]
+        zeros = np.zeros_like(params)
+        if not t:
+            m, v = zeros, zeros.copy()
+        elif config.optimizer == "adam":
+            for i, key in enumerate(PARAMETER_NAMES):
+                step = float(file.array(state[i]["step"]))
+                if step != float(np.float32(t)):
+                    raise TorchFileError(f"opt_{name}: state of {key}: step is {step:g}, but "
+                                         f"optimizer_steps says {t}")
+            m, v = (from_named({key: file.array(state[i][moment])
+                                for i, key in enumerate(PARAMETER_NAMES)}, size)
+                    for moment in ("exp_avg", "exp_avg_sq"))
+        else:
+            m = from_named({key: file.array(state[i]["momentum_buffer"])
+                            for i, key in enumerate(PARAMETER_NAMES)}, size)
+            v = zeros
+        nets.append(NetState(params, m, v, t))
+    return _run_state(config, top, nets[0], nets[1], _history(file, top["history"]),
+                      top.get("schedule", []))
+
+
+def _build_v1(file: TorchFile, top: dict, config: GANConfig) -> RunState:
+    g, d = (NetState(*(file.array(top["nets"][name][key]) for key in ("params", "m", "v")),
+                     top["nets"][name]["t"]) for name in ("g", "d"))
+    return _run_state(config, top, g, d, _history(file, top["history"]), [])
+
+
+def _history(file: TorchFile, history: dict) -> dict[str, dict]:
+    return {name: {"steps": file.array(s["steps"]), "rows": file.array(s["rows"]),
+                   "stride": s["stride"]} for name, s in history.items()}
+
+
+def _run_state(config: GANConfig, top: dict, g: NetState, d: NetState,
+               history: dict[str, dict], schedule: list) -> RunState:
+    """The run state; a run state that keeps a schedule of live changes (``changes``) gets
+    the file's."""
+    extra = {}
+    if "changes" in {f.name for f in dataclasses.fields(RunState)}:
+        extra["changes"] = schedule
+    return RunState(config=config, step=top["step"], g=g, d=d, rng=top["rng"],
+                    history=history, **extra)
