@@ -13,7 +13,7 @@ import streamlit as st
 from PIL import Image
 
 from gan_core import charts, use_one_thread
-from lab import explainer, live, run, save, settings, stability
+from lab import controls, explainer, live, run, save, settings, stability
 
 use_one_thread()  # tiny matrices: one thread per session is fastest and fair
 
@@ -30,6 +30,7 @@ st.set_page_config(page_title="GAN Curve Lab", page_icon=icon_url(), layout="wid
                    initial_sidebar_state="auto")  # collapsed on a phone, open on a desktop
 
 settings.follow_link()
+run.sync_sidebar()
 config, pacing = settings.sidebar()
 run.follow(config, pacing)
 save.panel()
@@ -44,7 +45,7 @@ run.show_notices()
 live_tab, stability_tab = st.tabs(["Live training", "Stability map"], key=stability.TAB,
                                   on_change="rerun")
 with live_tab:
-    live.controls()
+    controls.controls()
     live.fragments()
     explainer.explainer()
 if stability_tab.open:  # only the shown tab runs: a live tick redraws the whole page

@@ -26,7 +26,8 @@ weights_only=True)`` opens. With ``L``, ``H``, ``N`` the config's ``latent_dim``
 - ``"history"``: ``{"train": S, "eval": S}``, each ``S = {"steps": int64 (n,), "rows": float64
   (n, 4) for train or (n, 3) for eval, "stride": int}`` (``gan_core.history.Series.state()``;
   columns ``History.TRAIN_COLUMNS`` and ``History.EVAL_COLUMNS``).
-- ``"schedule"`` (optional): a list of plain values, the run's schedule of live changes.
+- ``"schedule"`` (optional): the run's changes in order, each ``{"step": int, "values":
+  {name: value}, "before": {name: value}}`` (``gan_core.schedule.Change.to_plain``).
 
 For example::
 
@@ -53,7 +54,6 @@ entry.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import Any, BinaryIO
 
@@ -64,6 +64,7 @@ from .engine import ADAM_EPS, NetState, mlp_layout
 from .history import History
 from .layout import PARAMETER_NAMES, from_named, network_sizes, to_named
 from .pacing import Pacing
+from .schedule import changes_from_plain, changes_to_plain
 from .state import RunState
 from .threads import import_torch
 from .torch_file import FLOAT32, FLOAT64, INT64, TensorRef, TorchFile, TorchFileError
@@ -111,9 +112,8 @@ def write_checkpoint(state: RunState, f: str | os.PathLike | BinaryIO) -> None:
                                   "rows": torch.from_numpy(np.asarray(s["rows"], np.float64)),
                                   "stride": int(s["stride"])}
                            for name, s in state.history.items()}
-    schedule = getattr(state, "changes", None)
-    if schedule is not None:
-        contents["schedule"] = list(schedule)
+    if state.changes:
+        contents["schedule"] = changes_to_plain(state.changes)
         _plain(contents["schedule"], "schedule")
     torch.save(contents, f)
 
@@ -392,10 +392,11 @@ def _history(file: TorchFile, history: dict) -> dict[str, dict]:
 
 def _run_state(config: GANConfig, top: dict, g: NetState, d: NetState,
                history: dict[str, dict], schedule: list) -> RunState:
-    """The run state; a run state that keeps a schedule of live changes (``changes``) gets
-    the file's."""
-    extra = {}
-    if "changes" in {f.name for f in dataclasses.fields(RunState)}:
-        extra["changes"] = schedule
+    """The run state, with the run's changes read from the file's plain schedule (checked
+    against the run by ``Trainer.from_state``)."""
+    try:
+        changes = changes_from_plain(schedule)
+    except ValueError as exc:
+        raise CheckpointError(f"schedule: {exc}") from None
     return RunState(config=config, step=top["step"], g=g, d=d, rng=top["rng"],
-                    history=history, **extra)
+                    history=history, changes=changes)

@@ -40,6 +40,15 @@ def curves_view(trainer: Trainer, n_generated: int = 16, n_real: int = 8) -> Cur
     return CurvesView(trainer.x, trainer.real_samples(n_real), generated)
 
 
+def ghost_curves(trainer: Trainer, n_generated: int = 16) -> np.ndarray | None:
+    """The ghost's curves for the curve chart's latent vectors (None without a ghost): what
+    the run would paint had the last forked change not been made."""
+    if trainer.ghost is None:
+        return None
+    return np.clip(trainer.ghost.generate(latent(trainer, CURVES, n_generated)),
+                   -CURVE_LIMIT, CURVE_LIMIT)
+
+
 def fitted_parameter(trainer: Trainer, n: int = 500) -> np.ndarray:
     """The target's first parameter fitted to ``n`` generated curves ``(n,)``: what the
     histogram compares with its true law."""

@@ -16,8 +16,11 @@ from gan_core.link import SCHEDULE_KEY
 from gan_core.schedule import format_changes
 from gan_core.session import Applied, LabSession
 
-from .settings import GHOST, PARAMS, link_changes
+from .settings import PARAMS, link_changes
 from .state import holder
+
+GHOST = "ghost"
+"""The key of the toggle that keeps a ghost on a live change (drawn with the controls)."""
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import Any
 import streamlit as st
 
 from gan_core import PRESETS, GANConfig, Pacing, Param, read_link
-from gan_core.schedule import Change
 from gan_core.config import GROUPS
+from gan_core.schedule import Change
 
 from .state import holder
 

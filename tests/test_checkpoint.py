@@ -6,7 +6,6 @@ code, and anything malformed must raise ``CheckpointError`` (a ``ValueError``).
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 import pickle
@@ -19,11 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from run_state import assert_same_run, trained
+from run_state import assert_same_course, assert_same_run, trained
 
 import gan_core.checkpoint
-from gan_core import CheckpointError, GANConfig, RunState, Trainer
-from gan_core.checkpoint import read_checkpoint, write_checkpoint
+from gan_core import CheckpointError, GANConfig, Trainer
 
 CONFIG = GANConfig(seed=5, lr_g=1e-3, lr_d=1e-3, beta1=0.5)
 
@@ -297,45 +295,40 @@ def test_an_sgd_checkpoint_is_checked_against_sgd_state() -> None:
 # -- a schedule of live changes ------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class ScheduledRunState(RunState):
-    """A run state that keeps a schedule of live changes, as ``RunState`` may."""
-
-    changes: list = dataclasses.field(default_factory=list)
-
-
-def with_schedule(schedule: list) -> ScheduledRunState:
-    state = trained(CONFIG, 5).state()
-    fields = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
-    return ScheduledRunState(**fields, changes=schedule)
+def changed_run() -> Trainer:
+    """A run with live changes and one-network updates: a schedule worth keeping."""
+    run = trained(CONFIG, 20)
+    run.reconfigure(CONFIG.replace(lr_g=2e-3, loss="hinge"))
+    run.train(10)
+    run.train_d(2)
+    run.train(5)
+    return run
 
 
-SCHEDULE = [{"step": 3, "lr_g": 0.01}, {"step": 4, "loss": "hinge", "why": ["a", 1.5, None]}]
+def test_a_runs_changes_are_saved_as_plain_data_and_read_back() -> None:
+    run = changed_run()
+    data = checkpoint_bytes(run)
+    saved = torch.load(io.BytesIO(data), weights_only=True)["schedule"]
+    assert saved == [change.to_plain() for change in run.changes]
+    loaded = Trainer.load(io.BytesIO(data))
+    assert loaded.changes == run.changes
+    loaded.train(15)
+    run.train(15)
+    assert_same_course(loaded, run)
 
 
-def test_a_schedule_of_live_changes_is_saved_and_read_back(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gan_core.checkpoint, "RunState", ScheduledRunState)
-    buffer = io.BytesIO()
-    write_checkpoint(with_schedule(SCHEDULE), buffer)
-    assert torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)["schedule"] == SCHEDULE
-    loaded = read_checkpoint(io.BytesIO(buffer.getvalue()))
-    assert isinstance(loaded, ScheduledRunState) and loaded.changes == SCHEDULE
-
-
-def test_a_file_without_a_schedule_gives_an_empty_one(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_without_a_schedule_is_a_run_without_changes() -> None:
     data = checkpoint_bytes(trained(CONFIG, 5))
     assert "schedule" not in torch.load(io.BytesIO(data), weights_only=True)
-    monkeypatch.setattr(gan_core.checkpoint, "RunState", ScheduledRunState)
-    assert read_checkpoint(io.BytesIO(data)).changes == []
+    assert Trainer.load(io.BytesIO(data)).changes == ()
 
 
-def test_a_schedule_is_passed_over_by_a_run_state_that_keeps_none() -> None:
-    buffer = io.BytesIO()
-    write_checkpoint(with_schedule(SCHEDULE), buffer)
-    assert read_checkpoint(io.BytesIO(buffer.getvalue())).step == 5
-
-
-def test_a_schedule_that_is_not_plain_data_is_not_written() -> None:
-    with pytest.raises(ValueError, match="schedule holds object where plain data belongs"):
-        write_checkpoint(with_schedule([object()]), io.BytesIO())
+@pytest.mark.parametrize(("schedule", "says"), [
+    ([{"step": 3}], "schedule"),
+    ([{"step": 3, "values": {"hidden": 64}, "before": {"hidden": 128}}], "hidden"),
+    ([{"step": 99, "values": {"lr_g": 1e-3}, "before": {"lr_g": 1e-4}}], "step 99"),
+    ([{"step": 2, "values": {"lr_g": 2e-3}, "before": {"lr_g": 1e-3}}], "lr_g ends at 0.002"),
+])
+def test_a_schedule_that_does_not_fit_the_run_is_refused_naming_it(schedule: list,
+                                                                   says: str) -> None:
+    assert says in str(refused(tampered(lambda s: s.update(schedule=schedule), steps=5)))

@@ -1,0 +1,77 @@
+"""Looking back: while paused, a slider over the run's snapshots shows any earlier moment, and
+*Resume from here* makes it the live run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from gan_core import Trainer
+
+from .run import notices, session
+from .state import holder
+
+SLIDER, RESUME = "look_back", "resume_here"
+
+
+@dataclass
+class MomentState:
+    step: int | None = None
+    """The step looked at (None: the live run)."""
+    view: Trainer | None = None
+    """The run as it was at ``step``, kept while it is looked at (``Trainer.at`` replays)."""
+
+
+def state() -> MomentState:
+    return holder("moment", MomentState)
+
+
+def shown() -> Trainer:
+    """What the live view draws: the moment looked at, or the live run."""
+    looked = state()
+    run = session()
+    if looked.step is None or run.playing or looked.step >= run.trainer.step:
+        return run.trainer
+    if looked.view is None or looked.view.step != looked.step:
+        looked.view = run.moment(looked.step)
+    return looked.view
+
+
+def look_back() -> None:
+    """The slider, while paused and there is an earlier moment to show."""
+    run = session()
+    looked = state()
+    steps = [s for s in run.trainer.snapshots if s < run.trainer.step]
+    if run.playing or not steps:
+        looked.step, looked.view = None, None
+        return
+    now = run.trainer.step
+    if looked.step not in steps:
+        looked.step = None
+    # The slider shows the moment looked at; "now" moves on with every step trained.
+    st.session_state[SLIDER] = now if looked.step is None else looked.step
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    left.select_slider(
+        "Look back", options=[*steps, now], key=SLIDER, on_change=_move,
+        format_func=lambda s: f"step {s:,}" + (" (now)" if s == now else ""),
+        help="The run as it was at each kept moment: curves, readouts and D map. Resume from "
+        "there to take another way; what came after is dropped.")
+    right.button("Resume from here", icon=":material/history:", key=RESUME, width="stretch",
+                 disabled=looked.step is None, on_click=_resume,
+                 help="Make this moment the live run: later moments and changes are dropped.")
+
+
+def _move() -> None:
+    step = st.session_state[SLIDER]
+    state().step = None if step == session().trainer.step else step
+
+
+def _resume() -> None:
+    looked = state()
+    if looked.step is None:
+        return
+    step = looked.step
+    session().rewind(step)
+    looked.step, looked.view = None, None
+    notices().info = f"Resumed from step {step:,}: the run goes on from there."
