@@ -10,10 +10,12 @@ from .checkpoint import CheckpointError
 from .config import PRESETS, GANConfig, Param
 from .engine import NetState
 from .link import Link, from_link, read_link
-from .metrics import Metrics
+from .losses import Equilibrium, equilibrium_point
+from .metrics import Metrics, NoiseFloors
 from .pacing import Pacing
 from .state import RunState
 from .targets import TARGET_FAMILIES, Target, get_target
+from .theory import TheoryView
 from .threads import use_one_thread
 from .trainer import ConfigChangeError, DiscriminatorMap, Trainer, TrainingDiverged
 
@@ -25,17 +27,21 @@ __all__ = [
     "CheckpointError",
     "ConfigChangeError",
     "DiscriminatorMap",
+    "Equilibrium",
     "GANConfig",
     "Link",
     "MemberResult",
     "Metrics",
     "NetState",
+    "NoiseFloors",
     "Pacing",
     "Param",
     "RunState",
     "Target",
+    "TheoryView",
     "Trainer",
     "TrainingDiverged",
+    "equilibrium_point",
     "from_link",
     "get_target",
     "read_link",

@@ -383,6 +383,14 @@ class GANStack:
             self._update(self.d, self.lr_d, frozen)
             return self.step_stats() if record else None
 
+    def force_sizes(self) -> np.ndarray:
+        """Per member, float64: the mean over this step's generated curves of the length (L2
+        norm over the points) of the force G received, ``|d l_G / d x|`` per curve. That is
+        ``fake_grad`` times the batch size, which undoes the batch mean, so it reads the same
+        at any batch size."""
+        grad = self.fake_grad.astype(np.float64)
+        return np.sqrt(np.einsum("kbn,kbn->kb", grad, grad)).mean(axis=1) * self.batch
+
     def step_stats(self) -> np.ndarray:
         b = self.batch
         real, fake = self.logits[:, :b], self.logits[:, b:]
