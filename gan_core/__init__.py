@@ -9,6 +9,7 @@ from .batched import Axis, BatchedTrainer, MemberResult
 from .checkpoint import CheckpointError
 from .config import PRESETS, GANConfig, Param
 from .engine import NetState
+from .events import Event, detect_events
 from .link import Link, from_link, read_link
 from .losses import Equilibrium, equilibrium_point
 from .metrics import Metrics, NoiseFloors
@@ -28,6 +29,7 @@ __all__ = [
     "ConfigChangeError",
     "DiscriminatorMap",
     "Equilibrium",
+    "Event",
     "GANConfig",
     "Link",
     "MemberResult",
@@ -41,6 +43,7 @@ __all__ = [
     "TheoryView",
     "Trainer",
     "TrainingDiverged",
+    "detect_events",
     "equilibrium_point",
     "from_link",
     "get_target",
