@@ -234,6 +234,17 @@ def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: st
         )
 
 
+def band_and_w1(stack: GANStack, member: int, config: GANConfig, step: int,
+                n: int = EVAL_SAMPLES) -> tuple[float, float]:
+    """``(in_band, w1)`` exactly as :func:`evaluate_member` gives them, from the same curves,
+    without D's passes or the other metrics: all a grid of many GANs scores its cells by."""
+    rng = stream(config.seed, EVALUATION, step)
+    fake = stack.generate(rng.standard_normal((n, config.latent_dim), dtype=np.float32), member)
+    with np.errstate(all="ignore"):
+        params, _ = stack.target.fit(fake, stack.x)
+        return in_band_fraction(fake, stack.target, stack.x), _mean_w1(params, stack.target)
+
+
 def quality_member(stack: GANStack, member: int, config: GANConfig, step: int,
                    n: int = EVAL_SAMPLES) -> tuple[float, ...]:
     """The history's evaluation row (``History.EVAL_COLUMNS``) exactly as
