@@ -147,7 +147,8 @@ def sliced_w1(a: np.ndarray, b: np.ndarray) -> float:
     else:
         angles = np.pi * np.arange(SLICES) / SLICES
         directions = np.stack([np.cos(angles), np.sin(angles)])
-    gaps = np.sort(a @ directions, axis=0) - np.sort(b @ directions, axis=0)
+    # one row per direction: sorting contiguous rows is several times faster than columns
+    gaps = np.sort(directions.T @ a.T, axis=1) - np.sort(directions.T @ b.T, axis=1)
     return float(np.abs(gaps).mean())
 
 
