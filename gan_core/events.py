@@ -130,7 +130,7 @@ def d_overpowers(history: History) -> list[Event]:
         events.append(Event(OVERPOWER, int(steps[i]), int(steps[j]), (
             f"From step {steps[i]:,} to {steps[j]:,} D told real curves from generated ones "
             f"with ease (D(real) - D(fake) = {mean:.2f} on average, 0 at equilibrium): D is far "
-            "ahead, and G learns little from a critic that rejects everything it paints.")))
+            "ahead of G and rejects its curves with confidence (D overpowers G).")))
     return events
 
 

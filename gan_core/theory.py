@@ -264,6 +264,11 @@ class TheoryView:
     n: int
 
     @property
+    def d_reads_jsd(self) -> bool:
+        """Does ``jsd_d`` estimate the JSD under this run's loss (:func:`reads_jsd`)?"""
+        return reads_jsd(self.loss)
+
+    @property
     def d_loss_at_optimum(self) -> float:
         """D's cross-entropy loss if D were ``D*``: ``log 4 - 2 JSD`` (minimax, non-saturating)."""
         return 2 * LOG2 - 2 * self.jsd

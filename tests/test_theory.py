@@ -11,7 +11,7 @@ import pytest
 from run_state import trained
 
 from gan_core import GANConfig, get_target
-from gan_core.config import TARGETS
+from gan_core.config import LOSSES, TARGETS
 from gan_core.theory import (
     bandwidth,
     jensen_shannon,
@@ -19,6 +19,7 @@ from gan_core.theory import (
     jsd_from_d,
     parameter_density,
     parameter_jsd,
+    reads_jsd,
 )
 
 LOG2 = math.log(2)
@@ -162,6 +163,7 @@ def test_the_theory_view_reads_the_same_curves_as_the_evaluation_and_the_history
     assert run.history.eval.column("jsd")[-1] == metrics.jsd
     assert run.history.eval.column("jsd_d")[-1] == metrics.jsd_d
     assert view.d_loss_at_optimum == pytest.approx(2 * LOG2 - 2 * view.jsd)
+    assert view.d_reads_jsd  # minimax: D's loss is the cross-entropy whose optimum reads it
 
 
 def test_the_theory_view_compares_d_star_with_d_on_the_targets_own_curves(run) -> None:
@@ -197,3 +199,11 @@ def test_the_theory_view_changes_nothing() -> None:
     b.train(30)
     np.testing.assert_array_equal(a.state().g.params, b.state().g.params)
     np.testing.assert_array_equal(a.state().d.params, b.state().d.params)
+
+
+def test_only_the_cross_entropy_losses_read_the_jsd_off_d() -> None:
+    """Least squares' and hinge's D minimise another loss: their jsd_d is a bound that D does
+    not try to make tight, and the view says so."""
+    assert [reads_jsd(loss) for loss in LOSSES] == [True, True, False, False]
+    run = trained(GANConfig(loss="least_squares", seed=3), 100)
+    assert not run.theory(n=200).d_reads_jsd
