@@ -9,13 +9,16 @@ from .batched import Axis, BatchedTrainer, MemberResult
 from .checkpoint import CheckpointError
 from .config import PRESETS, GANConfig, Param
 from .engine import NetState
+from .events import Event, detect_events
 from .fork import Ghost
 from .link import Link, from_link, link_query, read_link
-from .metrics import Metrics
+from .losses import Equilibrium, equilibrium_point
+from .metrics import Metrics, NoiseFloors
 from .pacing import Pacing
 from .schedule import Change, format_changes, parse_changes
 from .state import RunState
 from .targets import TARGET_FAMILIES, Target, get_target
+from .theory import TheoryView
 from .threads import use_one_thread
 from .trainer import ConfigChangeError, DiscriminatorMap, Trainer, TrainingDiverged
 
@@ -28,18 +31,24 @@ __all__ = [
     "CheckpointError",
     "ConfigChangeError",
     "DiscriminatorMap",
+    "Equilibrium",
+    "Event",
     "GANConfig",
     "Ghost",
     "Link",
     "MemberResult",
     "Metrics",
     "NetState",
+    "NoiseFloors",
     "Pacing",
     "Param",
     "RunState",
     "Target",
+    "TheoryView",
     "Trainer",
     "TrainingDiverged",
+    "detect_events",
+    "equilibrium_point",
     "format_changes",
     "from_link",
     "get_target",

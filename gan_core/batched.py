@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import LOSSES, GANConfig
 from .engine import MEMBER_FIELDS, GANStack
-from .metrics import EVAL_SAMPLES, evaluate_member
+from .metrics import EVAL_SAMPLES, band_and_w1
 
 AXIS_FIELDS = (*MEMBER_FIELDS, "seed")
 """The fields a grid may vary: the per-member fields of :class:`GANStack`, and seed."""
@@ -222,8 +222,8 @@ class BatchedTrainer:
             if stack.diverged[i]:
                 results.append(MemberResult(math.nan, math.nan, True))
                 continue
-            m = evaluate_member(stack, i, self._configs[k], self.step, n)
-            results.append(MemberResult(m.in_band, m.w1, False))
+            in_band, w1 = band_and_w1(stack, i, self._configs[k], self.step, n)
+            results.append(MemberResult(in_band, w1, False))
         return results
 
     def cell_table(self, results: Sequence[MemberResult]) -> list[dict[str, Any]]:

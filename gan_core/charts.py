@@ -25,7 +25,7 @@ import numpy as np
 
 from .history import History
 from .inference import CURVE_LIMIT, LATENT_RANGE, CurvesView, LatentSweep
-from .losses import equilibrium
+from .losses import equilibrium_point
 from .targets import curve_grid, get_target
 
 if TYPE_CHECKING:
@@ -249,11 +249,13 @@ HISTORY_PANELS = {
 
 
 def _reference_lines(panel: str, loss: str) -> dict[str, float]:
+    point = equilibrium_point(loss)
     if panel == "losses":
-        d_eq, g_eq = equilibrium(loss)
+        d_eq, g_eq = point.d_loss, point.g_loss
         return {f"D equilibrium {d_eq:.3f}": d_eq, f"G equilibrium {g_eq:.3f}": g_eq}
-    return {"outputs": {"0.5: D cannot tell": 0.5}, "w1": {"perfect ≈ 0.01": 0.01}}.get(
-        panel, {})
+    if panel == "outputs":  # least squares' undecided D outputs logit 1/2: sigmoid 0.62
+        return {f"{point.d_real:.2f}: D cannot tell": point.d_real}
+    return {"w1": {"perfect ≈ 0.01": 0.01}}.get(panel, {})
 
 
 @lru_cache(maxsize=128)

@@ -24,8 +24,9 @@ weights_only=True)`` opens. With ``L``, ``H``, ``N`` the config's ``latent_dim``
 - ``"rng"``: the training stream's state, ``np.random.default_rng(seed).bit_generator.state``
   (a dict of text and integers).
 - ``"history"``: ``{"train": S, "eval": S}``, each ``S = {"steps": int64 (n,), "rows": float64
-  (n, 4) for train or (n, 3) for eval, "stride": int}`` (``gan_core.history.Series.state()``;
-  columns ``History.TRAIN_COLUMNS`` and ``History.EVAL_COLUMNS``).
+  (n, c), "stride": int, "columns": [c names]}`` (``gan_core.history.Series.state()``; the
+  columns of ``History.TRAIN_COLUMNS`` and ``History.EVAL_COLUMNS``; files written before
+  columns were named hold the leading ones).
 - ``"schedule"`` (optional): the run's changes in order, each ``{"step": int, "values":
   {name: value}, "before": {name: value}}`` (``gan_core.schedule.Change.to_plain``).
 
@@ -110,7 +111,8 @@ def write_checkpoint(state: RunState, f: str | os.PathLike | BinaryIO) -> None:
     contents["rng"] = state.rng
     contents["history"] = {name: {"steps": torch.from_numpy(np.asarray(s["steps"], np.int64)),
                                   "rows": torch.from_numpy(np.asarray(s["rows"], np.float64)),
-                                  "stride": int(s["stride"])}
+                                  "stride": int(s["stride"]),
+                                  "columns": [str(c) for c in s["columns"]]}
                            for name, s in state.history.items()}
     if state.changes:
         contents["schedule"] = changes_to_plain(state.changes)
@@ -279,7 +281,8 @@ def _check_history(file: TorchFile, value: Any) -> None:
     reference = History()
     for name, series in (("train", reference.train), ("eval", reference.eval)):
         where = f"history: {name}"
-        entry = _entries(history[name], where, ("steps", "rows", "stride"))
+        entry = _entries(history[name], where, ("steps", "rows", "stride"),
+                         optional=("columns",))
         steps = entry["steps"]
         if not isinstance(steps, TensorRef) or len(steps.shape) != 1:
             raise TorchFileError(f"{where}: steps is not a one-dimensional tensor")
@@ -288,8 +291,29 @@ def _check_history(file: TorchFile, value: Any) -> None:
             raise TorchFileError(f"{where}: steps holds {n:,} rows; the series keeps at most "
                                  f"{series.capacity:,}")
         file.check_tensor(steps, f"{where}: steps", INT64, (n,))
-        file.check_tensor(entry["rows"], f"{where}: rows", FLOAT64, (n, len(series.columns)))
+        file.check_tensor(entry["rows"], f"{where}: rows", FLOAT64,
+                          (n, _history_width(entry, series.columns, where)))
         _count(entry["stride"], f"{where}: stride", minimum=1)
+
+
+def _history_width(entry: dict, known: tuple[str, ...], where: str) -> int:
+    """How many columns a saved series has: its named columns (each one this version
+    records, none twice), or without names (files from before columns were named) as many as
+    its rows have, the leading columns in order, up to this version's."""
+    if "columns" not in entry:
+        rows = entry["rows"]
+        width = rows.shape[-1] if isinstance(rows, TensorRef) and len(rows.shape) == 2 else 0
+        if not 1 <= width <= len(known):
+            raise TorchFileError(f"{where}: rows is not a table of 1 to {len(known)} columns")
+        return width
+    columns = entry["columns"]
+    if type(columns) is not list or not all(type(c) is str for c in columns):
+        raise TorchFileError(f"{where}: columns is not a list of names")
+    unknown = [c for c in columns if c not in known]
+    if unknown or len(set(columns)) != len(columns) or not columns:
+        raise TorchFileError(f"{where}: columns {_shown(columns)} are not distinct names of "
+                             f"{', '.join(known)}")
+    return len(columns)
 
 
 def _check_rng(value: Any) -> None:
@@ -387,7 +411,9 @@ def _build_v1(file: TorchFile, top: dict, config: GANConfig) -> RunState:
 
 def _history(file: TorchFile, history: dict) -> dict[str, dict]:
     return {name: {"steps": file.array(s["steps"]), "rows": file.array(s["rows"]),
-                   "stride": s["stride"]} for name, s in history.items()}
+                   "stride": s["stride"],
+                   **({"columns": s["columns"]} if "columns" in s else {})}
+            for name, s in history.items()}
 
 
 def _run_state(config: GANConfig, top: dict, g: NetState, d: NetState,

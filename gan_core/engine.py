@@ -377,8 +377,9 @@ class GANStack:
     def train_step(self, record: bool = False) -> np.ndarray | None:
         """One training iteration of every live member.
 
-        With ``record`` returns ``(members, 4)``: D_loss, G_loss, mean D(real), mean D(fake) on
-        this step's batch, before its update.
+        With ``record`` returns ``(members, 5)``: D_loss, G_loss, mean D(real), mean D(fake) on
+        this step's batch, before its update, and the mean force G received (``force_sizes``):
+        the columns of ``History.TRAIN_COLUMNS``.
         """
         with np.errstate(all="ignore"):
             for _ in range(self.config.d_steps - 1):
@@ -395,15 +396,24 @@ class GANStack:
             self._update(self.d, self.lr_d, frozen)
             return self.step_stats() if record else None
 
+    def force_sizes(self) -> np.ndarray:
+        """Per member, float64: the mean over this step's generated curves of the length (L2
+        norm over the points) of the force G received, ``|d l_G / d x|`` per curve. That is
+        ``fake_grad`` times the batch size, which undoes the batch mean, so it reads the same
+        at any batch size."""
+        grad = self.fake_grad.astype(np.float64)
+        return np.sqrt(np.einsum("kbn,kbn->kb", grad, grad)).mean(axis=1) * self.batch
+
     def step_stats(self) -> np.ndarray:
         b = self.batch
         real, fake = self.logits[:, :b], self.logits[:, b:]
-        stats = np.zeros((self.members, 4))
+        stats = np.zeros((self.members, 5))
         for name, mask in self.loss_groups.items():
             d_loss, g_loss = loss_values(name, real, fake)
             stats[mask, 0], stats[mask, 1] = d_loss[mask], g_loss[mask]
         stats[:, 2] = sigmoid(real).mean(axis=(1, 2))
         stats[:, 3] = sigmoid(fake).mean(axis=(1, 2))
+        stats[:, 4] = self.force_sizes()
         return stats
 
     # -- inference ---------------------------------------------------------------------------

@@ -59,23 +59,39 @@ class Series:
         return [{"step": int(s), **dict(zip(self.columns, r.tolist(), strict=True))}
                 for s, r in zip(self._steps[: self._n], self._rows[: self._n], strict=True)]
 
-    def state(self) -> dict[str, np.ndarray | int]:
-        return {"steps": self.steps, "rows": self._rows[: self._n].copy(), "stride": self.stride}
+    def state(self) -> dict[str, np.ndarray | int | list[str]]:
+        return {"steps": self.steps, "rows": self._rows[: self._n].copy(), "stride": self.stride,
+                "columns": list(self.columns)}
 
     def load_state(self, state: dict) -> None:
+        """Take a saved series. Its columns are matched by name (``state["columns"]``; a state
+        without names holds the first columns in order, as before columns were named). Columns
+        this version records that the saved run did not are NaN: a run saved by an older
+        version loads, with gaps where it measured less."""
         steps, rows = np.asarray(state["steps"]), np.asarray(state["rows"], np.float64)
         n = len(steps)
-        if n > self.capacity or rows.shape != (n, len(self.columns)) or int(state["stride"]) < 1:
+        saved = [str(c) for c in state.get("columns", self.columns[: rows.shape[-1]])]
+        if (n > self.capacity or rows.ndim != 2 or rows.shape != (n, len(saved))
+                or int(state["stride"]) < 1 or len(set(saved)) != len(saved)):
             raise ValueError("history does not fit its series")
+        unknown = sorted(set(saved) - set(self.columns))
+        if unknown:
+            raise ValueError(f"history has a column this version does not know: {unknown[0]!r}")
+        full = np.full((n, len(self.columns)), np.nan)
+        full[:, [self.columns.index(c) for c in saved]] = rows
         self.stride = int(state["stride"])
-        self._steps[:n], self._rows[:n], self._n = steps, rows, n
+        self._steps[:n], self._rows[:n], self._n = steps, full, n
 
 
 class History:
     """What a trainer remembers of its run: per-step batch statistics and periodic metrics."""
 
-    TRAIN_COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake")
-    EVAL_COLUMNS = ("in_band", "w1", "fit_residual")
+    TRAIN_COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake", "g_force")
+    """Batch statistics of a training step, before its update: the losses, mean D(x) on the
+    real and on the generated curves, and the mean length of the force G received per curve
+    (``GANStack.force_sizes``)."""
+    EVAL_COLUMNS = ("in_band", "w1", "fit_residual", "joint_w1", "spread", "jsd", "jsd_d")
+    """Fields of :class:`gan_core.metrics.Metrics` at the evaluation cadence."""
 
     def __init__(self) -> None:
         self.train = Series(self.TRAIN_COLUMNS, capacity=1600, stride=4)

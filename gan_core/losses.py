@@ -9,6 +9,8 @@ Arrays are stacked: ``(members, batch, 1)``. Losses average over the batch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -70,16 +72,81 @@ def logit_grads(loss: str, logits: np.ndarray, d_out: np.ndarray, g_out: np.ndar
         raise ValueError(f"unknown loss {loss!r}")
 
 
-def equilibrium(loss: str) -> tuple[float, float]:
-    """``(D_loss, G_loss)`` when D cannot tell real from fake (D(x) = 1/2 for every curve).
+def generator_loss(loss: str, logits: np.ndarray) -> np.ndarray:
+    """Each generated curve's own G loss ``l_G`` from D's logit on it (G_loss is their mean).
 
-    Minimax and non-saturating: D outputs logit 0; LSGAN's optimal D outputs 1/2 on both;
-    hinge's D outputs 0.
+    minimax: ``log(1 - D)``; non_saturating: ``-log D``; least_squares: ``(l - 1)^2 / 2`` on the
+    logit; hinge: ``-l``.
     """
-    log2 = float(np.log(2.0))
-    return {
-        "minimax": (2 * log2, -log2),
-        "non_saturating": (2 * log2, log2),
-        "least_squares": (0.25, 0.125),
-        "hinge": (2.0, 0.0),
-    }[loss]
+    if loss == "minimax":
+        return -softplus(logits)
+    if loss == "non_saturating":
+        return softplus(-logits)
+    if loss == "least_squares":
+        return 0.5 * (logits - 1) ** 2
+    if loss == "hinge":
+        return -logits
+    raise ValueError(f"unknown loss {loss!r}; one of minimax, non_saturating, least_squares, "
+                     "hinge")
+
+
+def generator_loss_grad(loss: str, logits: np.ndarray) -> np.ndarray:
+    """``d l_G / d logit`` per curve: :func:`generator_loss`'s derivative, without the 1/batch
+    of the batch mean. Minimax's ``-D`` vanishes where D rejects a curve (D -> 0); the
+    non-saturating ``D - 1`` is largest there."""
+    if loss == "minimax":
+        return -sigmoid(logits)
+    if loss == "non_saturating":
+        return sigmoid(logits) - 1
+    if loss == "least_squares":
+        return logits - 1.0
+    if loss == "hinge":
+        return np.full_like(logits, -1.0)
+    raise ValueError(f"unknown loss {loss!r}; one of minimax, non_saturating, least_squares, "
+                     "hinge")
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """What every readout settles at when D cannot tell real from fake, for one loss.
+
+    ``logit`` is what the optimal D outputs on every curve once the generator's law equals the
+    data's; ``d_real`` and ``d_fake`` are the page's mean sigmoid of it (its "D accuracy");
+    ``d_score`` is the tutorial's ``-d_loss``. Hinge's D loss is flat for any logit in
+    ``[-1, 1]`` there, so ``logit_range`` says which outputs are all optimal (0 is the symmetric
+    choice); for the other losses the range is the single point.
+    """
+
+    loss: str
+    logit: float
+    d_real: float
+    d_fake: float
+    d_loss: float
+    g_loss: float
+    d_score: float
+    logit_range: tuple[float, float]
+
+
+def equilibrium_point(loss: str) -> Equilibrium:
+    """The :class:`Equilibrium` of ``loss``: the target of every readout and reference line.
+
+    Minimax and non-saturating: D outputs logit 0, D(x) = 1/2. Least squares (targets 1 and 0
+    on the logit): the optimal logit is ``p_data / (p_data + p_g) = 1/2``, so the page's
+    sigmoid reads sigmoid(1/2) = 0.62, not 0.5. Hinge: any logit in [-1, 1] is optimal; 0
+    gives 1/2.
+    """
+    logit = {"minimax": 0.0, "non_saturating": 0.0, "least_squares": 0.5, "hinge": 0.0}.get(loss)
+    if logit is None:
+        raise ValueError(f"unknown loss {loss!r}; one of minimax, non_saturating, "
+                         "least_squares, hinge")
+    both = np.full((1, 1, 1), logit)
+    d_loss, g_loss = (float(v[0]) + 0.0 for v in loss_values(loss, both, both))  # no -0.0
+    d = float(sigmoid(np.float64(logit)))
+    low, high = (-1.0, 1.0) if loss == "hinge" else (logit, logit)
+    return Equilibrium(loss, logit, d, d, d_loss, g_loss, -d_loss, (low, high))
+
+
+def equilibrium(loss: str) -> tuple[float, float]:
+    """``(D_loss, G_loss)`` when D cannot tell real from fake: :func:`equilibrium_point`'s."""
+    point = equilibrium_point(loss)
+    return point.d_loss, point.g_loss

@@ -3,25 +3,47 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from .config import GANConfig
 from .engine import GANStack
+from .history import History
 from .losses import loss_values, sigmoid
-from .streams import EVALUATION, stream
-from .targets import Target, Uniforms
+from .streams import EVALUATION, NOISE_FLOOR, stream
+from .targets import Target, Uniforms, curve_grid, get_target
+from .theory import FLOOR_DRAWS, jsd_floor, jsd_from_d, parameter_jsd
 
 IN_BAND_TOLERANCE = 0.05
 EVAL_SAMPLES = 1000
+SLICES = 16
+"""Directions of the sliced W1 in two dimensions."""
 
 
 @dataclass(frozen=True)
 class Metrics:
     """One evaluation of a trainer on fresh samples.
 
-    ``d_real`` is the tutorial's "D accuracy" (0.5 at equilibrium); ``d_score`` is the tutorial's
-    "D score", ``-d_loss`` (``-log 4 = -1.386`` at equilibrium for the minimax loss).
+    ``d_real`` is the tutorial's "D accuracy"; ``d_score`` is the tutorial's "D score",
+    ``-d_loss``. Where they settle depends on the loss: ``losses.equilibrium_point``.
+
+    How close G is, from three sides, each with what a perfect generator would read at the same
+    sample size (its noise floor, :class:`NoiseFloors`):
+
+    - ``in_band``: share of points inside the target's envelope. A curve of the wrong shape can
+      lie inside it, so this alone flatters.
+    - ``fit_residual``: mean RMS distance of a generated curve from the nearest curve of the
+      family: the shape error. Real curves read float32 rounding only (``fit_residual_floor``).
+    - ``w1``: mean over parameters of the W1 distance between a fitted parameter's law and its
+      true law, each parameter on its own. ``joint_w1``: the sliced W1 between the joint law of
+      fitted parameters of generated and of as many real curves (``Target.joint_coords``), which
+      also sees wrong pairings of amplitude and phase. ``jsd``: the Jensen–Shannon divergence of
+      the parameter laws (:mod:`gan_core.theory`); ``jsd_d`` the same read off D's
+      cross-entropy.
+    - ``spread``: how varied G's curves are: the interquartile range of each fitted parameter
+      over its true law's, the smallest over parameters (1 for the target, near 0 when every
+      curve is the same).
     """
 
     in_band: float
@@ -32,9 +54,33 @@ class Metrics:
     d_loss: float
     g_loss: float
     d_score: float
+    joint_w1: float
+    spread: float
+    jsd: float
+    jsd_d: float
+    fit_residual_floor: float
+    joint_w1_floor: float
+    jsd_floor: float
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class NoiseFloors:
+    """What a perfect generator reads at ``n`` samples, for the metrics that are not 0 for it.
+
+    ``fit_residual``: real curves lie exactly on their family, so their residual is float32
+    rounding alone; the floor is their mean plus three standard errors of the mean at ``n``
+    curves, the largest mean residual ``n`` real curves plausibly give. ``joint_w1``: the mean
+    over ``FLOOR_DRAWS`` pairs of the sliced W1 between two independent ``n``-samples of the
+    true law (generated curves are compared with ``n`` real ones, so this is its noise alone).
+    ``jsd``: :func:`gan_core.theory.jsd_floor`.
+    """
+
+    fit_residual: float
+    joint_w1: float
+    jsd: float
 
 
 def in_band_fraction(curves: np.ndarray, target: Target, x: np.ndarray,
@@ -76,51 +122,140 @@ def w1_to_law(samples: np.ndarray, law: Uniforms) -> float:
 def parameter_w1(curves: np.ndarray, target: Target, x: np.ndarray) -> tuple[float, float]:
     """Mean W1 of the fitted parameters against their laws, and the mean fit residual."""
     params, residual = target.fit(curves, x)
+    return _mean_w1(params, target), float(residual.mean())
+
+
+def _mean_w1(params: np.ndarray, target: Target) -> float:
     laws = target.param_laws()
-    w1 = np.mean([w1_to_law(params[:, i], law) for i, law in enumerate(laws)])
-    return float(w1), float(residual.mean())
+    return float(np.mean([w1_to_law(params[:, i], law) for i, law in enumerate(laws)]))
 
 
-def _generated(stack: GANStack, member: int, config: GANConfig, step: int,
-               n: int) -> tuple[np.random.Generator, np.ndarray]:
+def sliced_w1(a: np.ndarray, b: np.ndarray) -> float:
+    """Sliced Wasserstein-1 distance between two equal-size samples ``(n, d)``, d = 1 or 2.
+
+    The mean over directions ``u`` of the W1 distance between the projections ``a u`` and
+    ``b u``, each the mean gap between the sorted projections. In two dimensions the
+    ``SLICES`` directions are evenly spaced over the half circle, a quadrature of the average
+    over all directions; in one it is the plain W1 between the samples.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] not in (1, 2) or not len(a):
+        raise ValueError(f"samples have shapes {a.shape} and {b.shape}; expected the same "
+                         "(n, 1) or (n, 2) with n >= 1")
+    if a.shape[1] == 1:
+        directions = np.ones((1, 1))
+    else:
+        angles = np.pi * np.arange(SLICES) / SLICES
+        directions = np.stack([np.cos(angles), np.sin(angles)])
+    # one row per direction: sorting contiguous rows is several times faster than columns
+    gaps = np.sort(directions.T @ a.T, axis=1) - np.sort(directions.T @ b.T, axis=1)
+    return float(np.abs(gaps).mean())
+
+
+def spread_ratio(params: np.ndarray, target: Target) -> float:
+    """The smallest over parameters of the fitted parameter's interquartile range over its true
+    law's: 1 for a generator as varied as the target, near 0 when every curve is the same. The
+    IQR, not the standard deviation, so a few wild curves cannot hide a collapse."""
+    q1, q3 = np.percentile(params, [25, 75], axis=0)
+    return float(min((q3 - q1) / np.array([law.iqr for law in target.param_laws()])))
+
+
+@lru_cache(maxsize=64)
+def noise_floors(target_name: str, n_points: int, n: int) -> NoiseFloors:
+    """The :class:`NoiseFloors` of a target at ``n`` samples (the same for every run)."""
+    target, x = get_target(target_name), curve_grid(n_points)
+    rng = stream(0, NOISE_FLOOR, n)
+
+    def law_sample() -> tuple[np.ndarray, np.ndarray]:
+        params, residual = target.fit(target.sample(rng, n, x), x)
+        return target.joint_coords(params), residual
+
+    pairs = [(law_sample(), law_sample()) for _ in range(FLOOR_DRAWS)]
+    residual = pairs[0][0][1]
+    floor_residual = residual.mean() + 3 * residual.std() / np.sqrt(n)
+    joint = np.mean([sliced_w1(a[0], b[0]) for a, b in pairs])
+    return NoiseFloors(float(floor_residual), float(joint), jsd_floor(target_name, n))
+
+
+@dataclass(frozen=True)
+class EvaluationSample:
+    """``n`` generated and ``n`` real curves drawn for one step's evaluation, what the metrics and
+    the theory view read of them, and D's logits on both."""
+
+    fake: np.ndarray  # (n, n_points)
+    real: np.ndarray  # (n, n_points)
+    fake_params: np.ndarray  # (n, n_params): fitted parameters
+    fake_residual: np.ndarray  # (n,): RMS distance from the family
+    real_params: np.ndarray  # (n, n_params)
+    l_fake: np.ndarray  # (n,): D's logits
+    l_real: np.ndarray  # (n,)
+
+
+def evaluation_sample(stack: GANStack, member: int, config: GANConfig, step: int,
+                      n: int = EVAL_SAMPLES) -> EvaluationSample:
     """``n`` curves of one member from the evaluation stream of ``step``, not the training
-    stream: evaluating never changes a run, and a step always gives the same numbers.
-    Returns the generator too, for the real curves that follow."""
+    stream: evaluating never changes a run, and a step always gives the same numbers. Then
+    ``n`` real curves from the same stream."""
     rng = stream(config.seed, EVALUATION, step)
     z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
-    return rng, stack.generate(z, member)
-
-
-def _quality(fake: np.ndarray, stack: GANStack) -> tuple[float, float, float]:
+    fake = stack.generate(z, member)
+    real = stack.target.sample(rng, n, stack.x)
     with np.errstate(all="ignore"):
-        w1, residual = parameter_w1(fake, stack.target, stack.x)
-    return in_band_fraction(fake, stack.target, stack.x), w1, residual
+        fake_params, fake_residual = stack.target.fit(fake, stack.x)
+        real_params, _ = stack.target.fit(real, stack.x)
+        l_fake = stack.discriminate(fake, member)
+        l_real = stack.discriminate(real, member)
+    return EvaluationSample(fake, real, fake_params, fake_residual, real_params, l_fake, l_real)
+
+
+def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: str) -> Metrics:
+    """The :class:`Metrics` of an evaluation sample under ``loss``."""
+    n = len(sample.fake)
+    floors = noise_floors(target.name, len(x), n)
+    with np.errstate(all="ignore"):
+        d_loss, g_loss = loss_values(loss, sample.l_real.reshape(1, n, 1),
+                                     sample.l_fake.reshape(1, n, 1))
+        return Metrics(
+            in_band=in_band_fraction(sample.fake, target, x),
+            w1=_mean_w1(sample.fake_params, target),
+            fit_residual=float(sample.fake_residual.mean()),
+            d_real=float(sigmoid(sample.l_real).mean()),
+            d_fake=float(sigmoid(sample.l_fake).mean()),
+            d_loss=float(d_loss[0]),
+            g_loss=float(g_loss[0]),
+            d_score=-float(d_loss[0]),
+            joint_w1=sliced_w1(target.joint_coords(sample.fake_params),
+                               target.joint_coords(sample.real_params)),
+            spread=spread_ratio(sample.fake_params, target),
+            jsd=parameter_jsd(target, sample.fake_params),
+            jsd_d=jsd_from_d(sample.l_real, sample.l_fake),
+            fit_residual_floor=floors.fit_residual,
+            joint_w1_floor=floors.joint_w1,
+            jsd_floor=floors.jsd,
+        )
+
+
+def band_and_w1(stack: GANStack, member: int, config: GANConfig, step: int,
+                n: int = EVAL_SAMPLES) -> tuple[float, float]:
+    """``(in_band, w1)`` exactly as :func:`evaluate_member` gives them, from the same curves,
+    without D's passes or the other metrics: all a grid of many GANs scores its cells by."""
+    rng = stream(config.seed, EVALUATION, step)
+    fake = stack.generate(rng.standard_normal((n, config.latent_dim), dtype=np.float32), member)
+    with np.errstate(all="ignore"):
+        params, _ = stack.target.fit(fake, stack.x)
+        return in_band_fraction(fake, stack.target, stack.x), _mean_w1(params, stack.target)
 
 
 def quality_member(stack: GANStack, member: int, config: GANConfig, step: int,
-                   n: int = EVAL_SAMPLES) -> tuple[float, float, float]:
-    """``(in_band, w1, fit_residual)`` exactly as :func:`evaluate_member` gives them, without
-    D's passes over real and generated curves: what the training history records."""
-    return _quality(_generated(stack, member, config, step, n)[1], stack)
+                   n: int = EVAL_SAMPLES) -> tuple[float, ...]:
+    """The history's evaluation row (``History.EVAL_COLUMNS``) exactly as
+    :func:`evaluate_member` gives those values."""
+    metrics = evaluate_member(stack, member, config, step, n)
+    return tuple(getattr(metrics, column) for column in History.EVAL_COLUMNS)
 
 
 def evaluate_member(stack: GANStack, member: int, config: GANConfig, step: int,
                     n: int = EVAL_SAMPLES) -> Metrics:
     """Metrics of one member of a stack on ``n`` generated and ``n`` real curves."""
-    rng, fake = _generated(stack, member, config, step, n)
-    real = stack.target.sample(rng, n, stack.x)
-    in_band, w1, residual = _quality(fake, stack)
-    with np.errstate(all="ignore"):
-        l_real = stack.discriminate(real, member).reshape(1, n, 1)
-        l_fake = stack.discriminate(fake, member).reshape(1, n, 1)
-        d_loss, g_loss = loss_values(config.loss, l_real, l_fake)
-    return Metrics(
-        in_band=in_band,
-        w1=w1,
-        fit_residual=residual,
-        d_real=float(sigmoid(l_real).mean()),
-        d_fake=float(sigmoid(l_fake).mean()),
-        d_loss=float(d_loss[0]),
-        g_loss=float(g_loss[0]),
-        d_score=-float(d_loss[0]),
-    )
+    return metrics_of(evaluation_sample(stack, member, config, step, n), stack.target, stack.x,
+                      config.loss)

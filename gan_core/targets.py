@@ -46,6 +46,25 @@ class Uniforms:
     def bounds(self) -> tuple[float, float]:
         return min(r[0] for r in self.ranges), max(r[1] for r in self.ranges)
 
+    def density(self, v: np.ndarray) -> np.ndarray:
+        """The law's probability density at ``v`` (zero outside every range)."""
+        v = np.asarray(v, np.float64)
+        k = len(self.ranges)
+        return sum(((v >= lo) & (v <= hi)) / (k * (hi - lo)) for lo, hi in self.ranges)
+
+    @property
+    def std(self) -> float:
+        """The law's standard deviation: each uniform's variance plus the spread of their means."""
+        means = np.array([(lo + hi) / 2 for lo, hi in self.ranges])
+        variances = np.array([(hi - lo) ** 2 / 12 for lo, hi in self.ranges])
+        return float(np.sqrt(variances.mean() + means.var()))
+
+    @property
+    def iqr(self) -> float:
+        """The law's interquartile range."""
+        q1, q3 = self.quantile(np.array([0.25, 0.75]))
+        return float(q3 - q1)
+
 
 @dataclass(frozen=True)
 class Plane:
@@ -65,6 +84,8 @@ class Target:
     formula: str
     lesson: str
     param_names: tuple[str, ...]
+    param_periods: tuple[float | None, ...]
+    """Per parameter, its period if it is an angle (the same curve every period), else None."""
     plane: Plane
 
     def sample(self, rng: np.random.Generator, n: int, x: np.ndarray) -> np.ndarray:
@@ -84,6 +105,19 @@ class Target:
     def param_laws(self) -> tuple[Uniforms, ...]:
         raise NotImplementedError
 
+    def curves(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The family's exact curves ``(n, n_points)`` for parameters ``(n, len(param_names))``,
+        in float64: what :meth:`fit` recovers the parameters of."""
+        raise NotImplementedError
+
+    joint_label: str
+    """What :meth:`joint_coords` measures distances in."""
+
+    def joint_coords(self, params: np.ndarray) -> np.ndarray:
+        """Coordinates ``(n, d)`` of fitted parameters in which the joint law is compared:
+        the parameters themselves unless a family says otherwise."""
+        return np.asarray(params, np.float64)
+
     def plane_coords(self, curves: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Least-squares position ``(n, 2)`` of each curve on the plane."""
         basis = self.plane_basis(x).astype(np.float64)
@@ -99,6 +133,7 @@ class QuadraticFamily(Target):
     """``y = a * x^2 + (a - 1)`` with ``a`` drawn from a mixture of uniforms."""
 
     param_names = ("a",)
+    param_periods = (None,)
     plane = Plane("c2 (x² coefficient)", "c0 (constant)", (0.5, 2.5), (-0.5, 1.5))
 
     def __init__(self, name: str, title: str, law: Uniforms, lesson: str) -> None:
@@ -128,6 +163,12 @@ class QuadraticFamily(Target):
     def param_laws(self) -> tuple[Uniforms, ...]:
         return (self.law,)
 
+    joint_label = "a"
+
+    def curves(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        a = np.asarray(params, np.float64)[:, :1]
+        return a * (np.asarray(x, np.float64) ** 2 + 1) - 1
+
     def real_plane_coords(self, n: int, seed: int = 0) -> np.ndarray:
         a = self.law.quantile((np.arange(n) + 0.5) / n)
         return np.stack([a, a - 1], axis=1)
@@ -139,6 +180,7 @@ class SineFamily(Target):
     name = "sine"
     title = "Sine waves"
     param_names = ("amplitude", "phase")
+    param_periods = (None, 2 * math.pi)
     plane = Plane("A·cos φ (sin coefficient)", "A·sin φ (cos coefficient)",
                   (-0.2, 1.8), (-0.2, 1.8))
     lesson = ("Two parameters: G must spread its 5-d noise over a two-dimensional family of "
@@ -182,6 +224,21 @@ class SineFamily(Target):
 
     def param_laws(self) -> tuple[Uniforms, ...]:
         return (self.amplitude, self.phase)
+
+    joint_label = "(A·cos φ, A·sin φ)"
+
+    def curves(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        params = np.asarray(params, np.float64)
+        amp, phase = params[:, :1], params[:, 1:2]
+        return amp * np.sin(math.pi * np.asarray(x, np.float64) + phase)
+
+    def joint_coords(self, params: np.ndarray) -> np.ndarray:
+        """The curve's coefficients on sin(πx) and cos(πx): its point on the plane. Distances
+        there are distances between curves (both parameters in the curves' own units), with no
+        wrap-around of the phase and no singular phase at amplitude 0."""
+        params = np.asarray(params, np.float64)
+        amp, phase = params[:, 0], params[:, 1]
+        return np.stack([amp * np.cos(phase), amp * np.sin(phase)], axis=1)
 
     def real_plane_coords(self, n: int, seed: int = 0) -> np.ndarray:
         rng = np.random.default_rng(seed)

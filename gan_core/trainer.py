@@ -20,6 +20,7 @@ from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
 from .config import GANConfig
 from .discriminator_map import DiscriminatorMap, discriminator_map
 from .engine import GANStack
+from .forces import curve_forces
 from .fork import (
     STACKED_FIELDS,
     FollowerGhost,
@@ -31,11 +32,12 @@ from .fork import (
 )
 from .history import History
 from .losses import sigmoid
-from .metrics import EVAL_SAMPLES, Metrics, evaluate_member, quality_member
+from .metrics import EVAL_SAMPLES, Metrics, evaluate_member, evaluation_sample, quality_member
 from .schedule import MAX_UPDATES, Change, check_changes, start_config
 from .snapshots import Snapshot, Snapshots, copy_stack, restore_stack, snapshot_capacity
 from .state import RunState
 from .streams import SAMPLE, stream
+from .theory import TheoryView, theory_view
 
 
 class TrainingDiverged(RuntimeError):
@@ -439,6 +441,24 @@ class Trainer:
         """Metrics on ``n`` generated and ``n`` real curves drawn for this step only (the
         training RNG is untouched, so evaluating never changes the run)."""
         return evaluate_member(self._stack, 0, self.config, self.step, n)
+
+    def forces(self, z: np.ndarray, loss: str | None = None) -> np.ndarray:
+        """The push G receives at each of its curves for latent vectors ``z``: an array like
+        ``generate(z)`` holding ``-d l_G / d x``, float64, under ``loss`` (default: the run's).
+
+        ``l_G`` is a curve's own G loss (:func:`gan_core.losses.generator_loss`), so this is
+        the gradient per curve, ``batch`` times what a training step gives each curve of its
+        batch (the step averages over it). Changes nothing.
+        """
+        return curve_forces(self._stack, self.generate(z), loss or self.config.loss)
+
+    def theory(self, n: int = EVAL_SAMPLES) -> TheoryView:
+        """The optimal discriminator for the current G beside the learned one, and the JSD
+        they imply, on the same ``n`` generated and real curves as :meth:`evaluate` (so the
+        same ``jsd`` and ``jsd_d``). See :mod:`gan_core.theory`."""
+        sample = evaluation_sample(self._stack, 0, self.config, self.step, n)
+        return theory_view(self.target, self.x, sample.fake_params, sample.l_real,
+                           sample.l_fake, self._stack.discriminate, self.config.loss)
 
     def discriminator_map(self, resolution: int = 41, n_generated: int = 200,
                           n_real: int = 100) -> DiscriminatorMap:

@@ -9,6 +9,12 @@ ROOT = str(Path(__file__).resolve().parents[1])
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from gan_core.threads import use_one_thread  # noqa: E402
+
+# As the page does: on a busy machine, BLAS threads waiting on each other make small matrix
+# products (kernel density grids, the networks) many times slower.
+use_one_thread()
+
 
 @pytest.fixture
 def no_tick_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:

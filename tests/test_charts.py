@@ -127,3 +127,15 @@ def test_the_highlighted_curve_is_drawn_bold_and_opaque() -> None:
         scale = encoding[channel]["scale"]
         assert scale["type"] == "ordinal"
         assert scale["range"][scale["domain"].index(highlighted)] == value
+
+
+@pytest.mark.parametrize(("loss", "level"), [("minimax", 0.5), ("least_squares", 0.6225),
+                                             ("hinge", 0.5)])
+def test_the_d_outputs_panel_marks_where_this_losss_undecided_d_settles(loss: str,
+                                                                        level: float) -> None:
+    """Least squares' undecided D outputs logit 1/2, so D(x) settles at sigmoid(1/2) = 0.62,
+    not 0.5: the reference line says so."""
+    spec = ch.history_spec("outputs", loss)
+    rules = [row for rows in spec["datasets"].values() for row in rows
+             if "cannot tell" in str(row.get("label"))]
+    assert len(rules) == 1 and rules[0]["value"] == pytest.approx(level, abs=1e-4)

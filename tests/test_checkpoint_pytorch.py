@@ -64,7 +64,8 @@ def test_a_checkpoint_opens_with_weights_only_into_tensors_and_plain_values(
         "2.weight": (torch.float32, (1, 128)), "2.bias": (torch.float32, (1,))}
     train = ckpt["history"]["train"]
     assert train["steps"].dtype == torch.int64 and train["rows"].dtype == torch.float64
-    assert train["rows"].shape == (len(train["steps"]), 4)
+    assert train["rows"].shape == (len(train["steps"]), len(train["columns"]))
+    assert train["columns"] == ["d_loss", "g_loss", "d_real", "d_fake", "g_force"]
 
 
 def test_the_loaded_modules_paint_and_judge_as_the_run_does(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ by torch autograd in float64, so they share no code with ``gan_core.losses``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 import torch
 
 from gan_core.config import LOSSES
-from gan_core.losses import equilibrium, logit_grads, loss_values
+from gan_core.losses import equilibrium, equilibrium_point, logit_grads, loss_values
 
 Pair = tuple[torch.Tensor, torch.Tensor]
 
@@ -185,3 +186,49 @@ def test_unknown_loss_is_refused() -> None:
         loss_values("wasserstein", logits[:, :2], logits[:, 2:])
     with pytest.raises(ValueError, match="wasserstein"):
         engine_grads("wasserstein", logits)
+
+
+# -- where every readout settles -----------------------------------------------------------
+
+
+def d_loss_on_identical_curves(loss: str, logit: float) -> float:
+    """D's loss when the real and the generated batch are the same curves and D outputs
+    ``logit`` on all of them."""
+    both = np.full((1, 1, 1), logit)
+    return float(loss_values(loss, both, both)[0][0])
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_the_equilibrium_logit_is_what_d_learns_when_it_cannot_tell(loss: str) -> None:
+    """Where real and generated curves are alike D's best output minimises its loss over a
+    curve seen as both; every logit of the equilibrium's range does, and no other."""
+    point = equilibrium_point(loss)
+    grid = np.linspace(-3, 3, 6001)
+    values = np.array([d_loss_on_identical_curves(loss, v) for v in grid])
+    best = grid[values <= values.min() + 1e-12]
+    low, high = point.logit_range
+    assert best.min() == pytest.approx(low, abs=1e-3)
+    assert best.max() == pytest.approx(high, abs=1e-3)
+    assert low <= point.logit <= high
+    assert point.d_loss == pytest.approx(values.min(), abs=1e-12)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_the_equilibrium_readouts_are_what_the_page_computes_there(loss: str) -> None:
+    """D accuracy is the mean sigmoid of D's logit, the D score is -D_loss; ``equilibrium``
+    keeps giving (D_loss, G_loss)."""
+    point = equilibrium_point(loss)
+    assert point.d_real == point.d_fake == pytest.approx(1 / (1 + math.exp(-point.logit)))
+    assert point.d_score == -point.d_loss
+    assert equilibrium(loss) == (point.d_loss, point.g_loss)
+
+
+def test_least_squares_d_accuracy_settles_at_sigmoid_of_one_half_not_one_half() -> None:
+    assert equilibrium_point("least_squares").d_real == pytest.approx(0.6225, abs=1e-4)
+    assert equilibrium_point("hinge").logit_range == (-1.0, 1.0)
+    assert equilibrium_point("minimax").d_real == 0.5
+
+
+def test_an_unknown_loss_has_no_equilibrium() -> None:
+    with pytest.raises(ValueError, match="unknown loss 'wasserstein'"):
+        equilibrium_point("wasserstein")

@@ -13,7 +13,15 @@ from hypothesis.extra.numpy import arrays
 
 from gan_core import get_target
 from gan_core.config import TARGETS
-from gan_core.metrics import IN_BAND_TOLERANCE, in_band_fraction, parameter_w1, w1_to_law
+from gan_core.metrics import (
+    IN_BAND_TOLERANCE,
+    in_band_fraction,
+    noise_floors,
+    parameter_w1,
+    sliced_w1,
+    spread_ratio,
+    w1_to_law,
+)
 from gan_core.targets import Uniforms, curve_grid
 
 N = 1000  # the trainer's evaluation size
@@ -143,3 +151,91 @@ def test_w1_matches_a_brute_force_integral(ranges: tuple[tuple[float, float], ..
     """Ties, single points, points outside the support and gaps between bands included."""
     exact = w1_to_law(samples, Uniforms(ranges))
     assert exact == pytest.approx(brute_force_w1(samples, ranges), abs=5e-5)
+
+
+# -- what the learner sees: shape, joint law, spread and their noise floors --------------------
+
+
+def wrong_shapes_in_the_sine_band(n: int, seed: int = 0) -> np.ndarray:
+    """Curves that stay inside the sine family's envelope but are not sine waves: each sits at
+    one random fraction of the way from the envelope's bottom to its top (with a little
+    wobble), so it takes the envelope's shape."""
+    x = curve_grid(15)
+    lower, upper = get_target("sine").envelope(x)
+    rng = np.random.default_rng(seed)
+    fraction = np.clip(rng.random((n, 1)) + rng.normal(0, 0.05, (n, 15)), 0.05, 0.95)
+    return lower + (upper - lower) * fraction
+
+
+def joint_distance(curves: np.ndarray, family: str, seed: int = 1) -> float:
+    """``joint_w1`` as the evaluation computes it: against as many real curves."""
+    target, x = get_target(family), curve_grid(15)
+    real = target.sample(np.random.default_rng(seed), len(curves), x)
+    return sliced_w1(target.joint_coords(target.fit(curves, x)[0]),
+                     target.joint_coords(target.fit(real, x)[0]))
+
+
+def test_wrong_shaped_curves_inside_the_band_score_in_band_but_fail_shape_and_joint_law() -> None:
+    """The sine readout that flattered: almost every point in band, yet no curve is a sine
+    wave. The fit residual and the joint law of (amplitude, phase) both say so, far above what
+    real curves read at the same sample size."""
+    target, x = get_target("sine"), curve_grid(15)
+    fake = wrong_shapes_in_the_sine_band(N)
+    floors = noise_floors("sine", 15, N)
+    assert in_band_fraction(fake, target, x) > 0.95
+    residual = target.fit(fake, x)[1].mean()
+    assert residual > 0.1 and residual > 1e5 * floors.fit_residual
+    assert joint_distance(fake, "sine") > 10 * floors.joint_w1
+
+
+@pytest.mark.parametrize("family", TARGETS)
+def test_real_curves_read_the_noise_floors(family: str) -> None:
+    """The residual floor is float32 rounding (real curves lie on the family); the joint
+    distance of n real curves to n others is the floor, give or take its sampling spread."""
+    target, x = get_target(family), curve_grid(15)
+    floors = noise_floors(family, 15, N)
+    real = target.sample(np.random.default_rng(5), N, x)
+    assert 0 < floors.fit_residual < 1e-6
+    assert target.fit(real, x)[1].mean() <= floors.fit_residual
+    readings = [joint_distance(target.sample(np.random.default_rng(s), N, x), family, seed=s + 50)
+                for s in range(6)]
+    assert np.mean(readings) == pytest.approx(floors.joint_w1, rel=0.3)
+    assert floors.joint_w1 < 0.05
+
+
+def test_the_joint_distance_sees_a_wrong_pairing_that_each_parameter_alone_does_not() -> None:
+    """Amplitude and phase each with the right law, but tied together (big waves always late):
+    the per-parameter W1 reads only noise, the joint law does not."""
+    target, x = get_target("sine"), curve_grid(15)
+    u = (np.arange(N) + 0.5) / N  # exact quantiles of each law
+    params = np.stack([0.5 + u, u * np.pi / 2], axis=1)
+    tied = target.curves(params, x)
+    floors = noise_floors("sine", 15, N)
+    w1, _ = parameter_w1(tied, target, x)
+    assert w1 < 1e-3
+    assert joint_distance(tied, "sine") > 5 * floors.joint_w1
+
+
+def test_sliced_w1_is_a_distance_that_reads_a_shift_in_its_own_units() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(500, 2))
+    assert sliced_w1(a, a) == 0
+    shifted = a + np.array([0.3, 0.0])
+    # projected on direction t the shift is 0.3 |cos t|; its mean over the half circle is
+    # 0.3 * 2 / pi (up to the quadrature over SLICES directions)
+    assert sliced_w1(a, shifted) == pytest.approx(0.3 * 2 / math.pi, rel=0.02)
+    assert sliced_w1(a[:, :1], a[:, :1] + 0.3) == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="same"):
+        sliced_w1(a, a[:10])
+
+
+def test_spread_reads_one_for_the_target_and_near_zero_for_a_collapse() -> None:
+    target, x = get_target("two_bands"), curve_grid(15)
+    real = target.sample(np.random.default_rng(0), N, x)
+    assert spread_ratio(target.fit(real, x)[0], target) == pytest.approx(1, abs=0.1)
+    one_band = parabolas(np.random.default_rng(0).uniform(1, 1.25, N), x)
+    assert spread_ratio(target.fit(one_band, x)[0], target) == pytest.approx(1 / 6, abs=0.03)
+    assert spread_ratio(target.fit(parabolas(np.full(N, 1.1), x), x)[0], target) < 1e-6
+    # a few wild curves do not hide that the rest are all the same
+    wild = parabolas(np.r_[np.full(N - 20, 1.1), np.linspace(-50, 50, 20)], x)
+    assert spread_ratio(target.fit(wild, x)[0], target) < 1e-6

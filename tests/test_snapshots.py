@@ -83,12 +83,14 @@ def test_a_loaded_run_keeps_the_step_it_was_loaded_at_as_its_first_snapshot() ->
 def test_snapshot_memory_has_a_stated_bound_for_every_model() -> None:
     """One snapshot holds both networks' weights and Adam moments and a full history; a run
     keeps at most 32, fewer for the largest models, within 8 MiB."""
-    assert snapshot_bytes(GANConfig()) == 3 * 4 * (2703 + 2177) + 76_800 == 135_360
+    history = 8 * (1600 * (1 + 5) + 400 * (1 + 7))  # steps and columns of a full history
+    assert history == 102_400
+    assert snapshot_bytes(GANConfig()) == 3 * 4 * (2703 + 2177) + history == 160_960
     assert snapshot_capacity(GANConfig()) == MAX_SNAPSHOTS
-    assert max_snapshot_memory(GANConfig()) == 4_331_520
-    assert snapshot_bytes(LARGEST) == 3 * 4 * (84_580 + 52_225) + 76_800 == 1_718_460
+    assert max_snapshot_memory(GANConfig()) == 5_150_720
+    assert snapshot_bytes(LARGEST) == 3 * 4 * (84_580 + 52_225) + history == 1_744_060
     assert snapshot_capacity(LARGEST) == 4
-    assert max_snapshot_memory(LARGEST) == 6_873_840 <= SNAPSHOT_BUDGET_BYTES
+    assert max_snapshot_memory(LARGEST) == 6_976_240 <= SNAPSHOT_BUDGET_BYTES
 
 
 def test_what_snapshots_hold_is_counted_and_stays_within_the_bound() -> None:
@@ -100,7 +102,8 @@ def test_what_snapshots_hold_is_counted_and_stays_within_the_bound() -> None:
     rows = {name: len(series) for name, series in (("train", run.history.train),
                                                    ("eval", run.history.eval))}
     assert rows == {"train": 1600, "eval": 65}
-    assert newest.nbytes == 3 * 4 * weights + rows["train"] * 5 * 8 + rows["eval"] * 4 * 8
+    history = 8 * (rows["train"] * (1 + 5) + rows["eval"] * (1 + 7))  # steps and columns
+    assert newest.nbytes == 3 * 4 * weights + history
     assert newest.nbytes <= snapshot_bytes(run.config)
     assert run.snapshot_bytes <= max_snapshot_memory(run.config)
 

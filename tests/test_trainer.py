@@ -78,7 +78,9 @@ def test_evaluation_is_reproducible_and_consistent() -> None:
     assert 0 <= metrics.in_band <= 1 and metrics.w1 >= 0 and metrics.fit_residual >= 0
     assert 0 <= metrics.d_fake <= 1 and 0 <= metrics.d_real <= 1
     assert set(metrics.as_dict()) == {"in_band", "w1", "fit_residual", "d_real", "d_fake",
-                                      "d_loss", "g_loss", "d_score"}
+                                      "d_loss", "g_loss", "d_score", "joint_w1", "spread",
+                                      "jsd", "jsd_d", "fit_residual_floor", "joint_w1_floor",
+                                      "jsd_floor"}
 
 
 def test_inspecting_a_run_does_not_change_it() -> None:
@@ -101,7 +103,9 @@ def test_history_records_batch_statistics_and_periodic_metrics() -> None:
     train_steps, eval_steps = trainer.history.train.steps, trainer.history.eval.steps
     assert train_steps[-1] == 300 and (np.diff(train_steps) == train_steps[0]).all()
     assert eval_steps[0] == 0 and eval_steps[-1] == 300
-    assert trainer.history.eval.column("w1")[-1] == trainer.evaluate().w1
+    metrics = trainer.evaluate()
+    history_row = {c: trainer.history.eval.column(c)[-1] for c in History.EVAL_COLUMNS}
+    assert history_row == {c: getattr(metrics, c) for c in History.EVAL_COLUMNS}
     d_real = trainer.history.train.column("d_real")
     assert ((0 <= d_real) & (d_real <= 1)).all()
 
@@ -156,7 +160,8 @@ def test_a_rewound_series_forgets_later_rows_and_records_them_again() -> None:
 def test_history_exports_one_csv_row_per_recorded_step() -> None:
     trainer = trained(CONFIG, 200)
     lines = trainer.history.to_csv().splitlines()
-    assert lines[0] == "step,d_loss,g_loss,d_real,d_fake,in_band,w1,fit_residual"
+    assert lines[0] == ("step,d_loss,g_loss,d_real,d_fake,g_force,in_band,w1,fit_residual,"
+                        "joint_w1,spread,jsd,jsd_d")
     steps = set(trainer.history.train.steps) | set(trainer.history.eval.steps)
     assert [int(line.split(",")[0]) for line in lines[1:]] == sorted(steps)
 
