@@ -17,16 +17,13 @@ from playwright.sync_api import Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # tests/ has no __init__.py: import its browser package
 
-from browser.server import (  # noqa: E402
-    ARTIFACTS,
-    free_port,
-    launch_chromium,
-    start_server,
-    stop_server,
-)
+from browser.server import launch_chromium  # noqa: E402
 from browser.sessions import button  # noqa: E402
+
+from harness.server import ARTIFACTS, free_port, start_server, stop_server  # noqa: E402
 
 VIEWPORT = {"width": 1500, "height": 1900}
 IDLE = """() => document.querySelector("[data-testid=stApp]").dataset.testScriptState

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
+from harness.server import ARTIFACTS
+
 from .conftest import FAILED
-from .server import ARTIFACTS
 from .sessions import (
     ANSWER_SECONDS,
     Visitor,
