@@ -22,14 +22,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser.server import (
-    ARTIFACTS,
-    ROOT,
-    free_port,
-    launch_chromium,
-    start_server,
-    stop_server,
-)
+from harness.browser import launch_chromium
+from harness.server import ARTIFACTS, ROOT, free_port, start_server, stop_server
 
 CHART = "canvas.marks"
 

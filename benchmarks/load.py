@@ -29,15 +29,24 @@ import json
 import os
 import statistics
 import time
-from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser.server import ARTIFACTS, free_port, launch_chromium, start_server, stop_server
-from tests.browser.sessions import (
+from harness.browser import launch_chromium
+from harness.server import (
+    ARTIFACTS,
+    cpu_seconds,
+    free_port,
+    machine_busy,
+    process_tree,
+    rss_mb,
+    start_server,
+    stop_server,
+)
+from harness.visitors import (
     ANSWER_SECONDS,
     Check,
     Visitor,
@@ -49,57 +58,6 @@ from tests.browser.sessions import (
 )
 
 RSS_MB_PER_SESSION = 20.0
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-# -- the server process, from /proc -----------------------------------------------------------
-
-def _stat_fields(pid: int) -> list[str]:
-    """/proc/PID/stat from field 3 (state) on; the command name may hold spaces."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.rfind(")") + 2:].split()
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants alive now."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                children.setdefault(int(_stat_fields(int(entry.name))[1]), []).append(
-                    int(entry.name))
-            except (OSError, IndexError):
-                continue  # exited while we looked
-    tree, todo = [], [pid]
-    while todo:
-        tree.append(current := todo.pop())
-        todo.extend(children.get(current, []))
-    return tree
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its descendants, MB (VmRSS from /proc/PID/status)."""
-    total_kb = 0
-    for member in process_tree(pid):
-        try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except OSError:
-            continue
-    return total_kb / 1024
-
-
-def cpu_seconds(pids: Iterable[int]) -> float:
-    """User plus system CPU time of these processes so far."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = _stat_fields(pid)
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLOCK_TICKS
 
 
 def cpu_split(server_pid: int) -> dict[str, float]:
@@ -111,14 +69,6 @@ def cpu_split(server_pid: int) -> dict[str, float]:
     busy, _ = machine_busy()
     return {"server": cpu_seconds(server), "browser": cpu_seconds(browser),
             "driver script": cpu_seconds([me]), "machine": busy}
-
-
-def machine_busy() -> tuple[float, float]:
-    """Busy and total CPU seconds of the whole machine so far (/proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]  # idle, iowait
-    total = sum(values[:8])
-    return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS
 
 
 # -- the run ------------------------------------------------------------------------------------

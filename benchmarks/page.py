@@ -17,9 +17,16 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from benchmarks.load import cpu_seconds, process_tree
-from tests.browser.server import ARTIFACTS, free_port, launch_chromium, start_server, stop_server
-from tests.browser.sessions import Visitor
+from harness.browser import launch_chromium
+from harness.server import (
+    ARTIFACTS,
+    cpu_seconds,
+    free_port,
+    process_tree,
+    start_server,
+    stop_server,
+)
+from harness.visitors import Visitor
 
 _COUNT_REFRESHES = """
 () => {

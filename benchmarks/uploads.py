@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from gan_core import GANConfig, Trainer
-from tests.test_checkpoint_hostile import (
+from harness.hostile_uploads import (
     HOSTILE,
     MEMORY_BOUND_MB,
     ROOT,

@@ -17,16 +17,11 @@ from playwright.sync_api import Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # tests/ has no __init__.py: import its browser package
+sys.path.insert(0, str(ROOT))  # run as a file from anywhere: the harness is at the root
 
-from browser.server import (  # noqa: E402
-    ARTIFACTS,
-    free_port,
-    launch_chromium,
-    start_server,
-    stop_server,
-)
-from browser.sessions import button  # noqa: E402
+from harness.browser import launch_chromium  # noqa: E402
+from harness.server import ARTIFACTS, free_port, start_server, stop_server  # noqa: E402
+from harness.visitors import button  # noqa: E402
 
 VIEWPORT = {"width": 1500, "height": 1900}
 IDLE = """() => document.querySelector("[data-testid=stApp]").dataset.testScriptState

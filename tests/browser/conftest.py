@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 
-from .server import ARTIFACTS, CHROMIUM, free_port, launch_chromium, start_server, stop_server
+from harness.browser import CHROMIUM, launch_chromium
+from harness.server import ARTIFACTS, free_port, start_server, stop_server
 
 expect.set_options(timeout=20_000)  # a 2-core CI machine that is also training GANs is slow
 

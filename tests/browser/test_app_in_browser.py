@@ -11,8 +11,8 @@ import pytest
 from PIL import Image, ImageChops
 from playwright.sync_api import Locator, Page, expect
 
-from .server import ARTIFACTS
-from .sessions import button
+from harness.server import ARTIFACTS
+from harness.visitors import button
 
 if TYPE_CHECKING:
     from .conftest import App

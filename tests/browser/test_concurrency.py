@@ -1,7 +1,7 @@
 """Three visitors at once: each trains, sees no error, keeps its own model and gets an answer.
 
 The small version of ``benchmarks/load.py`` (eight visitors for a minute), with the same
-helpers from ``sessions.py``. The click that must be answered (within 2 s is the target, a
+helpers from ``harness/visitors.py``. The click that must be answered (within 2 s is the target, a
 slower answer is reported) is a paused visitor's Play while the two others train, in the best
 of ``TRIES``: all three pages render their charts
 on the server's two cores, and a playing page busy with its own charts is late to send a click
@@ -19,9 +19,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from .conftest import FAILED
-from .server import ARTIFACTS
-from .sessions import (
+from harness.server import ARTIFACTS
+from harness.visitors import (
     ANSWER_SECONDS,
     Visitor,
     check_reset_isolated,
@@ -29,6 +28,8 @@ from .sessions import (
     observe_until,
     open_visitors,
 )
+
+from .conftest import FAILED
 
 pytestmark = pytest.mark.browser
 

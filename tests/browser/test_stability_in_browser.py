@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from .sessions import button
+from harness.visitors import button
 
 if TYPE_CHECKING:
     from .conftest import App
