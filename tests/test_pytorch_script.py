@@ -1,0 +1,594 @@
+"""The script a run writes out is the tutorial's training code, and it trains the run's GAN.
+
+The script is the reference: these tests execute the generated script's own code. Executed as
+a module (not as ``__main__``, so nothing trains), it builds ``G``, ``D``, ``opt_G`` and
+``opt_D``; its ``train_step()`` draws through ``artist_works()`` and ``new_ideas()``, which the
+tests replace with the engine's batches, replayed with ``engine.draw_batch`` from a copy of
+the engine's training stream exactly as tests/test_fidelity.py does. From the engine's initial
+weights (``modules(Trainer(config))``) both must end 20 steps on the same weights, with the
+same excuse for float32 rounding at a ReLU or hinge kink, and only that one.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import math
+import pickle
+import re
+import subprocess
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruff.__main__ import find_ruff_bin
+from test_fidelity import (
+    BASE,
+    STEPS,
+    Batch,
+    adam_from,
+    assert_agrees_on_a_seed,
+    engine_and_batches,
+    flatten,
+    load,
+)
+
+from gan_core import PRESETS, GANConfig, Trainer
+from gan_core.config import LOSSES, OPTIMIZERS, TARGETS
+from gan_core.engine import draw_batch
+from gan_core.metrics import in_band_fraction, parameter_w1, w1_to_law
+from gan_core.pytorch import modules, optimizers, script
+from gan_core.targets import curve_grid, get_target
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- the script, executed --------------------------------------------------------------------
+
+
+def run_script(config: GANConfig) -> types.ModuleType:
+    """The script of ``config`` executed as a module named ``run``: its networks, optimizers
+    and functions exist, and nothing has trained."""
+    module = types.ModuleType("run")
+    exec(compile(script(config), "run.py", "exec"), module.__dict__)
+    return module
+
+
+def start_from(run: types.ModuleType, trainer: Trainer) -> None:
+    """Give the script's ``G`` and ``D`` the run's weights now."""
+    generator, discriminator = modules(trainer)
+    run.G.load_state_dict(generator.state_dict())
+    run.D.load_state_dict(discriminator.state_dict())
+
+
+class Fed:
+    """The script's own ``train_step``, fed given batches through its ``artist_works`` and
+    ``new_ideas`` (which must be called in that order, once each per batch). It records how
+    close any ReLU input, and with the hinge loss any real logit to 1 or fake logit to -1, came
+    to its kink, as test_fidelity's ``Reference`` does."""
+
+    def __init__(self, run: types.ModuleType, loss: str) -> None:
+        self.run = run
+        self.kink_margin = float("inf")
+        self._batches: Iterator[Batch] = iter(())
+        self._ideas: torch.Tensor | None = None
+        self._reals: list[torch.Tensor] = []
+        self._judging = "G"
+        run.artist_works, run.new_ideas = self._artist_works, self._new_ideas
+        run.G[0].register_forward_hook(lambda _, __, out: self._near(out))
+        run.D[0].register_forward_hook(lambda _, __, out: self._near(out))
+        run.D[0].register_forward_pre_hook(self._d_input)
+        if loss == "hinge":
+            run.D[2].register_forward_hook(self._hinge_logits)
+
+    def train(self, batches: list[Batch], steps: int) -> None:
+        """``steps`` calls of the script's ``train_step``, which must use up ``batches``."""
+        self._batches = iter(batches)
+        for _ in range(steps):
+            self.run.train_step()
+        assert next(self._batches, None) is None, "the steps left batches unused"
+
+    def _artist_works(self) -> torch.Tensor:
+        assert self._ideas is None, "artist_works was called twice without new_ideas"
+        real, self._ideas = next(self._batches)
+        self._reals.append(real)
+        return real
+
+    def _new_ideas(self) -> torch.Tensor:
+        assert self._ideas is not None, "new_ideas was called before artist_works"
+        ideas, self._ideas = self._ideas, None
+        return ideas
+
+    def _near(self, values: torch.Tensor) -> None:
+        self.kink_margin = min(self.kink_margin, float(values.detach().abs().min()))
+
+    def _d_input(self, _: Any, inputs: tuple[torch.Tensor]) -> None:
+        x = inputs[0]
+        if any(x is real for real in self._reals):
+            self._judging = "real"
+        else:  # G's paintings: detached when D learns, attached when G learns through D
+            self._judging = "G" if x.requires_grad else "fake"
+
+    def _hinge_logits(self, _: Any, __: Any, logits: torch.Tensor) -> None:
+        if self._judging == "real":
+            self._near(logits - 1)
+        elif self._judging == "fake":
+            self._near(logits + 1)
+
+
+# -- the script trains as the engine does ------------------------------------------------------
+
+
+def script_free_run(config: GANConfig) -> tuple[float, float]:
+    """Engine and script train 20 steps from the same weights on the same batches; returns
+    the largest weight difference and the script's closest approach to a kink."""
+    stack, batches = engine_and_batches(config)
+    run = run_script(config)
+    start_from(run, Trainer(config))
+    fed = Fed(run, config.loss)
+    start = flatten(run.G)
+    assert np.array_equal(start, stack.g.params[0])  # the same initial weights
+    for _ in range(STEPS):
+        stack.train_step()
+    fed.train(batches, STEPS)
+    assert np.abs(flatten(run.G) - start).max() > 1e-3  # G moved far beyond the tolerance
+    error = max(np.abs(stack.g.params[0] - flatten(run.G)).max(),
+                np.abs(stack.d.params[0] - flatten(run.D)).max())
+    return float(error), fed.kink_margin
+
+
+class Lockstep:
+    """test_fidelity's step-by-step comparison for hinge with Adam, with the script in place of
+    the reference, at the grain of every update: each update starts both sides from the
+    engine's weights and Adam state; all gradients must agree, and all updates except where a
+    gradient is an exact tie (below 1e-6 on either side, not zero on both). Every update, not
+    every step: with ``d_steps > 1`` a tie in an extra D update would otherwise spread through
+    the rest of its step before anything is compared."""
+
+    def __init__(self, config: GANConfig) -> None:
+        self.stack, self.batches = engine_and_batches(config)
+        # The engine's d_steps - 1 extra D updates are taken one by one, inside the script's.
+        self.stack.set_hparams(config.replace(d_steps=1), {})
+        self.run = run_script(config)
+        self.fed = Fed(self.run, config.loss)
+        self.d_steps = config.d_steps
+        self.error, self.ties, self.compared = 0.0, 0, 0
+        if config.d_steps > 1:
+            self._script_update_d = self.run.update_D
+            self._calls = 0
+            self.run.update_D = self._update_d
+
+    def sync(self, *names: str) -> None:
+        for name in names:
+            model, opt = getattr(self.run, name), getattr(self.run, f"opt_{name}")
+            net = getattr(self.stack, name.lower())
+            load(model, net.params[0])
+            adam_from(opt, model, net)
+
+    def compare(self, *names: str) -> None:
+        for name in names:
+            net, model = getattr(self.stack, name.lower()), getattr(self.run, name)
+            grad, ref_grad = net.grads[0], flatten(model, grads=True)
+            tiny = (np.abs(ref_grad) < 1e-6) | (np.abs(grad) < 1e-6)
+            tie = tiny & ~((ref_grad == 0) & (grad == 0))  # two exact zeros do agree
+            self.ties += int(tie.sum())
+            self.compared += tie.size
+            update_error = np.abs(net.params[0] - flatten(model))[~tie].max()
+            self.error = max(self.error, float(np.abs(grad - ref_grad).max()),
+                             float(update_error))
+
+    def _update_d(self, real: torch.Tensor,
+                  paintings: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        self._calls += 1
+        if self._calls % self.d_steps == 0:  # the step's own D update: compared after it
+            return self._script_update_d(real, paintings)
+        self.sync("D")
+        self.stack.d_update()
+        result = self._script_update_d(real, paintings)
+        self.compare("D")
+        self.sync("D")  # G's update and the next start from the engine's D
+        return result
+
+    def __call__(self) -> tuple[float, float]:
+        per_step = len(self.batches) // STEPS
+        for i in range(STEPS):
+            self.sync("G", "D")
+            self.fed.train(self.batches[i * per_step:(i + 1) * per_step], 1)
+            self.stack.train_step()
+            self.compare("G", "D")
+        assert self.ties < 0.02 * self.compared
+        return self.error, self.fed.kink_margin
+
+
+def script_lockstep(config: GANConfig) -> tuple[float, float]:
+    return Lockstep(config)()
+
+
+CASES = [(loss, opt, d_steps) for loss in LOSSES for opt in OPTIMIZERS for d_steps in (1, 3)]
+
+
+@pytest.mark.parametrize(("loss", "opt", "d_steps"), CASES)
+def test_the_scripts_training_code_ends_twenty_steps_on_the_engines_weights(
+        loss: str, opt: str, d_steps: int) -> None:
+    config = BASE.replace(loss=loss, optimizer=opt, d_steps=d_steps)
+    if loss == "hinge" and opt == "adam":  # see test_fidelity's step-by-step test for why
+        assert_agrees_on_a_seed(config, script_lockstep, tolerance=1e-5)
+    else:
+        assert_agrees_on_a_seed(config, script_free_run, tolerance=1e-5)
+
+
+@pytest.mark.parametrize("config", [
+    BASE.replace(target="two_bands"),
+    BASE.replace(target="sine"),
+    BASE.replace(target="sine", loss="least_squares", optimizer="sgd", d_steps=2,
+                 latent_dim=3, hidden=32, n_points=9, batch_size=24),
+    BASE.replace(target="two_bands", loss="non_saturating", d_steps=3, latent_dim=8,
+                 hidden=20, n_points=31, batch_size=40),
+], ids=["two_bands", "sine", "sine-lsgan-sgd-small", "two_bands-nonsat-wide"])
+def test_the_script_of_every_target_and_size_trains_as_the_engine_does(
+        config: GANConfig) -> None:
+    assert_agrees_on_a_seed(config, script_free_run, tolerance=1e-5)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_artist_works_paints_the_targets_family_with_its_laws(target: str) -> None:
+    """Real curves from the script lie exactly in the family, and their parameters follow the
+    family's laws: W1 to each law within sampling noise, every value inside its ranges."""
+    config = GANConfig(target=target, batch_size=512, n_points=21, seed=3)
+    run = run_script(config)
+    curves = np.concatenate([run.artist_works().numpy() for _ in range(16)])
+    family, x = get_target(target), curve_grid(config.n_points)
+    assert curves.shape == (16 * 512, 21) and curves.dtype == np.float32
+    params, residual = family.fit(curves, x)
+    assert residual.max() < 1e-5  # every curve is a member of the family, on the engine's grid
+    assert in_band_fraction(curves, family, x, tolerance=1e-5) == 1.0
+    for values, law in zip(params.T, family.param_laws(), strict=True):
+        assert w1_to_law(values, law) < 0.01
+        inside = np.zeros(values.shape, bool)
+        for low, high in law.ranges:
+            inside |= (values > low - 1e-4) & (values < high + 1e-4)
+            share = np.mean((values > low - 1e-4) & (values < high + 1e-4))
+            assert abs(share - 1 / len(law.ranges)) < 0.03  # each range as likely
+        assert inside.all()
+
+
+# -- the script is valid, lean and runs, for any config ---------------------------------------
+
+
+def field(name: str) -> st.SearchStrategy:
+    param = GANConfig.params()[name]
+    if param.choices:
+        return st.sampled_from(param.choices)
+    if param.kind is int:
+        return st.integers(int(param.low), int(param.high))
+    return st.floats(param.low, param.high)
+
+
+configs = st.builds(GANConfig, **{name: field(name) for name in GANConfig.params()})
+
+
+def ruff_findings(text: str) -> str:
+    result = subprocess.run(
+        [find_ruff_bin(), "check", "--no-cache", "--output-format=concise",
+         "--stdin-filename", "run.py", "-"],
+        input=text, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return "" if result.returncode == 0 else result.stdout + result.stderr
+
+
+def foreign_words(config: GANConfig) -> list[str]:
+    """Words only a script of another loss, optimizer, ``d_steps`` or target would use."""
+    words = {"minimax": ["minimax", "non-saturating", "least squares", "hinge", "D_logit"],
+             "non_saturating": ["minimax", "tutorial's,", "least squares", "hinge", "D_logit",
+                                "torch.mean(torch.log(1. - prob_artist1))"],
+             "least_squares": ["minimax", "non-saturating", "hinge", "torch.log", "relu"],
+             "hinge": ["minimax", "non-saturating", "least squares", "torch.log", "** 2"],
+             }[config.loss]
+    words += {"adam": ["SGD", "MOMENTUM", "momentum"], "sgd": ["Adam", "BETAS", "betas"]}[
+        config.optimizer]
+    if config.optimizer == "adam" and (config.beta1, config.beta2) == (0.9, 0.999):
+        words += ["BETAS"]
+    if config.d_steps == 1:
+        words += ["D_STEPS", "update_D"]
+    words += {"parabola": ["np.sin", "ranges", "band"], "two_bands": ["np.sin"],
+              "sine": ["np.power", "ranges", "band"]}[config.target]
+    return words
+
+
+def unused_definitions(text: str) -> set[str]:
+    """Top-level names the script defines and never reads."""
+    tree = ast.parse(text)
+    defined = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            defined.add(node.name)
+        elif isinstance(node, ast.Assign):
+            defined |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and
+            isinstance(n.ctx, ast.Load)}
+    return defined - read
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(configs)
+def test_every_config_gives_a_lint_clean_script_that_holds_only_its_own_code_and_trains(
+        config: GANConfig) -> None:
+    text = script(config)
+    compile(text, "run.py", "exec")
+    assert ruff_findings(text) == ""
+    assert [w for w in foreign_words(config) if w in text] == []
+    assert unused_definitions(text) == set()
+    for name, value in (("BATCH_SIZE", config.batch_size), ("LR_G", config.lr_g),
+                        ("LR_D", config.lr_d), ("N_IDEAS", config.latent_dim),
+                        ("ART_COMPONENTS", config.n_points)):
+        # the config's values, as exact literals
+        assert re.search(rf"^{name} = {re.escape(repr(value))}( +#|$)", text, re.MULTILINE)
+    run = run_script(config)
+    assert run.G[0].weight.shape == (config.hidden, config.latent_dim)
+    assert run.D[0].weight.shape == (config.hidden, config.n_points)
+    assert run.opt_G.param_groups[0]["lr"] == config.lr_g
+    assert run.opt_D.param_groups[0]["lr"] == config.lr_d
+    prob_artist0, d_loss = run.train_step()
+    assert prob_artist0.shape == (config.batch_size, 1) and d_loss.shape == ()
+    for net in (run.G, run.D):  # both losses reached every weight of their network
+        assert all(p.grad is not None and p.grad.shape == p.shape for p in net.parameters())
+
+
+def test_the_tutorial_configs_script_keeps_the_tutorials_own_lines() -> None:
+    text = script(PRESETS["tutorial"])
+    for line in [  # verbatim from 406_GAN.py
+        "BATCH_SIZE = 64",
+        "LR_G = 0.0001           # learning rate for generator",
+        "N_IDEAS = 5             # think of this as number of ideas for generating an art work "
+        "(Generator)",
+        "PAINT_POINTS = np.vstack([np.linspace(-1, 1, ART_COMPONENTS) for _ in "
+        "range(BATCH_SIZE)])",
+        "def artist_works():     # painting from the famous artist (real target)",
+        "    a = np.random.uniform(1, 2, size=BATCH_SIZE)[:, np.newaxis]",
+        "    paintings = torch.from_numpy(paintings).float()",
+        "    nn.Linear(N_IDEAS, 128),            # random ideas (could from normal distribution)",
+        "    nn.Sigmoid(),                       # tell the probability that the art work is "
+        "made by artist",
+        "opt_D = torch.optim.Adam(D.parameters(), lr=LR_D)",
+        "opt_G = torch.optim.Adam(G.parameters(), lr=LR_G)",
+        "    G_paintings = G(G_ideas)                    # fake painting from G (random ideas)",
+        "    prob_artist1 = D(G_paintings)               # D try to reduce this prob",
+        "    G_loss = torch.mean(torch.log(1. - prob_artist1))",
+        "    prob_artist0 = D(artist_paintings)          # D try to increase this prob",
+        "    D_loss = - torch.mean(torch.log(prob_artist0) + torch.log(1. - prob_artist1))",
+    ]:
+        assert line in text.splitlines()
+    lines = text.splitlines()
+    g_step, d_step = lines.index("    opt_G.step()"), lines.index("    opt_D.step()")
+    assert g_step < lines.index("    prob_artist1 = D(G_paintings.detach())      # D try to "
+                                "reduce this prob") < d_step
+    assert "retain_graph=True" in text and "torch 1.5" in text  # said why the order is fixed
+    assert "retain_graph" not in text.replace("retain_graph=True)", "")  # and not used
+
+
+HANDFUL = [
+    PRESETS["tutorial"],
+    GANConfig(loss="non_saturating", optimizer="sgd", d_steps=3, target="two_bands", seed=5),
+    GANConfig(loss="least_squares", beta1=0.5, beta2=0.99, target="sine", latent_dim=2,
+              hidden=9, n_points=4, batch_size=8),
+    GANConfig(loss="hinge", optimizer="sgd", momentum=0.0, d_steps=2, target="sine",
+              hidden=512, n_points=100, batch_size=512, seed=2**31 - 1),
+]
+
+
+@pytest.mark.parametrize("config", HANDFUL, ids=["tutorial", "nonsat-sgd-bands",
+                                                 "lsgan-sine-tiny", "hinge-sgd-largest"])
+def test_the_script_runs_on_its_own_and_prints_the_tutorials_readouts(
+        config: GANConfig, tmp_path: Path) -> None:
+    (tmp_path / "run.py").write_text(script(config))
+    result = subprocess.run([sys.executable, "run.py", "--steps", "2"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"step 2: D accuracy=\d\.\d\d \(0\.\d\d for D to converge\), "
+                        r"D score= -?\d+\.\d\d \(-\d\.\d\d for G to converge\)\n", result.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("preset", "steps", "in_band", "w1"), [
+    ("tutorial", 10_000, 0.9, 0.07),
+    ("fast", 2_000, 0.93, 0.05),  # the preset's promise: the tutorial's quality, 5x sooner
+])
+def test_a_full_run_of_a_presets_script_from_its_own_seed_reaches_the_presets_quality(
+        preset: str, steps: int, in_band: float, w1: float,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The script alone, with its own seed and random streams (python run.py --steps N),
+    measured on 1,000 curves of its G as the page measures a run
+    (benchmarks/script.py reports the same runs with their times)."""
+    config = PRESETS[preset]
+    run = run_script(config)
+    run.main(["--steps", str(steps)])
+    assert capsys.readouterr().out.count("D accuracy=") == steps // 500  # every 500 steps
+    z = torch.randn(1000, config.latent_dim, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        curves = run.G(z).numpy()
+    target, x = get_target(config.target), curve_grid(config.n_points)
+    assert in_band_fraction(curves, target, x) >= in_band
+    assert parameter_w1(curves, target, x)[0] <= w1
+
+
+# -- going on from a checkpoint --------------------------------------------------------------
+
+
+def tutorial_checkpoint(trainer: Trainer) -> dict[str, Any]:
+    """A checkpoint's PyTorch entries, made with plain torch: the tutorial's modules and
+    optimizers holding the run, as ``state_dict``s, and the step."""
+    generator, discriminator = modules(trainer)
+    opt_g, opt_d = optimizers(trainer, generator, discriminator)
+    return {"G": generator.state_dict(), "D": discriminator.state_dict(),
+            "opt_G": opt_g.state_dict(), "opt_D": opt_d.state_dict(), "step": trainer.step}
+
+
+def saved(checkpoint: dict[str, Any], path: Path) -> Path:
+    torch.save(checkpoint, path)
+    return path
+
+
+def engine_batches_from_now(trainer: Trainer, steps: int) -> list[Batch]:
+    """The batches the trainer's next ``steps`` steps draw, from a copy of its stream."""
+    config, rng = trainer.config, np.random.default_rng()
+    rng.bit_generator.state = trainer.state().rng
+    return [tuple(torch.from_numpy(a) for a in draw_batch(
+        rng, trainer.target, trainer.x, config.batch_size, config.latent_dim))
+        for _ in range(steps * config.d_steps)]
+
+
+RESUMED = [BASE, BASE.replace(optimizer="sgd"),
+           BASE.replace(loss="non_saturating", d_steps=3),
+           BASE.replace(loss="least_squares", optimizer="sgd", target="sine")]
+
+
+@pytest.mark.parametrize("config", RESUMED, ids=["adam", "sgd", "nonsat-3", "lsgan-sgd-sine"])
+def test_resuming_puts_the_run_in_place_and_trains_on_as_the_engine_would(
+        config: GANConfig, tmp_path: Path) -> None:
+    """From a checkpoint at step 30, G paints the saved run's curves and D judges as it does
+    (1e-6); 20 more steps on the engine's next batches land on the engine's weights after 50
+    straight (1e-5): the optimizers' moments and step counts came through."""
+
+    def resumed(config: GANConfig) -> tuple[float, float]:
+        trainer = Trainer(config)
+        trainer.train(30)
+        run = run_script(config)
+        assert run.load_checkpoint(saved(tutorial_checkpoint(trainer), tmp_path / "run.pt")) == 30
+        z = np.random.default_rng(0).standard_normal((64, config.latent_dim), np.float32)
+        with torch.no_grad():
+            curves = run.G(torch.from_numpy(z)).numpy()
+            belief = run.D(torch.from_numpy(curves))[:, 0].numpy()
+        np.testing.assert_allclose(curves, trainer.generate(z), atol=1e-6)
+        np.testing.assert_allclose(belief, trainer.discriminate(curves), atol=1e-6)
+        fed = Fed(run, config.loss)
+        batches = engine_batches_from_now(trainer, STEPS)
+        before = trainer.state()
+        trainer.train(STEPS)
+        fed.train(batches, STEPS)
+        after = trainer.state()
+        assert np.abs(after.g.params - before.g.params).max() > 1e-3
+        error = max(np.abs(after.g.params - flatten(run.G)).max(),
+                    np.abs(after.d.params - flatten(run.D)).max())
+        return float(error), fed.kink_margin
+
+    assert_agrees_on_a_seed(config, resumed, tolerance=1e-5)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_a_resumed_script_continues_exactly_as_the_script_trained_straight(
+        optimizer: str, tmp_path: Path) -> None:
+    """k + m steps straight, and k steps, saved, loaded by a fresh script and m more, give
+    the same weights bit for bit: the script's own state goes through the file whole."""
+    config = BASE.replace(optimizer=optimizer, d_steps=2, seed=4)
+    k, m = 12, 8
+    batches = engine_and_batches(config)[1]  # any batches would do; these are at hand
+    straight, first = run_script(config), run_script(config)
+    Fed(straight, config.loss).train(batches[:2 * (k + m)], k + m)
+    Fed(first, config.loss).train(batches[:2 * k], k)
+    checkpoint = {"G": first.G.state_dict(), "D": first.D.state_dict(),
+                  "opt_G": first.opt_G.state_dict(), "opt_D": first.opt_D.state_dict(),
+                  "step": k}
+    second = run_script(config)
+    assert second.load_checkpoint(saved(checkpoint, tmp_path / "run.pt")) == k
+    Fed(second, config.loss).train(batches[2 * k:2 * (k + m)], m)
+    for net in ("G", "D"):
+        for key, value in getattr(straight, net).state_dict().items():
+            assert torch.equal(getattr(second, net).state_dict()[key], value), f"{net}.{key}"
+
+
+def test_main_resumes_at_the_saved_step_and_counts_on_from_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trainer = Trainer(BASE)
+    trainer.train(1234)
+    path = saved(tutorial_checkpoint(trainer), tmp_path / "run.pt")
+    run_script(BASE).main(["--resume", str(path), "--steps", "3"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "resumed at step 1234"
+    assert lines[1].startswith("step 1237: D accuracy=") and len(lines) == 2
+
+
+def test_the_script_resumes_from_the_command_line(tmp_path: Path) -> None:
+    config = HANDFUL[1]
+    trainer = Trainer(config)
+    trainer.train(7)
+    saved(tutorial_checkpoint(trainer), tmp_path / "gan-curve-lab.pt")
+    (tmp_path / "run.py").write_text(script(config))
+    result = subprocess.run(
+        [sys.executable, "run.py", "--steps", "2", "--resume", "gan-curve-lab.pt"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("resumed at step 7\nstep 9: D accuracy=")
+
+
+def refusal(run: types.ModuleType, path: Path) -> str:
+    """``main``'s message for a checkpoint it refuses; the script's state must be untouched."""
+    before = [{k: v.clone() for k, v in m.state_dict().items()} for m in (run.G, run.D)]
+    with pytest.raises(SystemExit) as exit_info:
+        run.main(["--resume", str(path), "--steps", "1"])
+    for module, state in zip((run.G, run.D), before, strict=True):
+        for key, value in module.state_dict().items():
+            assert torch.equal(value, state[key])
+    assert not run.opt_G.state and not run.opt_D.state
+    return str(exit_info.value.code)
+
+
+def test_a_checkpoint_of_other_sizes_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    other = Trainer(BASE.replace(hidden=64))
+    path = saved(tutorial_checkpoint(other), tmp_path / "other.pt")
+    message = refusal(run_script(BASE), path)
+    assert message.startswith(f"cannot resume from {path}: its G has the shapes")
+    assert "(64, 5)" in message and "(128, 5)" in message
+    assert "other sizes (N_IDEAS, hidden units or ART_COMPONENTS)" in message
+
+
+def test_a_checkpoint_of_another_optimizer_is_refused(tmp_path: Path) -> None:
+    path = saved(tutorial_checkpoint(Trainer(BASE.replace(optimizer="sgd"))), tmp_path / "s.pt")
+    assert "its opt_G is not Adam's" in refusal(run_script(BASE), path)
+    path = saved(tutorial_checkpoint(Trainer(BASE)), tmp_path / "a.pt")
+    assert "its opt_G is not SGD's" in refusal(run_script(BASE.replace(optimizer="sgd")), path)
+
+
+class Payload:
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (print, ("code from a checkpoint ran",))
+
+
+def torch_file(obj: Any) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"not a checkpoint", pickle.dumps(Payload()), torch_file(Payload()),
+    torch_file({"G": 1}), torch_file([1, 2]),
+], ids=["empty", "text", "code", "torch-code", "wrong-keys", "a-list"])
+def test_a_file_that_is_no_checkpoint_is_refused_and_runs_nothing(
+        content: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.pt"
+    path.write_bytes(content)
+    message = refusal(run_script(BASE), path)
+    assert "not a checkpoint" in message or "not a GAN Curve Lab checkpoint" in message
+    assert "code from a checkpoint ran" not in capsys.readouterr().out
+
+
+def test_a_missing_checkpoint_file_is_named(tmp_path: Path) -> None:
+    message = refusal(run_script(BASE), tmp_path / "missing.pt")
+    assert message.startswith(f"cannot resume from {tmp_path / 'missing.pt'}:")
+    assert "No such file" in message
+
+
+def test_the_report_of_each_loss_names_its_own_equilibrium() -> None:
+    lines = {loss: next(line for line in script(GANConfig(loss=loss)).splitlines()
+                        if "for G to converge" in line) for loss in LOSSES}
+    assert "(-1.39 for G to converge)" in lines["minimax"]  # -log 4, the tutorial's -1.38
+    assert "(-1.39 for G to converge)" in lines["non_saturating"]
+    assert "(-0.25 for G to converge)" in lines["least_squares"]
+    assert "(-2.00 for G to converge)" in lines["hinge"]
+    assert f"{1 / (1 + math.exp(-0.5)):.2f} for D to" in script(GANConfig(loss="least_squares"))
