@@ -13,7 +13,7 @@ import streamlit as st
 from PIL import Image
 
 from gan_core import charts, use_one_thread
-from lab import controls, explainer, live, run, save, settings, stability
+from lab import controls, explainer, live, pytorch_tab, run, save, settings, stability
 
 use_one_thread()  # tiny matrices: one thread per session is fastest and fair
 
@@ -42,12 +42,16 @@ st.caption("A generator learns to paint curves from a discriminator that learns 
 settings.link_warning()
 run.show_notices()
 
-live_tab, stability_tab = st.tabs(["Live training", "Stability map"], key=stability.TAB,
-                                  on_change="rerun")
+live_tab, stability_tab, torch_tab = st.tabs(["Live training", "Stability map", "PyTorch"],
+                                             key=stability.TAB, on_change="rerun")
 with live_tab:
     controls.controls()
     live.fragments()
     explainer.explainer()
-if stability_tab.open:  # only the shown tab runs: a live tick redraws the whole page
+# Only the shown tab runs: a live tick redraws the whole page.
+if stability_tab.open:
     with stability_tab:
         stability.tab()
+if torch_tab.open:
+    with torch_tab:
+        pytorch_tab.tab()

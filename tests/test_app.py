@@ -302,3 +302,22 @@ def test_with_other_visitors_playing_the_page_refreshes_less_often_and_says_so()
     at.run().run()
     assert lab.period == 0.25
     assert "slowed down" not in next(c.value for c in at.caption if "steps every" in c.value)
+
+
+# -- PyTorch ---------------------------------------------------------------------------------
+
+
+def test_the_pytorch_tab_shows_the_script_of_the_current_settings_and_follows_a_change() -> None:
+    from gan_core.pytorch import script
+
+    at = start()
+    assert not [c for c in at.code if "artist_works" in c.value]  # only the open tab runs
+    at.session_state["view"] = "PyTorch"
+    at.run()
+    code = next(c.value for c in at.code if "artist_works" in c.value)
+    assert code == script(trainer(at).config).rstrip("\n")  # as st.code shows it
+    assert any(c.value.startswith("import torch\nckpt = torch.load(") for c in at.code)
+    at.selectbox(key="loss").set_value("hinge").run()
+    changed = next(c.value for c in at.code if "artist_works" in c.value)
+    assert changed == script(trainer(at).config).rstrip("\n") and "hinge" in changed.lower()
+    assert not at.exception
