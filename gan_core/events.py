@@ -221,6 +221,8 @@ def oscillation_statistic(history: History) -> float:
 
 def _centred_mean(x: np.ndarray, rows: int) -> np.ndarray:
     """Mean over ``rows`` rows centred on each row (fewer at the ends)."""
+    if len(x) == 0:
+        return np.asarray(x, float)
     kernel = np.ones(rows)
     total = np.convolve(np.nan_to_num(x), kernel, mode="same")
     count = np.convolve(np.isfinite(x).astype(float), kernel, mode="same")

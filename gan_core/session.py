@@ -85,15 +85,16 @@ class LabSession:
                 self.pause()
             return trainer.step - first
 
-    def tick(self) -> int:
-        """One live tick: a slice of training if playing, within the time budget; then the
-        period until the next tick, from the crowd as it is now."""
+    def tick(self, steps: int | None = None) -> int:
+        """One live tick: ``steps`` (default: a tick's worth) of training if playing, within
+        the time budget; then the period until the next tick, from the crowd as it is now."""
         with self.lock:
             if not self.playing:
                 return 0
             self.crowd.join(self)
             budget = min(_pacing.TICK_BUDGET_SECONDS, 0.6 * self.period)
-            steps = self.advance(self.steps_per_tick, budget=budget)
+            steps = self.advance(self.steps_per_tick if steps is None else steps,
+                                 budget=budget)
             self._update_period()
             return steps
 

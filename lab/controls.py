@@ -9,10 +9,20 @@ import streamlit as st
 
 from gan_core.session import LabSession
 
-from . import moment
+from . import moment, phases
 from .run import GHOST, notices, session
 
 TRAIN_D, TRAIN_G, DROP_GHOST = "train_d", "train_g", "drop_ghost"
+FORCES, SLOW = "forces", "slow_motion"
+"""Keys of the toggles that draw D's push on the curves and train a step at a time."""
+
+
+def forces_on() -> bool:
+    return bool(st.session_state.get(FORCES))
+
+
+def slow_on() -> bool:
+    return bool(st.session_state.get(SLOW))
 
 
 def controls() -> None:
@@ -22,14 +32,14 @@ def controls() -> None:
          "Train continuously, a tick at a time."),
         ("pause", "Pause", "pause", run.pause, not run.playing,
          "Stop training; everything on screen stays."),
-        ("step", "Step", "skip_next", lambda: run.advance(budget=math.inf), False,
-         "Train one tick's steps and stop."),
+        ("step", "Step", "skip_next", _step, False,
+         "Train one tick's steps and stop (in slow motion: a single step)."),
         ("reset", "Reset", "restart_alt", _reset, False,
          "Start a fresh model from the current settings and seed."),
-        (TRAIN_D, "Train D", "gavel", lambda: run.train_alone("d"), False,
+        (TRAIN_D, "Train D", "gavel", lambda: _alone("d"), False,
          "One update of the discriminator alone, on a fresh batch: watch D's push on the "
          "curves change while G stays put."),
-        (TRAIN_G, "Train G", "brush", lambda: run.train_alone("g"), False,
+        (TRAIN_G, "Train G", "brush", lambda: _alone("g"), False,
          "One update of the generator alone, through D as it is: the curves move along D's "
          "push while D stays put."),
     ]
@@ -39,6 +49,13 @@ def controls() -> None:
             st.button(label, icon=f":material/{icon}:", key=key, on_click=callback,
                       disabled=disabled, help=help_text,
                       type="primary" if key == "play" else "secondary")
+        st.toggle("Forces", key=FORCES,
+                  help="Draw D's push on every point of G's curves: a short line in the "
+                  "direction G's loss would move it, as long as its size (one scale for the "
+                  "chart, stated below it).")
+        st.toggle("Slow motion", key=SLOW,
+                  help="One training step per tick, shown in its two halves: G's update through "
+                  "D as it was, then D's update on the new curves.")
         st.toggle("Ghost", key=GHOST,
                   help="On a live change of a setting, keep a ghost: the run as it would have "
                   "gone on without the change, trained beside it on the same batches and drawn "
@@ -65,3 +82,15 @@ def status_line(run: LabSession) -> str:
 def _reset() -> None:
     session().reset()
     notices().info = None
+    phases.forget()
+
+
+def _step() -> None:
+    if slow_on():
+        phases.one_step(session())
+    else:
+        session().advance(budget=math.inf)
+
+
+def _alone(network: str) -> None:
+    phases.one_network(session(), network)

@@ -145,3 +145,9 @@ def test_a_history_without_the_new_columns_is_read_without_events() -> None:
                            "stride": s["stride"]} for name, s in state.items()})
     assert np.isnan(old.eval.column("spread")).all()
     assert ev.detect_events(old) == []
+
+
+def test_a_run_that_has_not_trained_has_no_events() -> None:
+    from gan_core import GANConfig, Trainer, detect_events
+
+    assert detect_events(Trainer(GANConfig()).history) == []
