@@ -404,9 +404,9 @@ def theory_spec(target_name: str) -> Spec:
         stroke=alt.Stroke("which:N", scale=alt.Scale(domain=["d_optimal", "d_learned"],
                                                      range=[INK, "#d6336c"]),
                           legend=alt.Legend(title=None, orient="bottom", direction="horizontal",
-                                            labelExpr="{'d_optimal': 'optimal D* = p_data / "
-                                            "(p_data + p_g)', 'd_learned': 'D learned, on real "
-                                            "curves'}[datum.value]")))
+                                            labelLimit=260,
+                                            labelExpr="{'d_optimal': 'D* (optimal for this G)', "
+                                            "'d_learned': 'D as learned'}[datum.value]")))
     half = alt.Chart(alt.InlineData(values=[{"y": 0.5}])).mark_rule(
         strokeDash=[2, 3], color="#7a8194").encode(y="y:Q")
     return _finish(alt.layer(densities, half, lines).resolve_scale(stroke="independent")

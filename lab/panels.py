@@ -62,6 +62,12 @@ def _history(trainer: Trainer) -> None:
                    f"{event.last_step:,}: {event.explanation}")
 
 
+def _nats(value: float) -> str:
+    """Three decimals, without a minus sign on a value that rounds to zero."""
+    text = f"{value:.3f}"
+    return "0.000" if text == "-0.000" else text
+
+
 def _has_values(columns: dict) -> bool:
     """Has the panel a value to draw? (A run loaded from an older file has gaps.)"""
     return any(np.isfinite(values).any() for name, values in columns.items() if name != "step")
@@ -71,7 +77,7 @@ def _theory(trainer: Trainer) -> None:
     st.markdown("##### What D should be, and what it is")
     view = trainer.theory()
     chart(ch.theory_spec(trainer.config.target), ch.theory_data(view), "theory")
-    reads = (f"; read off D's loss: {view.jsd_d:.3f}" if view.d_reads_jsd else
+    reads = (f"; read off D's loss: {_nats(view.jsd_d)}" if view.d_reads_jsd else
              " (this loss's D does not estimate it)")
     st.caption(f"Along {view.label}. The optimal D for this G is p_data / (p_data + p_g): "
                f"where G paints too many curves D should say fake, too few real. Their "
