@@ -36,15 +36,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, log: Path, timeout: float = 90.0) -> subprocess.Popen[bytes]:
-    """Run ``streamlit run streamlit_app.py`` on ``port``, output to ``log``; return once its
-    health endpoint answers. Raises ``RuntimeError`` (with the log's tail) if it never does."""
+def start_server(port: int, log: Path, timeout: float = 90.0,
+                 root: Path = ROOT) -> subprocess.Popen[bytes]:
+    """Run ``streamlit run streamlit_app.py`` of the checkout at ``root`` (this one unless
+    another version of the app is to be measured) on ``port``, output to ``log``; return once
+    its health endpoint answers. Raises ``RuntimeError`` (with the log's tail) if it never
+    does."""
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=root, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
     health = f"http://127.0.0.1:{port}/_stcore/health"
