@@ -53,13 +53,14 @@ CATEGORIES = [
 STATIC_JS = Path(streamlit.__file__).parent / "static" / "static" / "js"
 
 # Counts refreshes two ways: as received (socket messages carrying the live view's timing
-# caption, one per fast-fragment run) and as shown (the Step readout changing in the DOM, or the
-# caption where a page shows no Step metric); and the slower panels' runs (messages carrying the
-# discriminator map's heading). Installed before the app's scripts so that it sees the app's
-# own socket.
+# caption, one per fast-fragment run, or the page's fetches of a live route) and as shown (the
+# Step readout changing in the DOM, or the caption where a page shows no Step metric); the
+# slower panels' runs (messages carrying the discriminator map's heading); and canvases added to
+# the page (Vega draws a chart it embeds anew on a new canvas: a chart whose data alone changed
+# keeps its canvas). Installed before the app's scripts so that it sees the app's own socket.
 _COUNTERS = """
 (() => {
-  const counts = {received: 0, shown: 0, panels: 0};
+  const counts = {received: 0, shown: 0, panels: 0, canvases: 0};
   const decoder = new TextDecoder();
   const Native = window.WebSocket;
   window.WebSocket = class extends Native {
@@ -73,8 +74,20 @@ _COUNTERS = """
       });
     }
   };
+  // A page may also fetch its live refreshes over HTTP (a route of the app at /live/...).
+  const nativeFetch = window.fetch;
+  window.fetch = async (...args) => {
+    const response = await nativeFetch(...args);
+    if (String(args[0]?.url ?? args[0]).includes('/live/')) counts.received += 1;
+    return response;
+  };
   let last = null;
-  const look = () => {
+  const look = records => {
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        if (node.nodeName === 'CANVAS' || node.querySelector?.('canvas')) counts.canvases += 1;
+      }
+    }
     const seen = [...document.querySelectorAll('[data-testid=stMetric]')]
       .find(m => m.innerText.startsWith('Step'))?.innerText
       ?? [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
@@ -239,6 +252,7 @@ class Measurement:
     refreshes: int = 0
     shown: int = 0
     panels: int = 0
+    canvases: int = 0
     cpu: Counter[str] = field(default_factory=Counter)
     server_cpu: float = 0.0
     traced_refreshes: int = 0
@@ -248,12 +262,16 @@ class Measurement:
     """React commits, fibers walked and components rendered in the React window, and the
     components rendered by the Streamlit element (or layout block) they belong to."""
     errors: list[str] = field(default_factory=list)
+    per_round: list[float] = field(default_factory=list)
+    """Chromium CPU ms per received refresh of each round."""
 
     def add(self, other: Measurement) -> None:
+        self.per_round.append(1000 * other.chromium_seconds() / max(other.refreshes, 1))
         self.seconds += other.seconds
         self.refreshes += other.refreshes
         self.shown += other.shown
         self.panels += other.panels
+        self.canvases += other.canvases
         self.cpu.update(other.cpu)
         self.server_cpu += other.server_cpu
         self.traced_refreshes += other.traced_refreshes
@@ -319,6 +337,7 @@ def measure(variant: Variant, tick: float, seconds: float, trace_seconds: float,
                 result.refreshes = counts_after["received"] - counts["received"]
                 result.shown = counts_after["shown"] - counts["shown"]
                 result.panels = counts_after["panels"] - counts["panels"]
+                result.canvases = counts_after["canvases"] - counts["canvases"]
                 if trace_seconds > 0:
                     browser.start_tracing(page=page, categories=CATEGORIES)
                     page.wait_for_timeout(1000)  # the profiler's start-up is not the page's
@@ -366,19 +385,21 @@ def _ratio(value: float, base: float) -> str:
 
 def report(results: list[Measurement], top: int) -> None:
     base = results[0]
-    print("\nUntraced: cores (CPU seconds per second) and CPU ms per received refresh")
-    cols = ["refr/s", "shown/s", "panels/s", "chromium", *GROUPS, "driver", "server",
-            "ms/refr", "vs base"]
+    print("\nUntraced: cores (CPU seconds per second) and Chromium CPU ms per received refresh;"
+          " embeds: canvases added (a chart drawn anew)")
+    cols = ["refr/s", "shown/s", "panels/s", "embeds", "chromium", *GROUPS, "driver", "server",
+            "ms/refr", "rounds min-max", "vs base"]
     print(f"{'version':<14}" + "".join(f"{c:>{max(9, len(c) + 1)}}" for c in cols))
     for r in results:
         per = max(r.refreshes, 1)
         chromium = r.chromium_seconds()
         cells = [f"{r.refreshes / r.seconds:.2f}", f"{r.shown / r.seconds:.2f}",
-                 f"{r.panels / r.seconds:.2f}",
+                 f"{r.panels / r.seconds:.2f}", f"{r.canvases}",
                  f"{chromium / r.seconds:.3f}",
                  *(f"{r.group_seconds(g) / r.seconds:.3f}" for g in GROUPS),
                  f"{sum(v for k, v in r.cpu.items() if k.startswith('driver/')) / r.seconds:.3f}",
                  f"{r.server_cpu / r.seconds:.3f}", f"{1000 * chromium / per:.1f}",
+                 f"{min(r.per_round):.0f}-{max(r.per_round):.0f}",
                  _ratio(chromium / per, base.chromium_seconds() / max(base.refreshes, 1))]
         print(f"{r.label:<14}" + "".join(f"{c:>{max(9, len(h) + 1)}}"
                                           for c, h in zip(cells, cols, strict=True)))
@@ -437,7 +458,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="trace file; with several versions, one per version (-LABEL)")
     parser.add_argument("--variant", type=Variant.parse, action="append",
                         help="LABEL=SOURCE, repeatable; default: this checkout")
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="untraced windows per version; the trace and React windows are "
+                        "taken in the first round only unless --trace-every-round")
+    parser.add_argument("--trace-every-round", action="store_true")
     parser.add_argument("--viewport", default=None, help="WIDTHxHEIGHT (default: desktop)")
     parser.add_argument("--top", type=int, default=12, help="busiest functions shown")
     args = parser.parse_args(argv)
@@ -457,8 +481,10 @@ def main(argv: list[str] | None = None) -> int:
         for v in variants:
             out = args.out if len(variants) == 1 else args.out.with_stem(
                 f"{args.out.stem}-{v.label}")
-            r = measure(v, args.tick, args.seconds, args.trace_seconds, args.react_seconds,
-                        args.warmup, chunks, out if round_ == 0 else None, viewport)
+            first = round_ == 0 or args.trace_every_round
+            r = measure(v, args.tick, args.seconds, args.trace_seconds if first else 0,
+                        args.react_seconds if first else 0, args.warmup, chunks,
+                        out if round_ == 0 else None, viewport)
             print(f"round {round_ + 1}, {v.label}: {r.refreshes} refreshes in {r.seconds:.1f} s, "
                   f"Chromium {r.chromium_seconds() / r.seconds:.3f} cores", flush=True)
             totals[v.label].add(r)
