@@ -23,7 +23,6 @@ from gan_core.checkpoint import MAX_BYTES
 from gan_core.config import GROUPS, field_type
 from gan_core.losses import equilibrium
 from gan_core.session import Change, LabSession, SweepRun
-from live_chart import live_charts
 
 use_one_thread()  # tiny matrices: one thread per session is fastest and fair
 
@@ -226,25 +225,28 @@ def on_reset() -> None:
 # -- the live view ---------------------------------------------------------------------------
 
 def chart(spec: dict, data: dict, key: str) -> None:
-    st.vega_lite_chart(ch.with_data(spec, data), key=key, width="stretch")
+    with st.container(key=key):  # a stable CSS class (st-key-...) for the browser tests
+        st.vega_lite_chart(ch.with_data(spec, data), key=key, width="stretch")
 
 
-def readout_cells(session: LabSession) -> list[tuple[str, str, str]]:
-    """The readouts as (label, value, help)."""
+def readouts(session: LabSession) -> None:
     m = session.trainer.evaluate()
     d_eq = -equilibrium(session.config.loss)[0]
-    return [
-        ("Step", f"{session.trainer.step:,}", "Generator updates so far."),
-        ("D accuracy", f"{m.d_real:.3f}", "Mean D(real): D's probability that a real curve is "
-         "real. Target 0.5, where D can no longer tell (the tutorial's 'D accuracy')."),
-        ("D score", f"{m.d_score:.3f}", f"-D_loss (the tutorial's 'D score'). Target {d_eq:.3f} "
-         "for this loss (-log 4 = -1.386 for minimax), where D is reduced to guessing."),
-        ("In band", f"{100 * m.in_band:.1f}%", "Share of generated points inside the target's "
-         "envelope (±0.05). Target 100%; the tutorial reaches ~94% after 10,000 steps."),
-        ("W1", f"{m.w1:.3f}", "Wasserstein-1 distance between the fitted parameter of 1,000 "
-         "generated curves and its true law. 0 is perfect; sampling noise alone gives ~0.01. "
-         "The tutorial reaches ~0.05 after 10,000 steps."),
-    ]
+    cols = st.columns(5)
+    cols[0].metric("Step", f"{session.trainer.step:,}", help="Generator updates so far.")
+    cols[1].metric("D accuracy", f"{m.d_real:.3f}",
+                   help="Mean D(real): D's probability that a real curve is real. Target 0.5, "
+                   "where D can no longer tell (the tutorial's 'D accuracy').")
+    cols[2].metric("D score", f"{m.d_score:.3f}",
+                   help=f"-D_loss (the tutorial's 'D score'). Target {d_eq:.3f} for this loss "
+                   "(-log 4 = -1.386 for minimax), where D is reduced to guessing.")
+    cols[3].metric("In band", f"{100 * m.in_band:.1f}%",
+                   help="Share of generated points inside the target's envelope (±0.05). "
+                   "Target 100%; the tutorial reaches ~94% after 10,000 steps.")
+    cols[4].metric("W1", f"{m.w1:.3f}",
+                   help="Wasserstein-1 distance between the fitted parameter of 1,000 "
+                   "generated curves and its true law. 0 is perfect; sampling noise alone "
+                   "gives ~0.01. The tutorial reaches ~0.05 after 10,000 steps.")
 
 
 # The panels under the curves refresh at most this often: their redraw is most of a page's
@@ -265,14 +267,14 @@ def live_view() -> None:
     with session.lock:
         trainer = session.trainer
         target = trainer.config.target
-        cells = readout_cells(session)
+        readouts(session)
         timing = st.empty()
-        live_charts([
-            ("curves", {**ch.curves_spec(target),
-                        "title": "The generator's curves inside the bounds"},
-             ch.curves_data(trainer), 3),
-            ("distribution", ch.distribution_spec(target), ch.distribution_data(trainer), 2)],
-            readouts=cells)
+        left, right = st.columns([3, 2])
+        with left:
+            st.markdown("##### The generator's curves inside the bounds")
+            chart(ch.curves_spec(target), ch.curves_data(trainer), "curves")
+        with right:
+            chart(ch.distribution_spec(target), ch.distribution_data(trainer), "distribution")
     elapsed = time.perf_counter() - started
     st.session_state.last_tick = (steps, elapsed)
     timing.caption(f"Last refresh: {steps} training steps, readouts and curves in "
