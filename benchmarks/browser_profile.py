@@ -33,7 +33,7 @@ from pathlib import Path
 import streamlit
 from playwright.sync_api import Page, sync_playwright
 
-from benchmarks.load import CLOCK_TICKS, process_tree
+from benchmarks.load import CLOCK_TICKS, cpu_seconds, process_tree
 from benchmarks.trace_split import BUCKETS, Chunks, Split, events_of, marks, split
 from tests.browser.server import (
     ARTIFACTS,
@@ -240,6 +240,7 @@ GROUPS = {  # report column -> predicate on "kind/thread"
     "renderer other": lambda k: k.startswith("renderer/") and k != "renderer/main",
     "gpu": lambda k: k.startswith("gpu-process/"),
     "browser+utility": lambda k: k.split("/")[0] in ("browser", "utility", "zygote"),
+    "ended threads": lambda k: False,
 }
 
 
@@ -254,6 +255,9 @@ class Measurement:
     panels: int = 0
     canvases: int = 0
     cpu: Counter[str] = field(default_factory=Counter)
+    chromium_cpu: float = 0.0
+    """Every Chromium process, threads that ended in the window included (/proc/PID/stat)."""
+    driver_cpu: float = 0.0
     server_cpu: float = 0.0
     traced_refreshes: int = 0
     split: Split = field(default_factory=Split)
@@ -273,6 +277,8 @@ class Measurement:
         self.panels += other.panels
         self.canvases += other.canvases
         self.cpu.update(other.cpu)
+        self.chromium_cpu += other.chromium_cpu
+        self.driver_cpu += other.driver_cpu
         self.server_cpu += other.server_cpu
         self.traced_refreshes += other.traced_refreshes
         for bucket in BUCKETS:
@@ -285,9 +291,14 @@ class Measurement:
         self.errors += other.errors
 
     def chromium_seconds(self) -> float:
-        return sum(v for k, v in self.cpu.items() if not k.startswith("driver/"))
+        return self.chromium_cpu
 
     def group_seconds(self, group: str) -> float:
+        """CPU of a group of live threads; ``ended threads`` is what Chromium's threads that
+        ended in the window used (the process totals count them, /proc/PID/task does not)."""
+        if group == "ended threads":
+            live = sum(v for k, v in self.cpu.items() if not k.startswith("driver/"))
+            return max(0.0, self.chromium_cpu - live)
         return sum(v for k, v in self.cpu.items() if GROUPS[group](k))
 
 
@@ -327,12 +338,17 @@ def measure(variant: Variant, tick: float, seconds: float, trace_seconds: float,
                 me = os.getpid()
                 server = process_tree(proc.pid)
                 others = [p for p in process_tree(me) if p != me and p not in server]
+                chromium = [p for p in others if _kind(p)]
+                driver = [p for p in others if p not in chromium]
                 before, counts = thread_cpu(others), _counts(page)
-                server_before, start = sum(thread_cpu(server).values()), time.monotonic()
+                totals = [cpu_seconds(pids) for pids in (chromium, driver, server)]
+                start = time.monotonic()
                 page.wait_for_timeout(1000 * seconds)
                 after, counts_after = thread_cpu(others), _counts(page)
                 result.seconds = time.monotonic() - start
-                result.server_cpu = sum(thread_cpu(server).values()) - server_before
+                result.chromium_cpu, result.driver_cpu, result.server_cpu = (
+                    cpu_seconds(pids) - before_ for pids, before_ in zip(
+                        (chromium, driver, server), totals, strict=True))
                 result.cpu = Counter({k: after[k] - before.get(k, 0.0) for k in after})
                 result.refreshes = counts_after["received"] - counts["received"]
                 result.shown = counts_after["shown"] - counts["shown"]
@@ -397,7 +413,7 @@ def report(results: list[Measurement], top: int) -> None:
                  f"{r.panels / r.seconds:.2f}", f"{r.canvases}",
                  f"{chromium / r.seconds:.3f}",
                  *(f"{r.group_seconds(g) / r.seconds:.3f}" for g in GROUPS),
-                 f"{sum(v for k, v in r.cpu.items() if k.startswith('driver/')) / r.seconds:.3f}",
+                 f"{r.driver_cpu / r.seconds:.3f}",
                  f"{r.server_cpu / r.seconds:.3f}", f"{1000 * chromium / per:.1f}",
                  f"{min(r.per_round):.0f}-{max(r.per_round):.0f}",
                  _ratio(chromium / per, base.chromium_seconds() / max(base.refreshes, 1))]
