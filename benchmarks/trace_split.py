@@ -35,9 +35,11 @@ from typing import Any
 
 Event = dict[str, Any]
 
-BUCKETS = ("streamlit/react", "vega", "decode", "style+layout", "paint+composite", "gc", "other")
-"""Report order. ``decode`` is protobuf and Arrow; ``streamlit/react`` every other chunk of the
-app bundle (React, Streamlit's components, emotion styles, react-aria)."""
+BUCKETS = ("streamlit/react", "vega", "decode", "components", "style+layout", "paint+composite",
+           "gc", "other")
+"""Report order. ``decode`` is protobuf and Arrow; ``components`` the scripts of custom
+components (``st.components.v2`` loads them from ``blob:`` URLs); ``streamlit/react`` every
+other chunk of the app bundle (React, Streamlit's elements, emotion styles, react-aria)."""
 
 # Innermost timeline event names -> bucket, for the native work they stand for.
 NATIVE = {
@@ -67,6 +69,8 @@ class Chunks:
     decode: frozenset[str]
 
     def bucket(self, url: str) -> str:
+        if url.startswith("blob:"):
+            return "components"
         name = url.rsplit("/", 1)[-1]
         if name in self.vega:
             return "vega"

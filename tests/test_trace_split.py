@@ -35,7 +35,9 @@ NODES = [
     frame(6, "evaluate", "embed.abc.js", parent=5),  # Vega called from React
     frame(7, "JSON.parse", parent=6),  # a native function called by Vega's code
     frame(8, "decode", "protobuf.def.js", parent=1),
+    frame(9, "draw", parent=1),
 ]
+NODES[-1]["callFrame"]["url"] = "blob:http://127.0.0.1:8501/1f0c"  # a custom component
 
 
 def trace(samples: list[tuple[int, int]], spans: list[dict], start: int = 0) -> dict:
@@ -64,6 +66,13 @@ def test_javascript_counts_for_the_chunk_of_its_innermost_frame_with_a_script() 
     assert result.ms["vega"] == pytest.approx(5)
     assert result.ms["decode"] == pytest.approx(4)
     assert result.busy_ms == pytest.approx(10)
+
+
+def test_a_custom_components_own_script_is_told_from_streamlits_bundle() -> None:
+    result = split(trace([(9, 2000), (5, 1000), (2, 0)], [
+        {"name": "FunctionCall", "ts": 0, "dur": 3000, "tdur": 3000}]), CHUNKS)
+    assert result.ms["components"] == pytest.approx(2)
+    assert result.ms["streamlit/react"] == pytest.approx(1)
 
 
 def test_native_work_inside_layout_or_paint_counts_as_such_even_when_script_forced_it() -> None:
