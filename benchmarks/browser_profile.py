@@ -6,8 +6,11 @@ except the tick interval. After a warm-up, an untraced window measures CPU from 
 Chromium thread, so the renderer's main thread, its compositor, the GPU and browser processes
 apart, and Playwright's driver on its own) and counts refreshes; then a traced window records a
 Chromium performance trace with V8's sampling profiler and splits the renderer main thread's
-time by kind of work (see ``benchmarks.trace_split``). Tracing slows the page: compare traced
-splits with each other, and cores with cores.
+time by kind of work (see ``benchmarks.trace_split``); last, a window counts React's commits
+and the components each one re-renders, by the Streamlit element they belong to. Tracing
+slows the page: compare traced splits with each other, and cores with cores. "embeds" counts
+canvases added while playing: a chart embedded anew (its spec or dataset names changed) draws
+on a new canvas, one whose data alone changed keeps its own.
 
 A version is ``LABEL=SOURCE``: SOURCE is a directory holding a checkout of the app or a git
 revision of this repository (exported to artifacts/variants/LABEL). The first version is the
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import time
 from collections import Counter
@@ -180,7 +184,7 @@ class Variant:
             raise argparse.ArgumentTypeError(
                 f"{source!r} is neither a directory nor a git revision") from None
         root = ARTIFACTS / "variants" / label
-        subprocess.run(["rm", "-rf", str(root)], check=True)
+        shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
         archive = subprocess.run(["git", "archive", source], cwd=ROOT, check=True,
                                  capture_output=True).stdout
@@ -484,6 +488,8 @@ def main(argv: list[str] | None = None) -> int:
     variants = args.variant or [Variant("this", ROOT)]
     if len({v.label for v in variants}) != len(variants):
         parser.error("version labels must differ")
+    if args.rounds < 1 or args.seconds <= 0:
+        parser.error("--rounds must be at least 1 and --seconds positive")
     viewport = None
     if args.viewport:
         try:
