@@ -4,7 +4,8 @@ renderer's main thread by kind of work, for one or more versions of the app side
 For each version: its own server, one headless Chromium page playing at default settings
 except the tick interval. After a warm-up, an untraced window measures CPU from /proc (every
 Chromium thread, so the renderer's main thread, its compositor, the GPU and browser processes
-apart, and Playwright's driver on its own) and counts refreshes; then a traced window records a
+apart, and Playwright's driver on its own) and counts the live view's runs and the refreshes
+the page shows (what the figures per refresh divide by); then a traced window records a
 Chromium performance trace with V8's sampling profiler and splits the renderer main thread's
 time by kind of work (see ``benchmarks.trace_split``); last, a window counts React's commits
 and the components each one re-renders, by the Streamlit element they belong to. Tracing
@@ -58,12 +59,14 @@ CATEGORIES = [
 ]
 STATIC_JS = Path(streamlit.__file__).parent / "static" / "static" / "js"
 
-# Counts refreshes two ways: as received (socket messages carrying the live view's timing
-# caption, one per fast-fragment run, or the page's fetches of a live route) and as shown (the
-# Step readout changing in the DOM, or the caption where a page shows no Step metric); the
-# slower panels' runs (messages carrying the discriminator map's heading); and canvases added to
-# the page (Vega draws a chart it embeds anew on a new canvas: a chart whose data alone changed
-# keeps its canvas). Installed before the app's scripts so that it sees the app's own socket.
+# Counts the live view's runs received (socket messages carrying its timing line, "Last tick"
+# or, in older versions, "Last refresh": one per run, whether the run shows one tick or hands a
+# player several; or the page's fetches of a live route) and its refreshes shown (the Step
+# readout changing in the DOM, as st.metric or the player's readout, or the timing line where a
+# page shows no Step); the slower panels' runs (messages carrying the discriminator map's
+# heading); and canvases added to the page (Vega draws a chart it embeds anew on a new canvas: a
+# chart whose data alone changed keeps its canvas). Installed before the app's scripts so that
+# it sees the app's own socket.
 _COUNTERS = """
 (() => {
   const counts = {received: 0, shown: 0, panels: 0, canvases: 0};
@@ -75,7 +78,7 @@ _COUNTERS = """
       this.addEventListener('message', event => {
         if (!(event.data instanceof ArrayBuffer)) return;
         const text = decoder.decode(event.data);
-        if (text.includes('Last refresh')) counts.received += 1;
+        if (text.includes('Last refresh') || text.includes('Last tick')) counts.received += 1;
         if (text.includes('Discriminator map')) counts.panels += 1;
       });
     }
@@ -94,10 +97,11 @@ _COUNTERS = """
         if (node.nodeName === 'CANVAS' || node.querySelector?.('canvas')) counts.canvases += 1;
       }
     }
-    const seen = [...document.querySelectorAll('[data-testid=stMetric]')]
-      .find(m => m.innerText.startsWith('Step'))?.innerText
-      ?? [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
-        .map(e => e.innerText).find(t => t.startsWith('Last refresh'));
+    const all = selector => [...document.querySelectorAll(selector)].map(e => e.innerText);
+    const seen = all('[data-testid=stMetric], [data-testid=labReadout]')
+      .find(t => t.startsWith('Step'))
+      ?? all('[data-testid=stCaptionContainer], [data-testid=labCaption]')
+        .find(t => t.startsWith('Last refresh') || t.startsWith('Last tick'));
     if (seen !== undefined && seen !== last) { last = seen; counts.shown += 1; }
   };
   addEventListener('DOMContentLoaded', () => new MutationObserver(look).observe(
@@ -256,8 +260,10 @@ GROUPS = {  # report column -> predicate on "kind/thread"
 class Measurement:
     label: str
     seconds: float = 0.0
-    refreshes: int = 0
+    runs: int = 0
+    """Runs of the live view received."""
     shown: int = 0
+    """Refreshes shown: what the per-refresh figures divide by."""
     panels: int = 0
     canvases: int = 0
     cpu: Counter[str] = field(default_factory=Counter)
@@ -265,20 +271,20 @@ class Measurement:
     """Every Chromium process, threads that ended in the window included (/proc/PID/stat)."""
     driver_cpu: float = 0.0
     server_cpu: float = 0.0
-    traced_refreshes: int = 0
+    traced_shown: int = 0
     split: Split = field(default_factory=Split)
-    react_refreshes: int = 0
+    react_runs: int = 0
     react: Counter[str] = field(default_factory=Counter)
     """React commits, fibers walked and components rendered in the React window, and the
     components rendered by the Streamlit element (or layout block) they belong to."""
     errors: list[str] = field(default_factory=list)
     per_round: list[float] = field(default_factory=list)
-    """Chromium CPU ms per received refresh of each round."""
+    """Chromium CPU ms per refresh shown, in each round."""
 
     def add(self, other: Measurement) -> None:
-        self.per_round.append(1000 * other.chromium_seconds() / max(other.refreshes, 1))
+        self.per_round.append(1000 * other.chromium_seconds() / max(other.shown, 1))
         self.seconds += other.seconds
-        self.refreshes += other.refreshes
+        self.runs += other.runs
         self.shown += other.shown
         self.panels += other.panels
         self.canvases += other.canvases
@@ -286,13 +292,13 @@ class Measurement:
         self.chromium_cpu += other.chromium_cpu
         self.driver_cpu += other.driver_cpu
         self.server_cpu += other.server_cpu
-        self.traced_refreshes += other.traced_refreshes
+        self.traced_shown += other.traced_shown
         for bucket in BUCKETS:
             self.split.ms[bucket] += other.split.ms[bucket]
         self.split.idle_ms += other.split.idle_ms
         self.split.window_ms += other.split.window_ms
         self.split.functions.update(other.split.functions)
-        self.react_refreshes += other.react_refreshes
+        self.react_runs += other.react_runs
         self.react.update(other.react)
         self.errors += other.errors
 
@@ -356,7 +362,7 @@ def measure(variant: Variant, tick: float, seconds: float, trace_seconds: float,
                     cpu_seconds(pids) - before_ for pids, before_ in zip(
                         (chromium, driver, server), totals, strict=True))
                 result.cpu = Counter({k: after[k] - before.get(k, 0.0) for k in after})
-                result.refreshes = counts_after["received"] - counts["received"]
+                result.runs = counts_after["received"] - counts["received"]
                 result.shown = counts_after["shown"] - counts["shown"]
                 result.panels = counts_after["panels"] - counts["panels"]
                 result.canvases = counts_after["canvases"] - counts["canvases"]
@@ -371,7 +377,7 @@ def measure(variant: Variant, tick: float, seconds: float, trace_seconds: float,
                         "() => { performance.mark('profile:end');"
                         " return window.__refreshCounts(); }")
                     trace = json.loads(browser.stop_tracing())
-                    result.traced_refreshes = last["received"] - first["received"]
+                    result.traced_shown = last["shown"] - first["shown"]
                     events = events_of(trace)
                     window = (marks(events, "profile:start")[-1], marks(events, "profile:end")[-1])
                     result.split = split(trace, chunks, window)
@@ -385,7 +391,7 @@ def measure(variant: Variant, tick: float, seconds: float, trace_seconds: float,
                     stats = page.evaluate("() => { window.__reactCommits.on = false;"
                                           " return window.__reactCommits; }")
                     last = _counts(page)
-                    result.react_refreshes = last["received"] - first["received"]
+                    result.react_runs = last["received"] - first["received"]
                     result.react = Counter({"commits": stats["commits"],
                                             "fibers": stats["fibers"],
                                             "rendered": stats["rendered"],
@@ -407,29 +413,29 @@ def _ratio(value: float, base: float) -> str:
 
 def report(results: list[Measurement], top: int) -> None:
     base = results[0]
-    print("\nUntraced: cores (CPU seconds per second) and Chromium CPU ms per received refresh;"
-          " embeds: canvases added (a chart drawn anew)")
-    cols = ["refr/s", "shown/s", "panels/s", "embeds", "chromium", *GROUPS, "driver", "server",
+    print("\nUntraced: cores (CPU seconds per second) and Chromium CPU ms per refresh shown;"
+          " runs/s: the live view's runs received; embeds: canvases added (a chart drawn anew)")
+    cols = ["runs/s", "shown/s", "panels/s", "embeds", "chromium", *GROUPS, "driver", "server",
             "ms/refr", "rounds min-max", "vs base"]
     print(f"{'version':<14}" + "".join(f"{c:>{max(9, len(c) + 1)}}" for c in cols))
     for r in results:
-        per = max(r.refreshes, 1)
+        per = max(r.shown, 1)
         chromium = r.chromium_seconds()
-        cells = [f"{r.refreshes / r.seconds:.2f}", f"{r.shown / r.seconds:.2f}",
+        cells = [f"{r.runs / r.seconds:.2f}", f"{r.shown / r.seconds:.2f}",
                  f"{r.panels / r.seconds:.2f}", f"{r.canvases}",
                  f"{chromium / r.seconds:.3f}",
                  *(f"{r.group_seconds(g) / r.seconds:.3f}" for g in GROUPS),
                  f"{r.driver_cpu / r.seconds:.3f}",
                  f"{r.server_cpu / r.seconds:.3f}", f"{1000 * chromium / per:.1f}",
                  f"{min(r.per_round):.0f}-{max(r.per_round):.0f}",
-                 _ratio(chromium / per, base.chromium_seconds() / max(base.refreshes, 1))]
+                 _ratio(chromium / per, base.chromium_seconds() / max(base.shown, 1))]
         print(f"{r.label:<14}" + "".join(f"{c:>{max(9, len(h) + 1)}}"
                                           for c, h in zip(cells, cols, strict=True)))
-    if any(r.react_refreshes for r in results):
+    if any(r.react_runs for r in results):
         _report_react(results, top)
     if not any(r.split.window_ms for r in results):
         return
-    print("\nTraced: renderer main thread, ms per received refresh (share of busy time)")
+    print("\nTraced: renderer main thread, ms per refresh shown (share of busy time)")
     print(f"{'bucket':<18}" + "".join(f"{r.label:>22}" for r in results)
           + ("" if len(results) == 1 else f"{'vs base':>10}" * (len(results) - 1)))
     rows = [*BUCKETS, "busy", "idle"]
@@ -437,7 +443,7 @@ def report(results: list[Measurement], top: int) -> None:
         line = f"{bucket:<18}"
         values = []
         for r in results:
-            per = max(r.traced_refreshes, 1)
+            per = max(r.traced_shown, 1)
             ms = {"busy": r.split.busy_ms, "idle": r.split.idle_ms}.get(bucket,
                                                                        r.split.ms.get(bucket))
             share = ms / r.split.busy_ms if r.split.busy_ms and bucket != "idle" else 0
@@ -446,20 +452,20 @@ def report(results: list[Measurement], top: int) -> None:
         line += "".join(f"{_ratio(v, values[0]):>10}" for v in values[1:])
         print(line)
     print(f"{'refreshes traced':<18}" + "".join(
-        f"{f'{r.traced_refreshes} in {r.split.window_ms / 1000:.1f} s':>22}" for r in results))
+        f"{f'{r.traced_shown} in {r.split.window_ms / 1000:.1f} s':>22}" for r in results))
     for r in results:
-        per = max(r.traced_refreshes, 1)
+        per = max(r.traced_shown, 1)
         print(f"\n{r.label}: busiest JavaScript (self ms per refresh; bucket, chunk, function)")
         for (bucket, chunk, where), ms in r.split.functions.most_common(top):
             print(f"  {ms / per:7.2f}  {bucket:<16} {chunk:<22} {where}")
 
 
 def _report_react(results: list[Measurement], top: int) -> None:
-    print("\nReact: commits and components rendered per received refresh")
+    print("\nReact: commits and components rendered per run of the live view received")
     print(f"{'version':<14}{'commits':>10}{'fibers/commit':>15}{'renders/commit':>16}"
           f"{'renders':>10}  most renders by element or layout block")
     for r in results:
-        per, commits = max(r.react_refreshes, 1), max(r.react["commits"], 1)
+        per, commits = max(r.react_runs, 1), max(r.react["commits"], 1)
         owners = sorted(((k[3:], v) for k, v in r.react.items() if k.startswith("by ")),
                         key=lambda kv: -kv[1])[:top]
         print(f"{r.label:<14}{r.react['commits'] / per:>10.1f}"
@@ -509,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
             r = measure(v, args.tick, args.seconds, args.trace_seconds if first else 0,
                         args.react_seconds if first else 0, args.warmup, chunks,
                         out if round_ == 0 else None, viewport)
-            print(f"round {round_ + 1}, {v.label}: {r.refreshes} refreshes in {r.seconds:.1f} s, "
+            print(f"round {round_ + 1}, {v.label}: {r.shown} refreshes shown ({r.runs} runs) "
+                  f"in {r.seconds:.1f} s, "
                   f"Chromium {r.chromium_seconds() / r.seconds:.3f} cores", flush=True)
             totals[v.label].add(r)
     results = list(totals.values())

@@ -153,9 +153,9 @@ def run(sessions: int, seconds: float) -> dict[str, Any]:
                 "steps_per_s": v.steps_per_second,
                 "errors": v.errors,
                 "unanswered": v.unanswered,
-                "median_refresh_ms": v.median_refresh_ms,
-                "refresh_ms": v.refresh_ms,
-                "refresh_steps": v.refresh_steps,
+                "median_tick_ms": v.median_tick_ms,
+                "tick_ms": v.tick_ms,
+                "tick_steps": v.tick_steps,
                 "page_busy": busy,
                 "answers": [asdict(a) for a in v.answers],
             }
@@ -178,27 +178,27 @@ def report(r: dict[str, Any]) -> list[Check]:
           f"(run took {r['wall_s']:.0f} s)")
     print(f"{'session':>7} {'seed':>5} {'steps advanced':>14} {'steps/s':>8} {'errors':>6} "
           f"{'pause answer s':>14} {'(sent s)':>8} {'(arrived s)':>11} {'play answer s':>13} "
-          f"{'server ms/refresh':>17} {'page busy':>9}")
+          f"{'server ms/tick':>17} {'page busy':>9}")
     for row in rows:
         print(f"{row['session']:>7} {row['seed']:>5} {row['steps_advanced']:>14,} "
               f"{row['steps_per_s']:>8.1f} {len(row['errors']):>6} "
               f"{_answer(row, 'pause'):>14.2f} {_answer(row, 'pause', 'sent_s'):>8.2f} "
               f"{_answer(row, 'pause', 'arrived_s'):>11.2f} {_answer(row, 'play'):>13.2f} "
-              f"{row['median_refresh_ms']:>17.0f} {100 * row['page_busy']:>8.0f}%")
+              f"{row['median_tick_ms']:>17.0f} {100 * row['page_busy']:>8.0f}%")
     print(f"server RSS: {r['rss_start_mb']:.1f} MB at start, {r['rss_warm_mb']:.1f} MB after a "
           f"first visit (imports torch and the app), {r['rss_end_mb']:.1f} MB with "
           f"{r['sessions']} sessions playing")
     print(f"RSS growth per session: {r['rss_growth_mb_per_session']:.1f} MB over the warm "
           f"baseline ({r['rss_growth_mb_per_session_with_imports']:.1f} MB counting the "
           "one-time imports)")
-    refresh_ms = [ms for row in rows for ms in row["refresh_ms"]]
-    refresh_steps = [n for row in rows for n in row["refresh_steps"]]
-    if refresh_ms:
-        print(f"server time per live refresh (a time-capped chunk of training, the readouts "
-              f"and the curves): median {statistics.median(refresh_ms):.0f} ms, max "
-              f"{max(refresh_ms)} ms;"
-              f" steps per refresh: median {statistics.median(refresh_steps):.0f}, max "
-              f"{max(refresh_steps)}")
+    tick_ms = [ms for row in rows for ms in row["tick_ms"]]
+    tick_steps = [n for row in rows for n in row["tick_steps"]]
+    if tick_ms:
+        print(f"server time per live tick (a time-capped chunk of training, the readouts "
+              f"and the curves): median {statistics.median(tick_ms):.0f} ms, max "
+              f"{max(tick_ms)} ms;"
+              f" steps per tick: median {statistics.median(tick_steps):.0f}, max "
+              f"{max(tick_steps)}")
     used = r["cores_used"]
     print(f"CPU while playing, in cores of {r['cores']}: server {used['server']:.2f}, browser "
           f"{used['browser']:.2f}, this script {used['driver script']:.2f}, other processes "

@@ -2,9 +2,11 @@
 
 One server, one headless Chromium page playing at default settings except the tick interval,
 for each interval asked for. CPU is counted for every Chromium process (renderer, GPU and
-browser) and for the server; refreshes are the page's own, counted by the "Last refresh" line
-that each one rewrites. This is the figure behind ``gan_core.crowd.Crowd``: a refresh costs
-the browser several times what it costs the server.
+browser) and for the server; refreshes are the ones the visitor sees, counted where the Step
+readout or the "Last tick" line changes on the page (the live view's player shows several ticks
+from each run of the server; a page that redraws a tick a run shows one). This is the figure
+behind ``gan_core.crowd.Crowd``: a refresh costs the browser several times what it costs the
+server.
 
     python -m benchmarks.page [--ticks 0.25 1 3] [--seconds 15]
 """
@@ -33,9 +35,13 @@ _COUNT_REFRESHES = """
   window.__refreshes = 0;
   let last = null;
   new MutationObserver(() => {
-    const line = [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
-      .map(e => e.innerText).find(t => t.startsWith('Last refresh'));
-    if (line && line !== last) { last = line; window.__refreshes += 1; }
+    const step = [...document.querySelectorAll('[data-testid=stMetric], [data-testid=labReadout]')]
+      .map(e => e.innerText).find(t => t.startsWith('Step'));
+    const tick = [...document.querySelectorAll(
+      '[data-testid=stCaptionContainer], [data-testid=labCaption]')]
+      .map(e => e.innerText).find(t => t.startsWith('Last tick'));
+    const seen = `${step} ${tick}`;
+    if (seen !== last) { last = seen; window.__refreshes += 1; }
   }).observe(document, {subtree: true, childList: true, characterData: true});
 }
 """

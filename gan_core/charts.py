@@ -111,7 +111,7 @@ def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
         x=x_axis, y=alt.Y("value:Q", scale=y_scale),
         color=alt.Color("bound:N", scale=alt.Scale(domain=["lower", "upper"],
                                                   range=[LOWER, UPPER]),
-                        legend=alt.Legend(title=None, orient="top-left", direction="horizontal")))
+                        legend=alt.Legend(title=None, orient="top", direction="horizontal")))
     kinds = KINDS if ghost else KINDS[:3]
     codes, names = _codes(kinds)
 
@@ -120,7 +120,7 @@ def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
         # width or opacity channel is a point scale, which spreads the first two values.
         return alt.Scale(type="ordinal", domain=codes, range=values[:len(codes)])
 
-    legend = alt.Legend(title=None, orient="top-right", direction="horizontal", labelExpr=names)
+    legend = alt.Legend(title=None, orient="top", direction="horizontal", labelExpr=names)
     lines = alt.Chart(alt.NamedData("curves")).mark_line(clip=True).encode(
         x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="curve:N",
         stroke=alt.Stroke("k:N", scale=by_kind([REAL, GENERATED, HIGHLIGHT, GHOST]),
@@ -145,7 +145,10 @@ def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
             shape=alt.Shape("up:N", scale=alt.Scale(domain=[0, 1],
                                                     range=["triangle-down", "triangle-up"]),
                             legend=None)))
-    return _finish(alt.layer(*layers).properties(height=HEIGHT - 80 if small else HEIGHT + 60))
+    spec = _finish(alt.layer(*layers).properties(height=HEIGHT - 100 if small else HEIGHT + 20))
+    # Both legends above the plot, one row each: side by side they collide on a phone.
+    spec["config"]["legend"] = {"layout": {"top": {"direction": "vertical", "anchor": "start"}}}
+    return spec
 
 
 def force_scale(forces: np.ndarray, longest: float = 0.35) -> float:
@@ -470,11 +473,12 @@ def discriminator_spec(target_name: str) -> Spec:
         stroke=alt.value(INK), strokeWidth=alt.value(0.6),
         fill=alt.Fill("k:N", scale=alt.Scale(domain=codes, range=[INK, GENERATED]),
                       legend=kinds))
-    # The cells' fill is D's belief, the dots' their kind: two scales, a legend each.
+    # The cells' fill is D's belief, the dots' their kind: two scales, a legend each. The
+    # title is two short lines: one long line is cut short on a phone.
+    title = alt.TitleParams("What D believes is real", subtitle="over the plane of curves")
     return _finish(alt.layer(heat, dots).resolve_scale(x="independent", y="independent",
                                                        fill="independent")
-                   .properties(height=HEIGHT - 40,
-                               title="What D believes is real, over the plane of curves"))
+                   .properties(height=HEIGHT - 40, title=title))
 
 
 def discriminator_data(dmap: DiscriminatorMap) -> Datasets:

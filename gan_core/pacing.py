@@ -1,4 +1,6 @@
-"""How fast the page shows a run: a tick is one live update of the page (train, then redraw).
+"""How fast the page shows a run: a tick is one live update of what the page shows (a chunk of
+training and the state it reached), and the server's runs of the live view each train the ticks
+whose time has come, about once a second.
 
 Pacing is not part of a run: the same run can be watched fast or slowly, so it never reaches the
 engine, a checkpoint or a stability-map member. It shares :class:`GANConfig`'s schema machinery,
@@ -7,6 +9,7 @@ so the sidebar and the URL treat its fields like any other setting.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +20,10 @@ TICK_BUDGET_SECONDS = 0.15
 """Training time one tick may take, so that one visitor's tick cannot starve the others."""
 BUDGET_CHECK_STEPS = 10
 """Steps trained between two looks at the clock by :func:`train_for`."""
+RERUN_SECONDS = 1.0
+"""The live view's runs on the server come at least this far apart: a run costs the visitor's
+browser far more than a tick's training costs the server, so a run trains several ticks and the
+browser plays them one a period (``ticks_per_rerun``)."""
 
 
 @dataclass(frozen=True)
@@ -40,3 +47,42 @@ def train_for(train: Callable[[int], object], steps: int, budget: float) -> int:
         train(n)
         done += n
     return done
+
+
+def ticks_per_rerun(period: float) -> int:
+    """Ticks in one run of the live view at ``period`` seconds a tick: the fewest whole periods
+    that last ``RERUN_SECONDS``, at least one (so the panels drawn with them refresh about once
+    a second, and no more often)."""
+    if not period > 0:
+        raise ValueError(f"period must be > 0 seconds, not {period!r}")
+    return max(1, math.ceil(RERUN_SECONDS / period - 1e-9))
+
+
+@dataclass
+class TickClock:
+    """Which ticks a run of the live view trains: one for each period since the last tick
+    trained, so that runs arriving early, late or in between (a click's run) train the ticks
+    of the time that passed, and the run plays at its tick rate however the runs fall.
+
+    A clock that starts (after Play) owes a whole run's ticks at once: the browser plays them
+    while the next run trains, so it is never left without a tick to show.
+    """
+
+    last: float | None = None
+    """When the last tick trained was due (``time.monotonic()``); None: stopped."""
+
+    def due(self, period: float, per_rerun: int, now: float | None = None) -> int:
+        """Ticks due now, and counted as trained. A run later than two runs' worth of ticks
+        trains only those two: the time beyond is lost, not made up in a burst."""
+        now = time.monotonic() if now is None else now
+        if self.last is None:
+            self.last = now - per_rerun * period
+        ticks = max(0, math.floor((now - self.last) / period + 0.5))
+        if ticks > 2 * per_rerun:
+            ticks, self.last = 2 * per_rerun, now
+        else:
+            self.last += ticks * period
+        return ticks
+
+    def stop(self) -> None:
+        self.last = None

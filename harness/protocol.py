@@ -24,7 +24,11 @@ What a tab does, and so what ``Visitor`` does (Streamlit 1.67; the frontend's ``
   its new value, and a widget bound to the URL rewrites the query string.
 
 Nothing here knows the GAN page: elements are found by label, key or text, so the page can be
-redesigned without touching the client. A visitor connects to loopback addresses only and is
+redesigned without touching the client. Readouts are ``st.metric`` elements or a component that
+plays them in frames (the live view's player): its JSON data holds ``readouts`` (their labels)
+and ``frames`` (each with its ``values`` and a serial ``n``, oldest first), which the browser
+shows ``period`` seconds apart; a visitor reads the last frame as what the page shows, and logs
+each frame at the time a tab would show it. A visitor connects to loopback addresses only and is
 bounded: in time (every wait has a timeout, a visitor closes itself after ``max_seconds``), in
 messages (``max_messages``) and in what it keeps (bounded logs).
 """
@@ -34,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import ipaddress
+import json
 import math
 import re
 import threading
@@ -108,6 +113,8 @@ class Node:
     run_id: str
     fragment_id: str = ""
     children: list[Node] = field(default_factory=list)
+    frames: Frames | None = None
+    """The readouts a component plays, if it is such a component."""
 
     @property
     def is_block(self) -> bool:
@@ -137,6 +144,38 @@ class Node:
             if hasattr(self.proto, name):
                 return getattr(self.proto, name)
         return self.label
+
+
+@dataclass(frozen=True)
+class Frames:
+    """What a component that plays readouts in frames was handed by one run."""
+
+    labels: tuple[str, ...]
+    frames: tuple[tuple[int, tuple[str, ...]], ...]
+    """(serial, values), oldest first."""
+    period: float
+    replace: bool
+
+    @classmethod
+    def of(cls, proto: Any) -> Frames | None:
+        """The frames in a component's JSON data, or None if it holds none."""
+        text = proto.json or proto.mixed.json
+        try:
+            data = json.loads(text) if text else None
+            labels = tuple(str(r["label"]) for r in data["readouts"])
+            frames = tuple((int(f["n"]), tuple(str(v) for v in f["values"]))
+                           for f in data["frames"])
+            period = float(data.get("period", 0.0))
+        except (ValueError, TypeError, KeyError):
+            return None
+        if not frames:
+            return None
+        return cls(labels, frames, period, bool(data.get("replace")))
+
+    @property
+    def shown(self) -> dict[str, str]:
+        """The readouts once the last frame is shown."""
+        return dict(zip(self.labels, self.frames[-1][1], strict=False))
 
 
 class Page:
@@ -227,8 +266,12 @@ class Page:
                 or next((n for n in widgets if n.label == key_or_label), None))
 
     def metric(self, label: str) -> str | None:
-        """The value shown by the metric labelled ``label``."""
-        return next((n.proto.body for n in self.elements("metric") if n.label == label), None)
+        """The value shown by the metric labelled ``label`` (or a component's readout)."""
+        found = next((n.proto.body for n in self.elements("metric") if n.label == label), None)
+        if found is None:
+            found = next((n.frames.shown[label] for n in self.elements("bidi_component")
+                          if n.frames is not None and label in n.frames.shown), None)
+        return found
 
     def captions(self) -> list[str]:
         return [n.proto.body for n in self.elements("markdown")
@@ -501,6 +544,8 @@ class Visitor:
         self._waiters: list[tuple[Shows, asyncio.Future[float]]] = []
         self._new_session_seen = False
         self._closing = False
+        self._frames_seen = -math.inf
+        self._frames_until = -math.inf
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -673,12 +718,29 @@ class Visitor:
         elif node.kind == "metric":
             log = self.metric_log.setdefault(node.label, deque(maxlen=LOG_LENGTH))
             log.append((now, node.proto.body))
+        elif node.kind == "bidi_component" and (frames := Frames.of(node.proto)) is not None:
+            node.frames = frames
+            self._log_frames(frames, now)
         element_id = getattr(node.proto, "id", "")
         if element_id and (element_id not in self.widgets
                            or getattr(node.proto, "set_value", False)):
             state = widget_state(node.kind, node.proto)
             if state is not None:
                 self.widgets[element_id] = state
+
+    def _log_frames(self, frames: Frames, now: float) -> None:
+        """Log each frame not seen before at the time a tab shows it: one period after the
+        frame before, or now if that is later (or the batch replaces what was playing)."""
+        start = now if frames.replace else max(now, self._frames_until)
+        fresh = [f for f in frames.frames if f[0] > self._frames_seen] or (
+            frames.frames[-1:] if frames.replace else [])
+        for i, (serial, values) in enumerate(fresh):
+            self._frames_seen = max(self._frames_seen, serial)
+            for label, value in zip(frames.labels, values, strict=False):
+                log = self.metric_log.setdefault(label, deque(maxlen=LOG_LENGTH))
+                log.append((start + i * frames.period, value))
+        if fresh:
+            self._frames_until = start + len(fresh) * frames.period
 
     def _on_script_finished(self, msg: ForwardMsg, now: float) -> None:
         status = msg.script_finished

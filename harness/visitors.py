@@ -36,19 +36,25 @@ _PAGE_SCRIPT = """
     const button = shown(`.st-key-${key} button`)[0];
     return button ? !button.disabled : null;
   };
+  // Readouts and captions as st.metric and st.caption draw them, or as the live view's player
+  // (lab/player.js) does.
+  const READOUTS = [['stMetric', 'stMetricLabel', 'stMetricValue'],
+                    ['labReadout', 'labReadoutLabel', 'labReadoutValue']];
   lab.snapshot = () => {
     const metrics = {};
-    for (const m of document.querySelectorAll('[data-testid=stMetric]')) {
-      const label = m.querySelector('[data-testid=stMetricLabel]');
-      const value = m.querySelector('[data-testid=stMetricValue]');
-      if (label && value) metrics[label.innerText.trim()] = value.innerText.trim();
+    for (const [cell, labelId, valueId] of READOUTS) {
+      for (const m of document.querySelectorAll(`[data-testid=${cell}]`)) {
+        const label = m.querySelector(`[data-testid=${labelId}]`);
+        const value = m.querySelector(`[data-testid=${valueId}]`);
+        if (label && value) metrics[label.innerText.trim()] = value.innerText.trim();
+      }
     }
-    const captions = [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
-      .map(e => e.innerText.trim());
+    const captions = [...document.querySelectorAll(
+      '[data-testid=stCaptionContainer], [data-testid=labCaption]')].map(e => e.innerText.trim());
     return {
       metrics,
       status: captions.find(t => t.includes(' steps every ')) ?? null,
-      refresh: captions.find(t => t.startsWith('Last refresh')) ?? null,
+      tick: captions.find(t => t.startsWith('Last tick')) ?? null,
       seed: document.querySelector('.st-key-seed input')?.value ?? null,
       exceptions: document.querySelectorAll('[data-testid=stException]').length,
       play: enabled('play'),
@@ -109,7 +115,7 @@ _PAGE_SCRIPT = """
   window.__lab = lab;
 })();
 """
-_REFRESH = re.compile(r"(\d+) training steps, readouts and curves in (\d+) ms")
+_TICK = re.compile(r"(\d+) training steps, readouts and curves in (\d+) ms")
 
 
 def button(page: Page, label: str) -> Locator:
@@ -123,7 +129,8 @@ class Snapshot:
 
     metrics: dict[str, str]
     status: str | None
-    refresh: str | None
+    tick: str | None
+    """The "Last tick" line: steps trained and server time of the tick on screen."""
     seed: str | None
     exceptions: int
     play: bool | None
@@ -165,7 +172,7 @@ class Check:
 class Visitor:
     """One visitor: a browser context of its own, the app opened with its own seed, and a log of
     what it saw: the app's errors (console errors, page errors, exceptions shown), steps
-    trained, click answer times (and why a click went unanswered), server refresh times."""
+    trained, click answer times (and why a click went unanswered), server tick times."""
 
     index: int
     seed: int
@@ -175,8 +182,8 @@ class Visitor:
     answers: list[Answer] = field(default_factory=list)
     advanced: int = 0
     last_step: int | None = None
-    refresh_ms: list[int] = field(default_factory=list)
-    refresh_steps: list[int] = field(default_factory=list)
+    tick_ms: list[int] = field(default_factory=list)
+    tick_steps: list[int] = field(default_factory=list)
     play_started: float | None = None
     seen_at: float | None = None
 
@@ -228,7 +235,7 @@ class Visitor:
 
     def observe(self) -> Snapshot:
         """Look at the page and log it: steps trained since the last look (after a drop, as
-        from a Reset, the new step counts), server refresh time, exceptions shown."""
+        from a Reset, the new step counts), the server time of the tick shown, exceptions shown."""
         snap = self.snapshot()
         if snap.exceptions:
             self._error_once(f"stException on the page (step {_fmt(self.last_step)})")
@@ -238,9 +245,9 @@ class Visitor:
         if self.last_step is not None:
             self.advanced += step - self.last_step if step >= self.last_step else step
         self.last_step, self.seen_at = step, time.monotonic()
-        if snap.refresh and (match := _REFRESH.search(snap.refresh)) and int(match[1]):
-            self.refresh_steps.append(int(match[1]))
-            self.refresh_ms.append(int(match[2]))
+        if snap.tick and (match := _TICK.search(snap.tick)) and int(match[1]):
+            self.tick_steps.append(int(match[1]))
+            self.tick_ms.append(int(match[2]))
         return snap
 
     @property
@@ -251,8 +258,8 @@ class Visitor:
         return self.advanced / max(1e-9, self.seen_at - self.play_started)
 
     @property
-    def median_refresh_ms(self) -> float:
-        return statistics.median(self.refresh_ms) if self.refresh_ms else math.nan
+    def median_tick_ms(self) -> float:
+        return statistics.median(self.tick_ms) if self.tick_ms else math.nan
 
     # -- acting -------------------------------------------------------------------------------
 

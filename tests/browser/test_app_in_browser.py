@@ -19,9 +19,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-CURVES_TITLE = "The generator's curves inside the bounds"
-
-
 # -- the page's parts ---------------------------------------------------------------------------
 
 def slider(page: Page, label: str) -> Locator:
@@ -31,8 +28,10 @@ def slider(page: Page, label: str) -> Locator:
 
 
 def metric(page: Page, label: str) -> Locator:
-    label_el = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
-    return page.get_by_test_id("stMetric").filter(has=label_el).get_by_test_id("stMetricValue")
+    """A readout's value, as the live view's player shows it."""
+    label_el = page.get_by_test_id("labReadoutLabel").get_by_text(label, exact=True)
+    return page.get_by_test_id("labReadout").filter(has=label_el).get_by_test_id(
+        "labReadoutValue")
 
 
 def step(page: Page) -> int:
@@ -41,10 +40,7 @@ def step(page: Page) -> int:
 
 
 def curves_chart(page: Page) -> Locator:
-    # The chart's key "curves" does not reach the DOM (Streamlit only gives a vega chart an
-    # element id when selections are on), so find it by the heading in its column.
-    column = page.get_by_test_id("stColumn").filter(has_text=CURVES_TITLE)
-    return column.get_by_test_id("stVegaLiteChart")
+    return page.locator("[data-testid=labChart][data-chart=curves]")
 
 
 def chart_marks(chart: Locator) -> Locator:
@@ -66,11 +62,18 @@ def wait_for_step_above(page: Page, floor: int, timeout: float = 30.0) -> int:
     return value
 
 
+def player(page: Page) -> Locator:
+    return page.get_by_test_id("labPlayer")
+
+
 def wait_until_paused(page: Page) -> None:
-    """Play enabled and no run in flight: the step readout is final."""
+    """Play enabled, no run in flight and the player showing a paused run's last frame: the
+    step readout is final."""
     expect(button(page, "Play")).to_be_enabled()
     expect(page.locator("[data-testid=stApp]")).to_have_attribute(
         "data-test-script-state", "notRunning")
+    expect(player(page)).to_have_attribute("data-playing", "false")
+    expect(player(page)).to_have_attribute("data-settled", "true")
 
 
 def alerts(page: Page, kind: str) -> Locator:
@@ -250,7 +253,7 @@ def test_on_a_phone_the_page_opens_on_the_content_with_play_in_reach(app: App) -
     expect(play).to_be_in_viewport()
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px screen"
-    for chart in page.get_by_test_id("stVegaLiteChart").all():
+    for chart in page.locator("[data-testid=stVegaLiteChart], [data-testid=labChart]").all():
         box = chart.bounding_box()
         assert box is None or box["x"] + box["width"] <= PHONE["width"] + 1, box
 

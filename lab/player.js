@@ -1,0 +1,425 @@
+// The live view's player (lab/player.py): frames shown one a period, in place.
+//
+// Each run of the live view sends a batch: the charts' specs, the first frame's datasets and,
+// for every frame, its readouts, its lines and the data columns that changed. The player keeps
+// one Vega view per chart and a queue of frames; a timer shows the next frame each period by
+// swapping its datasets into the views (view.data, no new embed) and rewriting the text.
+const PLAYERS = new WeakMap();
+const CHARTS = ['curves', 'distribution'];
+let vegaLoading = null;
+
+export default function ({data, parentElement}) {
+  let player = PLAYERS.get(parentElement);
+  if (!player) {
+    player = new Player(parentElement);
+    PLAYERS.set(parentElement, player);
+  }
+  player.receive(data);
+  return () => {
+    player.close();
+    PLAYERS.delete(parentElement);
+  };
+}
+
+// Streamlit's own chunk that loads Vega-Embed and the expression interpreter Streamlit draws
+// its charts with, found beside Streamlit's own scripts.
+function loadVega(name) {
+  if (!vegaLoading) {
+    const own = [...document.querySelectorAll('script[src]')]
+      .find(s => /\/static\/js\/index\.[^/]+\.js$/.test(s.src));
+    const url = new URL(name, own ? own.src : new URL('static/js/', document.baseURI));
+    vegaLoading = import(url.href).then(module => {
+      const load = Object.values(module).find(v => typeof v === 'function');
+      if (!load) throw new Error(`${name} exports no loader`);
+      return load();  // {embed, expressionInterpreter}
+    });
+  }
+  return vegaLoading;
+}
+
+// -- Streamlit's chart theme ---------------------------------------------------------------
+
+function size(text, base) {
+  const n = parseFloat(text);
+  if (!Number.isFinite(n)) return undefined;
+  return text.trim().endsWith('rem') ? n * base : n;
+}
+
+function lightness(color) {
+  const probe = document.createElement('canvas').getContext('2d');
+  probe.fillStyle = '#ffffff';
+  probe.fillStyle = color;  // normalised to #rrggbb (or rgba(...) with alpha)
+  const hex = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(probe.fillStyle);
+  const [r, g, b] = hex ? hex.slice(1).map(h => parseInt(h, 16))
+    : (probe.fillStyle.match(/\d+(\.\d+)?/g) ?? [255, 255, 255]).map(Number);
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+}
+
+// Streamlit's Vega theme (the frontend's CustomTheme, as st.vega_lite_chart applies it), from
+// the theme variables a component receives; a chart's own config still wins.
+function streamlitTheme(el) {
+  const css = getComputedStyle(el);
+  const v = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  const base = size(v('--st-base-font-size', '16px'), 16) ?? 16;
+  const rem = r => r * base;
+  const background = v('--st-background-color', '#ffffff');
+  const light = lightness(background) > 0.5;
+  const label = light ? '#808495' : '#e6eaf1';  // Streamlit's gray70 / gray30
+  const grid = light ? '#e6eaf1' : '#31333F';  // gray30 / gray85
+  const list = name => v(name, '').split(',').map(s => s.trim()).filter(Boolean);
+  const [categorical, sequential, diverging] = ['--st-chart-categorical-colors',
+    '--st-chart-sequential-colors', '--st-chart-diverging-colors'].map(list);
+  const range = {};
+  if (categorical.length) range.category = categorical;
+  if (diverging.length) range.diverging = diverging;
+  if (sequential.length) Object.assign(range, {ramp: sequential, heatmap: sequential});
+  const config = {
+    font: v('--st-font', '"Source Sans", sans-serif'),
+    background,
+    fieldTitle: 'verbal',
+    autosize: {type: 'fit', contains: 'padding'},
+    title: {align: 'left', anchor: 'start', color: v('--st-heading-color', '#31333F'),
+            titleFontStyle: 'normal', fontWeight: 600, fontSize: rem(1), orient: 'top',
+            offset: 26},
+    header: {titleFontWeight: 400, titleFontSize: rem(1), titleColor: label,
+             titleFontStyle: 'normal', labelFontSize: rem(0.75), labelFontWeight: 400,
+             labelColor: label, labelFontStyle: 'normal'},
+    axis: {labelFontSize: rem(0.75), labelFontWeight: 400, labelColor: label,
+           labelFontStyle: 'normal', titleFontWeight: 400, titleFontSize: rem(0.875),
+           titleColor: label, titleFontStyle: 'normal', ticks: false, gridColor: grid,
+           domain: false, domainWidth: 1, domainColor: grid, labelFlush: true,
+           labelFlushOffset: 1, labelBound: false, labelLimit: 100, titlePadding: rem(1),
+           labelPadding: rem(1), labelSeparation: rem(0.25), labelOverlap: true},
+    legend: {labelFontSize: rem(0.875), labelFontWeight: 400, labelColor: label,
+             titleFontSize: rem(0.875), titleFontWeight: 400, titleFontStyle: 'normal',
+             titleColor: label, titlePadding: rem(0.5), labelPadding: rem(1),
+             columnPadding: rem(0.5), rowPadding: rem(0.25), padding: rem(0.5),
+             symbolStrokeWidth: rem(0.25)},
+    range,
+    view: {columns: 1, strokeWidth: 0, stroke: 'transparent', continuousHeight: rem(21.875),
+           continuousWidth: rem(25)},
+    concat: {columns: 1},
+    facet: {columns: 1},
+    mark: {tooltip: {content: 'encoding'}},
+    bar: {binSpacing: rem(0.25), discreteBandSize: {band: 0.85}},
+    axisDiscrete: {grid: false}, axisXPoint: {grid: false}, axisTemporal: {grid: false},
+    axisXBand: {grid: false},
+  };
+  if (categorical.length) config.mark.color = categorical[0];
+  return config;
+}
+
+function merge(a, b) {
+  const out = {...a};
+  for (const [k, v] of Object.entries(b ?? {})) {
+    const nested = v && typeof v === 'object' && !Array.isArray(v);
+    out[k] = nested && a[k] && typeof a[k] === 'object' && !Array.isArray(a[k]) ? merge(a[k], v) : v;
+  }
+  return out;
+}
+
+// The spec as st.vega_lite_chart prepares it (theme, title, bottom padding, container width).
+function prepare(text, config, width, datasets) {
+  const spec = JSON.parse(text);
+  spec.config = merge(config, spec.config);
+  if (spec.title) {
+    const title = typeof spec.title === 'string' ? {text: spec.title} : spec.title;
+    title.limit ??= 0;
+    spec.title = title;
+  }
+  if (typeof spec.padding !== 'number') {
+    spec.padding = spec.padding ?? {};
+    spec.padding.bottom ??= 20;
+  }
+  spec.width = Math.max(width, 50);
+  spec.datasets = Object.fromEntries(Object.entries(datasets).map(([k, c]) => [k, rows(c)]));
+  return spec;
+}
+
+function rows(columns) {
+  const names = Object.keys(columns);
+  const n = names.length ? columns[names[0]].length : 0;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = {};
+    for (const name of names) row[name] = columns[name][i];
+    out[i] = row;
+  }
+  return out;
+}
+
+// -- the player ------------------------------------------------------------------------------
+
+const HELP_ICON = '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" '
+  + 'viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" '
+  + 'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">'
+  + '<circle cx="12" cy="12" r="10"></circle><path d="M9.09 9a3 3 0 0 1 5.83 1c0 2-3 3-3 3">'
+  + '</path><line x1="12" y1="17" x2="12.01" y2="17"></line></svg>';
+
+function element(tag, className, attributes = {}) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, v);
+  return el;
+}
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+class Player {
+  constructor(parent) {
+    this.parent = parent;
+    this.queue = [];  // {batch, frame}, oldest first
+    this.newest = -Infinity;  // serial of the newest frame received
+    this.batchSeen = null;
+    this.current = null;  // the entry on screen
+    this.timer = null;
+    this.busy = false;
+    this.nextAt = 0;
+    this.replaced = 0;
+    this.period = 250;
+    this.perBatch = 1;
+    this.charts = {};  // name -> {box, view, finalize, spec, theme, shown: {dataset: version}}
+    this.theme = null;
+    this.config = null;
+    this.closed = false;
+    this.build();
+  }
+
+  build() {
+    // For tests and harnesses: whether the run played when its last batch was made, and
+    // whether every frame received is shown.
+    const root = element('div', 'lab-player', {'data-testid': 'labPlayer',
+                                               'data-playing': 'false', 'data-settled': 'true'});
+    this.readouts = element('div', 'lab-readouts');
+    this.tick = element('div', 'lab-caption', {'data-testid': 'labCaption'});
+    const columns = element('div', 'lab-columns');
+    const wide = element('div', 'lab-column lab-wide');
+    const narrow = element('div', 'lab-column lab-narrow');
+    this.heading = element('h5', 'lab-heading');
+    this.notes = element('div', 'lab-notes');
+    this.slots = {};
+    for (const name of CHARTS) {
+      this.slots[name] = element('div', 'lab-chart', {'data-testid': 'labChart',
+                                                      'data-chart': name});
+    }
+    wide.append(this.heading, this.slots.curves, this.notes);
+    narrow.append(this.slots.distribution);
+    columns.append(wide, narrow);
+    this.tip = element('div', 'lab-tip', {role: 'tooltip'});
+    root.append(this.readouts, this.tick, columns, this.tip);
+    this.parent.appendChild(root);
+    this.root = root;
+    this.resized = new ResizeObserver(entries => {
+      for (const entry of entries) {
+        const chart = Object.values(this.charts).find(c => c.slot === entry.target);
+        const width = entry.target.clientWidth;
+        if (chart && width > 0 && width !== chart.view.width()) {
+          chart.view.width(width).resize().runAsync();
+        }
+      }
+    });
+    for (const slot of Object.values(this.slots)) this.resized.observe(slot);
+  }
+
+  receive(data) {
+    if (this.closed) return;
+    const theme = JSON.stringify(streamlitTheme(this.root));
+    if (theme !== this.theme) {
+      this.theme = theme;
+      this.config = JSON.parse(theme);
+      if (this.current && data.batch === this.batchSeen && !this.queue.length) {
+        this.queue.push(this.current);  // drawn again, in the new theme
+        this.pump();
+      }
+    }
+    if (data.batch === this.batchSeen) return;  // the same batch again: a re-render
+    this.batchSeen = data.batch;
+    const batch = {...data, frames: undefined};
+    let fresh = data.frames.filter(f => f.n > this.newest);
+    if (data.replace) {
+      this.queue = [];
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.nextAt = 0;
+      this.replaced += 1;
+      if (!fresh.length) fresh = data.frames.slice(-1);
+    }
+    for (const frame of fresh) this.queue.push({batch, frame});
+    if (fresh.length) this.newest = Math.max(this.newest, fresh.at(-1).n);
+    this.period = 1000 * data.period;
+    this.perBatch = data.every > 0 ? Math.max(1, Math.round(data.every / data.period)) : 1;
+    // Never more than three runs' frames waiting (a hidden tab's timers are slowed): the
+    // oldest go, the newest stay.
+    const most = 3 * this.perBatch + 1;
+    if (this.queue.length > most) this.queue.splice(0, this.queue.length - most);
+    this.root.dataset.playing = String(data.every > 0);
+    this.settle();
+    this.pump();
+  }
+
+  settle() {
+    this.root.dataset.settled = String(!this.busy && !this.queue.length);
+  }
+
+  // The next frame is due a period after the last one; a frame that comes later than that
+  // is shown as it comes, and the frames after it keep that delay, so one late run makes one
+  // pause, not one in every run. While more than a run's frames and one wait (runs came
+  // early, or after a late one), the queue plays faster, in proportion, until it has caught up.
+  pump() {
+    if (this.closed || this.timer !== null || this.busy || !this.queue.length) return;
+    const wait = Math.max(0, this.nextAt - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.next();
+    }, wait);
+  }
+
+  async next() {
+    const entry = this.queue.shift();
+    if (!entry) return;
+    this.busy = true;
+    const started = performance.now();
+    const replaced = this.replaced;
+    try {
+      await this.show(entry);
+      this.current = entry;
+    } finally {
+      this.busy = false;
+      this.settle();
+    }
+    if (replaced === this.replaced) {  // else the frames to come start now
+      const late = started - this.nextAt > this.period / 4;
+      const speed = Math.min(3, Math.max(1, this.queue.length / (this.perBatch + 1)));
+      this.nextAt = (late ? started : this.nextAt) + this.period / speed;
+    }
+    this.pump();
+  }
+
+  async show({batch, frame}) {
+    this.layout(batch);
+    await Promise.all(CHARTS.map(name => this.draw(name, batch, frame)));
+    if (this.closed) return;
+    frame.values.forEach((value, i) => {
+      const cell = this.readouts.children[i];
+      if (cell) setText(cell.value, value);
+    });
+    setText(this.tick, frame.tick);
+    if (this.notes.dataset.text !== frame.notes.join('\n')) {
+      this.notes.dataset.text = frame.notes.join('\n');
+      this.notes.replaceChildren(...frame.notes.map(note => {
+        const line = element('div', 'lab-caption', {'data-testid': 'labCaption'});
+        line.textContent = note;
+        return line;
+      }));
+    }
+  }
+
+  // The readouts' labels and help, and the curves' heading.
+  layout(batch) {
+    setText(this.heading, batch.heading);
+    const labels = batch.readouts.map(r => `${r.label}\n${r.help}`).join('\n\n');
+    if (this.readouts.dataset.labels === labels) return;
+    this.readouts.dataset.labels = labels;
+    this.readouts.replaceChildren(...batch.readouts.map(readout => {
+      const cell = element('div', 'lab-readout', {'data-testid': 'labReadout'});
+      const label = element('div', 'lab-readout-label', {'data-testid': 'labReadoutLabel'});
+      const name = element('span', 'lab-readout-name');
+      name.textContent = readout.label;
+      const help = element('button', 'lab-help', {type: 'button',
+                                                  'aria-label': `Help for ${readout.label}`});
+      help.innerHTML = HELP_ICON;
+      const show = () => this.showTip(help, readout.help);
+      const hide = () => { this.tip.style.display = 'none'; };
+      help.addEventListener('pointerenter', show);
+      help.addEventListener('focus', show);
+      help.addEventListener('pointerleave', hide);
+      help.addEventListener('blur', hide);
+      label.append(name, help);
+      cell.value = element('div', 'lab-readout-value', {'data-testid': 'labReadoutValue'});
+      cell.append(label, cell.value);
+      return cell;
+    }));
+  }
+
+  showTip(anchor, text) {
+    const tip = this.tip;
+    tip.textContent = text;
+    tip.style.display = 'block';
+    const at = anchor.getBoundingClientRect();
+    const {width, height} = tip.getBoundingClientRect();
+    const left = Math.min(Math.max(8, at.left), window.innerWidth - width - 8);
+    const above = at.top - height - 6;
+    tip.style.left = `${Math.max(8, left)}px`;
+    tip.style.top = `${above >= 0 ? above : at.bottom + 6}px`;
+  }
+
+  // One chart at one frame: its datasets swapped into its view, or a new view where the
+  // chart's look (spec or theme) changed.
+  async draw(name, batch, frame) {
+    const {spec, base} = batch.charts[name];
+    const diff = frame.data[name] ?? {};
+    const versions = {};
+    for (const set of Object.keys(base)) {
+      versions[set] = diff[set] ? `frame ${frame.n}` : `base ${JSON.stringify(base[set])}`;
+    }
+    const datasets = set => ({...base[set], ...(diff[set] ?? {})});
+    const chart = this.charts[name];
+    if (!chart || chart.spec !== spec || chart.theme !== this.theme) {
+      await this.embed(name, batch.vega, spec, Object.fromEntries(Object.keys(base).map(
+        set => [set, datasets(set)])), versions);
+      return;
+    }
+    let changed = false;
+    for (const [set, version] of Object.entries(versions)) {
+      if (chart.shown[set] === version) continue;
+      chart.shown[set] = version;
+      chart.view.data(set, rows(datasets(set)));
+      changed = true;
+    }
+    if (changed) await chart.view.resize().runAsync();
+  }
+
+  // A new view, drawn out of sight over the old one and shown in its place once drawn: the
+  // chart is never blank, and the page does not jump.
+  async embed(name, vega, spec, datasets, versions) {
+    const slot = this.slots[name];
+    const old = this.charts[name];
+    const box = element('div', 'lab-embed');
+    if (old) box.classList.add('lab-drawing');
+    slot.appendChild(box);
+    const {embed, expressionInterpreter} = await loadVega(vega);
+    if (this.closed) return;
+    const prepared = prepare(spec, this.config, slot.clientWidth, datasets);
+    const renderer = prepared.usermeta?.embedOptions?.renderer;
+    const result = await embed(box, prepared, {
+      ast: true, expr: expressionInterpreter, tooltip: {disableDefaultStyle: true},
+      defaultStyle: false, actions: false, ...(renderer ? {renderer} : {}),
+    });
+    if (this.closed) {
+      result.finalize();
+      return;
+    }
+    const width = slot.clientWidth;
+    if (width > 0 && width !== result.view.width()) {
+      await result.view.width(width).resize().runAsync();
+    }
+    if (old) {
+      old.finalize();
+      old.box.remove();
+      box.classList.remove('lab-drawing');
+    }
+    this.charts[name] = {slot, box, view: result.view, finalize: result.finalize, spec,
+                         theme: this.theme, shown: versions};
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.resized.disconnect();
+    for (const chart of Object.values(this.charts)) chart.finalize();
+    this.charts = {};
+    this.root.remove();
+  }
+}

@@ -1,0 +1,190 @@
+"""The live view's player in a real browser: every tick the run trains is shown, in order,
+several times a second, in charts that never go blank; Pause stops it on the server's step."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from harness.visitors import button
+
+from .test_app_in_browser import (
+    curves_chart,
+    metric,
+    player,
+    slider,
+    step,
+    wait_for_step_above,
+    wait_until_paused,
+)
+
+if TYPE_CHECKING:
+    from .conftest import App
+
+pytestmark = pytest.mark.browser
+
+# Every frame the player shows, as the page shows it: when, the readouts, the "Last tick" line
+# and a checksum of the curves' canvas; and, every animation frame, how much of the canvas is
+# drawn and whether it is still the same canvas.
+WATCH = """
+() => {
+  const root = document.querySelector('[data-testid=labPlayer]');
+  const canvas = () => root.querySelector('[data-chart=curves] canvas.marks');
+  const first = canvas();
+  const watch = window.__watch = {frames: [], fewestInked: Infinity, sameCanvas: true,
+                                  heights: new Set(), on: true};
+  // Read through a copy: reading Vega's own canvas often makes Chromium warn.
+  const copy = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
+  const pixels = (c, x, y, w, h) => {
+    copy.canvas.width = c.width;
+    copy.canvas.height = c.height;
+    copy.drawImage(c, 0, 0);
+    return copy.getImageData(x, y, w, h).data;
+  };
+  const checksum = c => {
+    const data = pixels(c, 0, 0, c.width, c.height);
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 7) sum = (sum * 31 + data[i]) >>> 0;
+    return sum;
+  };
+  let last = null;
+  new MutationObserver(() => {
+    if (!watch.on) return;
+    const values = [...root.querySelectorAll('[data-testid=labReadout]')].map(
+      cell => [cell.querySelector('[data-testid=labReadoutLabel]').innerText.trim(),
+               cell.querySelector('[data-testid=labReadoutValue]').innerText.trim()]);
+    const tick = root.querySelector('[data-testid=labCaption]').innerText;
+    const key = JSON.stringify([values, tick]);
+    if (key === last) return;
+    last = key;
+    watch.frames.push({at: performance.now(), readouts: Object.fromEntries(values), tick,
+                       canvas: checksum(canvas())});
+  }).observe(root, {subtree: true, childList: true, characterData: true});
+  const look = () => {
+    if (!watch.on) return;
+    const c = canvas();
+    watch.sameCanvas &&= c === first;
+    watch.heights.add(Math.round(c.getBoundingClientRect().height));
+    // Ink down the middle of the plot: the band, the bounds and the curves cross it.
+    const data = pixels(c, Math.floor(c.width / 2), 0, 1, c.height);
+    let inked = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i] + data[i + 1] + data[i + 2] < 3 * 250) inked += 1;
+    }
+    watch.fewestInked = Math.min(watch.fewestInked, inked);
+    requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+}
+"""
+
+# Pixels of the curves' canvas near a colour of gan_core.charts: D's forces (#c2185b) and the
+# ghost (#8e7cc3, drawn at opacity 0.7 over the band and the page).
+COLOURED = """
+kind => {
+  const c = document.querySelector('[data-testid=labPlayer] [data-chart=curves] canvas.marks');
+  const copy = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
+  copy.canvas.width = c.width;
+  copy.canvas.height = c.height;
+  copy.drawImage(c, 0, 0);
+  const {data} = copy.getImageData(0, 0, c.width, c.height);
+  let n = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+    if (kind === 'force' ? r > 150 && g < 90 && b > 50 && b < 150
+                         : b - g > 35 && r - g > 5 && b > 180 && g < 190) n += 1;
+  }
+  return n;
+}
+"""
+
+
+def watch(page: Page, seconds: float) -> dict:
+    page.evaluate(WATCH)
+    page.wait_for_timeout(1000 * seconds)
+    return page.evaluate("() => { window.__watch.on = false; return {...window.__watch,"
+                         " heights: [...window.__watch.heights]}; }")
+
+
+def test_playing_shows_every_tick_in_order_several_times_a_second(app: App) -> None:
+    page = app.page
+    app.open()
+    button(page, "Play").click()
+    wait_for_step_above(page, 300)  # past the first runs
+    seen = watch(page, 6)
+    frames = seen["frames"]
+    steps = [int(f["readouts"]["Step"].replace(",", "")) for f in frames]
+    span = (frames[-1]["at"] - frames[0]["at"]) / 1000
+    assert len(frames) - 1 >= 3 * span, f"{len(frames)} frames in {span:.1f} s"
+    assert steps == sorted(steps) and len(set(steps)) == len(steps), steps
+    assert all(f["tick"].startswith("Last tick: ") for f in frames)
+    # Each frame is a tick the run trained: its curves and its readouts.
+    assert len({f["canvas"] for f in frames}) == len(frames), "a frame left the curves as they were"
+    for label in ("D accuracy", "D score", "In band", "W1", "Shape error"):
+        assert len({f["readouts"][label] for f in frames}) > 1, f"{label} never changed"
+    button(page, "Pause").click()
+    wait_until_paused(page)
+    app.assert_clean()
+
+
+def test_the_curves_never_go_blank_or_jump_between_frames(app: App) -> None:
+    page = app.page
+    app.open()
+    button(page, "Play").click()
+    wait_for_step_above(page, 0)
+    seen = watch(page, 4)
+    assert len(seen["frames"]) >= 8
+    assert seen["sameCanvas"], "the curves were drawn anew on another canvas while playing"
+    assert seen["fewestInked"] > 50, f"a frame had {seen['fewestInked']} inked pixels"
+    assert len(seen["heights"]) == 1, f"the chart changed height: {seen['heights']}"
+    button(page, "Pause").click()
+    wait_until_paused(page)
+    app.assert_clean()
+
+
+def test_pause_stops_at_once_on_the_step_the_server_reached(app: App) -> None:
+    page = app.page
+    app.open()
+    button(page, "Play").click()
+    wait_for_step_above(page, 500)
+    button(page, "Pause").click()
+    wait_until_paused(page)
+    paused = step(page)
+    page.wait_for_timeout(1_500)
+    assert step(page) == paused, "frames went on playing after Pause"
+    # Step trains exactly one tick (100 steps) from where the server's run stands: the readout
+    # lands 100 further only if the paused step shown was the server's.
+    button(page, "Step").click()
+    expect(metric(page, "Step")).to_have_text(f"{paused + 100:,}")
+    app.assert_clean()
+
+
+def test_forces_and_a_ghost_draw_on_the_live_curves(app: App) -> None:
+    page = app.page
+    app.open()
+    expect(curves_chart(page).locator("canvas.marks")).to_be_visible()
+    assert page.evaluate(COLOURED, "force") == 0
+    page.get_by_text("Forces", exact=True).click()
+    expect(page.get_by_text("Forces: each line is D's push")).to_be_visible()
+    wait_until_paused(page)
+    assert page.evaluate(COLOURED, "force") > 50, "no magenta force lines on the curves"
+
+    before = page.evaluate(COLOURED, "ghost")  # a few where lines blend
+    page.get_by_text("Ghost", exact=True).click()
+    button(page, "Play").click()
+    wait_for_step_above(page, 200)
+    lr = slider(page, "Generator learning rate")
+    lr.focus()
+    page.keyboard.press("ArrowRight")  # a live change, kept beside its ghost
+    expect(page.get_by_text("Dashed: the ghost")).to_be_visible()
+    first = step(page)
+    wait_for_step_above(page, first + 200)  # the ghost plays along
+    ghost = page.evaluate(COLOURED, "ghost")
+    assert ghost > before + 100, f"no dashed ghost curves ({before} -> {ghost} pixels)"
+    assert page.evaluate(COLOURED, "force") > 50
+    expect(player(page)).to_have_attribute("data-playing", "true")
+    button(page, "Pause").click()
+    wait_until_paused(page)
+    app.assert_clean()
