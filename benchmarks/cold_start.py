@@ -50,7 +50,9 @@ def visit(root: Path, browser) -> dict[str, float]:
         page = context.new_page()
         start = time.perf_counter()
         page.goto(f"http://127.0.0.1:{port}/")
-        page.locator(f".st-key-curves {CHART}").first.wait_for(state="visible", timeout=120_000)
+        # The curves as the live view's player draws them, or as st.vega_lite_chart did.
+        page.locator(f"[data-chart=curves] {CHART}, .st-key-curves {CHART}").first.wait_for(
+            state="visible", timeout=120_000)
         first_chart = time.perf_counter() - start
         page.wait_for_function(
             "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState"

@@ -6,7 +6,7 @@ once a second while the run plays (a whole number of periods: ``pacing.ticks_per
 run trains the ticks whose time has come, one ``LabSession.tick`` at a time as four runs of a
 tick each would have, and records a frame after each (``lab/frames.py``); the player
 (``lab/player.py``) shows them in the browser one a period, about a run behind the server. The
-slower panels (``lab/panels.py``) are drawn in the same run.
+slower panels (``lab/panels.py``) are drawn in the same run, computed before anything is sent.
 
 A run that follows a full run of the page (a click, a setting, a pause) hands the player its
 frames to show at once: the run changed, and the frames still waiting show what it was.
@@ -97,10 +97,11 @@ def _live() -> None:
     state.last = frames[-1]
     state.batches += 1
     every = run.period * per_rerun(run.period) if run.playing else 0.0
+    below = panels.prepare()  # computed first: the run's elements then reach the page together
     player.show(frames, replace=replace, period=run.period, every=every, batch=state.batches)
     with run.lock:
         phases.strip(moment.shown())
-    panels.panels()
+    below.draw()
 
 
 def _tick(run: LabSession, state: LiveState) -> Frame:

@@ -1,16 +1,27 @@
 """The slower panels of the live view: the run's history with its changes and events, the
-optimal discriminator beside the learned one, the discriminator map and the latent explorer."""
+optimal discriminator beside the learned one, the discriminator map and the latent explorer.
+
+They are computed before any is drawn (``prepare``, then ``Panels.draw``), and all but the
+latent explorer's widgets and chart are drawn as one element by the player
+(``lab/player.py``, ``lab/blocks.py``): the browser re-renders the page for each batch of
+elements that reaches it, and redraws Streamlit's charts through Vega's expression interpreter.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
 from gan_core import Trainer, detect_events, inference
 from gan_core import charts as ch
+from gan_core.events import Event
 from gan_core.schedule import Change, spell
+from gan_core.theory import TheoryView
 
-from . import moment
+from . import moment, player
+from .blocks import Block, Caption, Chart, Columns, Heading
 from .chart import chart
 from .run import session
 from .settings import PARAMS
@@ -20,46 +31,69 @@ EVENT_TITLES = {"mode_collapse": "Mode collapse", "d_overpowers": "D overpowers 
                 "oscillation": "Oscillation"}
 
 
-def panels() -> None:
+@dataclass
+class Panels:
+    """The panels of one moment of the run, computed and ready to draw."""
+
+    trainer: Trainer
+    history: list[tuple[str, ch.Spec | None, ch.Datasets]]
+    """Each history panel: its name, spec (None: nothing to draw yet) and data."""
+    events: list[Event]
+    dmap: ch.Datasets
+    theory: TheoryView
+
+    def draw(self) -> None:
+        player.panels(self.blocks())
+        _latent_explorer(self.trainer)
+
+    def blocks(self) -> list[Block]:
+        """Six history panels in two rows, each marked with the run's changes and events; the
+        events; the discriminator map beside the optimal D."""
+        target = self.trainer.config.target
+        history: list[Block] = [
+            Chart(f"history_{panel}", spec, data) if spec is not None else
+            # An empty dataset has no extent for Vega to scale.
+            Caption(f"**{ch.HISTORY_PANELS[panel].title}** fills in as it trains.")
+            for panel, spec, data in self.history]
+        return [
+            Columns([[b] for b in history[:3]]),
+            Columns([[b] for b in history[3:]]),
+            *(Caption(f":orange[**{EVENT_TITLES[e.kind]}**], steps {e.first_step:,}–"
+                      f"{e.last_step:,}: {e.explanation}") for e in self.events),
+            Columns([[Heading("Discriminator map"),
+                      Chart("dmap", ch.discriminator_spec(target), self.dmap)],
+                     [Heading("What D should be, and what it is"),
+                      Chart("theory", ch.theory_spec(target), ch.theory_data(self.theory)),
+                      Caption(_theory_caption(self.theory))]]),
+        ]
+
+
+def prepare() -> Panels:
     run = session()
     with run.lock:
         trainer = moment.shown()
-        target = trainer.config.target
-        _history(trainer)
-        left, right = st.columns(2)
-        with left:
-            st.markdown("##### Discriminator map")
-            dmap = trainer.discriminator_map(resolution=ch.MAP_RESOLUTION, n_generated=120,
-                                             n_real=40)
-            chart(ch.discriminator_spec(target), ch.discriminator_data(dmap), "dmap")
-        with right:
-            _theory(trainer)
-        _latent_explorer(trainer)
+        history, events = _history(trainer)
+        dmap = trainer.discriminator_map(resolution=ch.MAP_RESOLUTION, n_generated=120,
+                                         n_real=40)
+        return Panels(trainer, history, events, ch.discriminator_data(dmap), trainer.theory())
 
 
-def _history(trainer: Trainer) -> None:
-    """Six panels in two rows, each marked with the run's changes and events."""
+def _history(trainer: Trainer) -> tuple[list[tuple[str, ch.Spec | None, ch.Datasets]],
+                                        list[Event]]:
     config = trainer.config
     ghost = trainer.ghost.history if trainer.ghost is not None else None
     changes = [ch.Mark(c.step, c.step, describe(c)) for c in trainer.changes]
     events = detect_events(trainer.history)
     marks = [ch.Mark(e.first_step, e.last_step, f"{EVENT_TITLES[e.kind]}: {e.explanation}")
              for e in events]
-    names = ch.history_panels(config.target)
-    columns = [*st.columns(3), *st.columns(3)]
-    for col, panel in zip(columns, names, strict=True):
-        with col:
-            data = ch.history_data(trainer.history, panel, changes, marks, ghost=ghost)
-            if _has_values(data[panel]):
-                spec = ch.history_spec(panel, config.loss, ghost=ghost is not None,
-                                       changes=bool(changes), events=bool(marks),
-                                       target_name=config.target)
-                chart(spec, data, f"history_{panel}")
-            else:  # an empty dataset has no extent for Vega to scale
-                st.caption(f"**{ch.HISTORY_PANELS[panel].title}** fills in as it trains.")
-    for event in events:
-        st.caption(f":orange[**{EVENT_TITLES[event.kind]}**], steps {event.first_step:,}–"
-                   f"{event.last_step:,}: {event.explanation}")
+    panels = []
+    for panel in ch.history_panels(config.target):
+        data = ch.history_data(trainer.history, panel, changes, marks, ghost=ghost)
+        spec = ch.history_spec(panel, config.loss, ghost=ghost is not None,
+                               changes=bool(changes), events=bool(marks),
+                               target_name=config.target) if _has_values(data[panel]) else None
+        panels.append((panel, spec, data))
+    return panels, events
 
 
 def _nats(value: float) -> str:
@@ -73,17 +107,14 @@ def _has_values(columns: dict) -> bool:
     return any(np.isfinite(values).any() for name, values in columns.items() if name != "step")
 
 
-def _theory(trainer: Trainer) -> None:
-    st.markdown("##### What D should be, and what it is")
-    view = trainer.theory()
-    chart(ch.theory_spec(trainer.config.target), ch.theory_data(view), "theory")
+def _theory_caption(view: TheoryView) -> str:
     reads = (f"; read off D's loss: {_nats(view.jsd_d)}" if view.d_reads_jsd else
              " (this loss's D does not estimate it)")
-    st.caption(f"Along {view.label}. The optimal D for this G is p_data / (p_data + p_g): "
-               f"where G paints too many curves D should say fake, too few real. Their "
-               f"Jensen–Shannon divergence is {view.jsd:.3f} nats (a perfect G reads "
-               f"{view.jsd_floor:.3f}){reads}; at the optimum, D's minimax loss would be "
-               f"log 4 − 2·JSD = {view.d_loss_at_optimum:.3f}.")
+    return (f"Along {view.label}. The optimal D for this G is p_data / (p_data + p_g): where G "
+            f"paints too many curves D should say fake, too few real. Their Jensen–Shannon "
+            f"divergence is {view.jsd:.3f} nats (a perfect G reads {view.jsd_floor:.3f})"
+            f"{reads}; at the optimum, D's minimax loss would be log 4 − 2·JSD = "
+            f"{view.d_loss_at_optimum:.3f}.")
 
 
 def describe(change: Change) -> str:
@@ -109,5 +140,6 @@ def _latent_explorer(trainer: Trainer) -> None:
     pos = b.slider("Position", low, high, 0.0, 0.25, key=LATENT_POSITION,
                    help="Value of the chosen input; its curve is drawn bold.")
     target = trainer.config.target
-    chart(ch.latent_spec(target),
-          ch.latent_data(inference.latent_sweep(trainer, dim, pos), target), "latent")
+    with session().lock:
+        sweep = inference.latent_sweep(trainer, dim, pos)
+    chart(ch.latent_spec(target), ch.latent_data(sweep, target), "latent")

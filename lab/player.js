@@ -4,14 +4,22 @@
 // for every frame, its readouts, its lines and the data columns that changed. The player keeps
 // one Vega view per chart and a queue of frames; a timer shows the next frame each period by
 // swapping its datasets into the views (view.data, no new embed) and rewriting the text.
+// Mounted with data of kind "panels", it lays out blocks of headings, captions and charts
+// (lab/blocks.py) and gives each run's data to the charts in place.
 const PLAYERS = new WeakMap();
 const CHARTS = ['curves', 'distribution'];
 let vegaLoading = null;
+// Vega compiles a chart's expressions to JavaScript functions unless told to interpret them,
+// as Streamlit's own charts do so that a page under a Content-Security-Policy without
+// 'unsafe-eval' draws them. The player's two charts evaluate their expressions for every row
+// of every frame, several times a second: compiled, that is a fraction of the work. Where a
+// policy forbids it, the player interprets them too.
+let compiles = true;
 
 export default function ({data, parentElement}) {
   let player = PLAYERS.get(parentElement);
   if (!player) {
-    player = new Player(parentElement);
+    player = data.kind === 'panels' ? new Panels(parentElement) : new Player(parentElement);
     PLAYERS.set(parentElement, player);
   }
   player.receive(data);
@@ -132,7 +140,8 @@ function prepare(text, config, width, datasets) {
     spec.padding.bottom ??= 20;
   }
   spec.width = Math.max(width, 50);
-  spec.datasets = Object.fromEntries(Object.entries(datasets).map(([k, c]) => [k, rows(c)]));
+  spec.datasets = {...spec.datasets,  // the spec's own inline data, and the named datasets
+                   ...Object.fromEntries(Object.entries(datasets).map(([k, c]) => [k, rows(c)]))};
   return spec;
 }
 
@@ -148,7 +157,7 @@ function rows(columns) {
   return out;
 }
 
-// -- the player ------------------------------------------------------------------------------
+// -- charts -----------------------------------------------------------------------------------
 
 const HELP_ICON = '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" '
   + 'viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" '
@@ -167,6 +176,96 @@ function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
+function chartSlot(name) {
+  return element('div', 'lab-chart', {'data-testid': 'labChart', 'data-chart': name});
+}
+
+// Caption markdown as st.caption renders what the page writes: **bold** and :orange[...].
+function markdown(el, text) {
+  if (el.dataset.text === text) return;
+  el.dataset.text = text;
+  const nodes = [];
+  const pattern = /:orange\[(.*?)\]|\*\*(.+?)\*\*/g;
+  let at = 0;
+  for (const match of text.matchAll(pattern)) {
+    if (match.index > at) nodes.push(document.createTextNode(text.slice(at, match.index)));
+    if (match[1] !== undefined) {
+      const span = element('span', 'lab-orange');
+      markdown(span, match[1]);
+      nodes.push(span);
+    } else {
+      const strong = element('strong');
+      strong.textContent = match[2];
+      nodes.push(strong);
+    }
+    at = match.index + match[0].length;
+  }
+  if (at < text.length) nodes.push(document.createTextNode(text.slice(at)));
+  el.replaceChildren(...nodes);
+}
+
+// A chart shown in a slot: a new Vega view where the chart's look (its spec or the theme) is
+// new, else its view with the datasets whose version changed swapped in (view.data). A new
+// view is drawn out of sight over the one it replaces and shown in its place once drawn: the
+// chart is never blank, and the page does not jump.
+async function showChart(slot, chart, look, datasets, versions) {
+  if (chart && chart.spec === look.spec && chart.theme === look.theme) {
+    let changed = false;
+    for (const [set, version] of Object.entries(versions)) {
+      if (chart.shown[set] === version) continue;
+      chart.shown[set] = version;
+      chart.view.data(set, rows(datasets(set)));
+      changed = true;
+    }
+    if (changed) await chart.view.resize().runAsync();
+    return chart;
+  }
+  const box = element('div', 'lab-embed');
+  if (chart) box.classList.add('lab-drawing');
+  slot.appendChild(box);
+  const {embed, expressionInterpreter} = await loadVega(look.vega);
+  const all = Object.fromEntries(Object.keys(versions).map(set => [set, datasets(set)]));
+  const prepared = prepare(look.spec, look.config, slot.clientWidth, all);
+  const renderer = prepared.usermeta?.embedOptions?.renderer;
+  const options = {tooltip: {disableDefaultStyle: true}, defaultStyle: false, actions: false,
+                   ...(renderer ? {renderer} : {})};
+  let result;
+  if (compiles) {
+    try {
+      result = await embed(box, prepared, options);
+    } catch (error) {
+      if (!(error instanceof EvalError)) throw error;
+      compiles = false;  // a Content-Security-Policy forbids compiled expressions
+      box.replaceChildren();
+    }
+  }
+  result ??= await embed(box, prepared, {...options, ast: true, expr: expressionInterpreter});
+  const width = slot.clientWidth;
+  if (width > 0 && width !== result.view.width()) {
+    await result.view.width(width).resize().runAsync();
+  }
+  if (chart) {
+    chart.finalize();
+    chart.box.remove();
+    box.classList.remove('lab-drawing');
+  }
+  return {slot, box, view: result.view, finalize: result.finalize, spec: look.spec,
+          theme: look.theme, shown: {...versions}};
+}
+
+// Keeps each chart's view as wide as its slot.
+function widthKeeper(charts) {
+  return new ResizeObserver(entries => {
+    for (const entry of entries) {
+      const chart = Object.values(charts()).find(c => c.slot === entry.target);
+      const width = entry.target.clientWidth;
+      if (chart && width > 0 && width !== chart.view.width()) {
+        chart.view.width(width).resize().runAsync();
+      }
+    }
+  });
+}
+
 class Player {
   constructor(parent) {
     this.parent = parent;
@@ -177,6 +276,7 @@ class Player {
     this.timer = null;
     this.busy = false;
     this.nextAt = 0;
+    this.starved = true;
     this.replaced = 0;
     this.period = 250;
     this.perBatch = 1;
@@ -199,11 +299,7 @@ class Player {
     const narrow = element('div', 'lab-column lab-narrow');
     this.heading = element('h5', 'lab-heading');
     this.notes = element('div', 'lab-notes');
-    this.slots = {};
-    for (const name of CHARTS) {
-      this.slots[name] = element('div', 'lab-chart', {'data-testid': 'labChart',
-                                                      'data-chart': name});
-    }
+    this.slots = Object.fromEntries(CHARTS.map(name => [name, chartSlot(name)]));
     wide.append(this.heading, this.slots.curves, this.notes);
     narrow.append(this.slots.distribution);
     columns.append(wide, narrow);
@@ -211,15 +307,7 @@ class Player {
     root.append(this.readouts, this.tick, columns, this.tip);
     this.parent.appendChild(root);
     this.root = root;
-    this.resized = new ResizeObserver(entries => {
-      for (const entry of entries) {
-        const chart = Object.values(this.charts).find(c => c.slot === entry.target);
-        const width = entry.target.clientWidth;
-        if (chart && width > 0 && width !== chart.view.width()) {
-          chart.view.width(width).resize().runAsync();
-        }
-      }
-    });
+    this.resized = widthKeeper(() => this.charts);
     for (const slot of Object.values(this.slots)) this.resized.observe(slot);
   }
 
@@ -263,12 +351,17 @@ class Player {
     this.root.dataset.settled = String(!this.busy && !this.queue.length);
   }
 
-  // The next frame is due a period after the last one; a frame that comes later than that
-  // is shown as it comes, and the frames after it keep that delay, so one late run makes one
-  // pause, not one in every run. While more than a run's frames and one wait (runs came
-  // early, or after a late one), the queue plays faster, in proportion, until it has caught up.
+  // The next frame is due a period after the last one. A frame that was not there when due
+  // is shown when it comes, and the frames after it keep that delay, so one late run makes
+  // one pause, not one in every run; a frame the page was too busy to show on time (React
+  // re-rendering the page for a run) comes sooner after it, to keep the beat. While more than
+  // a run's frames and one wait, the queue plays faster, in proportion, until it has caught up.
   pump() {
-    if (this.closed || this.timer !== null || this.busy || !this.queue.length) return;
+    if (this.closed || this.timer !== null || this.busy) return;
+    if (!this.queue.length) {
+      this.starved = true;
+      return;
+    }
     const wait = Math.max(0, this.nextAt - performance.now());
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -290,17 +383,25 @@ class Player {
       this.settle();
     }
     if (replaced === this.replaced) {  // else the frames to come start now
-      const late = started - this.nextAt > this.period / 4;
       const speed = Math.min(3, Math.max(1, this.queue.length / (this.perBatch + 1)));
-      this.nextAt = (late ? started : this.nextAt) + this.period / speed;
+      const interval = this.period / speed;
+      this.nextAt = this.starved ? started + interval
+        : Math.max(this.nextAt + interval, started + interval / 2);
+      this.starved = false;
     }
     this.pump();
   }
 
+  // The frame's charts, then its text in the same task: text and curves change together. Text
+  // laid out anew (the first frame, other readouts) is written at once, not left blank while
+  // the charts are drawn.
   async show({batch, frame}) {
-    this.layout(batch);
+    if (this.layout(batch)) this.write(frame);
     await Promise.all(CHARTS.map(name => this.draw(name, batch, frame)));
-    if (this.closed) return;
+    if (!this.closed) this.write(frame);
+  }
+
+  write(frame) {
     frame.values.forEach((value, i) => {
       const cell = this.readouts.children[i];
       if (cell) setText(cell.value, value);
@@ -316,11 +417,11 @@ class Player {
     }
   }
 
-  // The readouts' labels and help, and the curves' heading.
+  // The readouts' labels and help, and the curves' heading; true if laid out anew.
   layout(batch) {
     setText(this.heading, batch.heading);
     const labels = batch.readouts.map(r => `${r.label}\n${r.help}`).join('\n\n');
-    if (this.readouts.dataset.labels === labels) return;
+    if (this.readouts.dataset.labels === labels) return false;
     this.readouts.dataset.labels = labels;
     this.readouts.replaceChildren(...batch.readouts.map(readout => {
       const cell = element('div', 'lab-readout', {'data-testid': 'labReadout'});
@@ -341,6 +442,7 @@ class Player {
       cell.append(label, cell.value);
       return cell;
     }));
+    return true;
   }
 
   showTip(anchor, text) {
@@ -355,68 +457,124 @@ class Player {
     tip.style.top = `${above >= 0 ? above : at.bottom + 6}px`;
   }
 
-  // One chart at one frame: its datasets swapped into its view, or a new view where the
-  // chart's look (spec or theme) changed.
+  // One chart at one frame: the batch's first datasets, with this frame's changed columns.
   async draw(name, batch, frame) {
     const {spec, base} = batch.charts[name];
     const diff = frame.data[name] ?? {};
+    batch.baseVersions ??= {};
+    batch.baseVersions[name] ??= Object.fromEntries(Object.keys(base).map(
+      set => [set, `base ${JSON.stringify(base[set])}`]));
     const versions = {};
     for (const set of Object.keys(base)) {
-      versions[set] = diff[set] ? `frame ${frame.n}` : `base ${JSON.stringify(base[set])}`;
+      versions[set] = diff[set] ? `frame ${frame.n}` : batch.baseVersions[name][set];
     }
-    const datasets = set => ({...base[set], ...(diff[set] ?? {})});
-    const chart = this.charts[name];
-    if (!chart || chart.spec !== spec || chart.theme !== this.theme) {
-      await this.embed(name, batch.vega, spec, Object.fromEntries(Object.keys(base).map(
-        set => [set, datasets(set)])), versions);
-      return;
-    }
-    let changed = false;
-    for (const [set, version] of Object.entries(versions)) {
-      if (chart.shown[set] === version) continue;
-      chart.shown[set] = version;
-      chart.view.data(set, rows(datasets(set)));
-      changed = true;
-    }
-    if (changed) await chart.view.resize().runAsync();
-  }
-
-  // A new view, drawn out of sight over the old one and shown in its place once drawn: the
-  // chart is never blank, and the page does not jump.
-  async embed(name, vega, spec, datasets, versions) {
-    const slot = this.slots[name];
-    const old = this.charts[name];
-    const box = element('div', 'lab-embed');
-    if (old) box.classList.add('lab-drawing');
-    slot.appendChild(box);
-    const {embed, expressionInterpreter} = await loadVega(vega);
-    if (this.closed) return;
-    const prepared = prepare(spec, this.config, slot.clientWidth, datasets);
-    const renderer = prepared.usermeta?.embedOptions?.renderer;
-    const result = await embed(box, prepared, {
-      ast: true, expr: expressionInterpreter, tooltip: {disableDefaultStyle: true},
-      defaultStyle: false, actions: false, ...(renderer ? {renderer} : {}),
-    });
-    if (this.closed) {
-      result.finalize();
-      return;
-    }
-    const width = slot.clientWidth;
-    if (width > 0 && width !== result.view.width()) {
-      await result.view.width(width).resize().runAsync();
-    }
-    if (old) {
-      old.finalize();
-      old.box.remove();
-      box.classList.remove('lab-drawing');
-    }
-    this.charts[name] = {slot, box, view: result.view, finalize: result.finalize, spec,
-                         theme: this.theme, shown: versions};
+    const look = {vega: batch.vega, spec, theme: this.theme, config: this.config};
+    const chart = await showChart(this.slots[name], this.charts[name], look,
+                                  set => ({...base[set], ...(diff[set] ?? {})}), versions);
+    if (this.closed) chart.finalize();
+    else this.charts[name] = chart;
   }
 
   close() {
     this.closed = true;
     clearTimeout(this.timer);
+    this.resized.disconnect();
+    for (const chart of Object.values(this.charts)) chart.finalize();
+    this.charts = {};
+    this.root.remove();
+  }
+}
+
+// -- the panels ---------------------------------------------------------------------------------
+
+// Blocks of headings, captions, charts and columns; laid out anew when their arrangement
+// changes (a history panel filled in, an event came), the charts keeping their views.
+class Panels {
+  constructor(parent) {
+    this.root = element('div', 'lab-blocks', {'data-testid': 'labPanels'});
+    parent.appendChild(this.root);
+    this.charts = {};
+    this.slots = {};
+    this.captions = [];
+    this.arrangement = null;
+    this.closed = false;
+    this.work = Promise.resolve();
+    this.resized = widthKeeper(() => this.charts);
+  }
+
+  receive(data) {
+    this.work = this.work.then(() => this.update(data)).catch(error => {
+      console.error('the panels could not be drawn', error);
+    });
+  }
+
+  async update(data) {
+    if (this.closed) return;
+    const arrangement = JSON.stringify(data.layout, (k, v) => (k === 'caption' ? '' : v));
+    if (arrangement !== this.arrangement) {
+      this.arrangement = arrangement;
+      this.resized.disconnect();
+      this.slots = {};
+      this.captions = [];
+      this.root.replaceChildren(...this.blocks(data.layout));
+      for (const [name, chart] of Object.entries(this.charts)) {
+        const slot = this.slots[name];
+        if (slot) {
+          slot.appendChild(chart.box);
+          chart.slot = slot;
+        } else {
+          chart.finalize();
+          delete this.charts[name];
+        }
+      }
+      for (const slot of Object.values(this.slots)) this.resized.observe(slot);
+    }
+    const texts = [];
+    const gather = blocks => blocks.forEach(b => (b.columns ? b.columns.forEach(gather)
+      : b.caption !== undefined && texts.push(b.caption)));
+    gather(data.layout);
+    texts.forEach((text, i) => markdown(this.captions[i], text));
+    const theme = JSON.stringify(streamlitTheme(this.root));
+    const config = JSON.parse(theme);
+    await Promise.all(Object.entries(data.charts).map(async ([name, {spec, data: sets}]) => {
+      const versions = Object.fromEntries(Object.entries(sets).map(
+        ([set, columns]) => [set, JSON.stringify(columns)]));
+      const chart = await showChart(this.slots[name], this.charts[name],
+                                    {vega: data.vega, spec, theme, config},
+                                    set => sets[set], versions);
+      if (this.closed) chart.finalize();
+      else this.charts[name] = chart;
+    }));
+  }
+
+  blocks(layout) {
+    return layout.map(block => {
+      if (block.columns) {
+        const row = element('div', 'lab-columns');
+        block.columns.forEach((inner, i) => {
+          const column = element('div', 'lab-column');
+          column.style.flex = `${block.weights[i]} 1 0`;
+          column.append(...this.blocks(inner));
+          row.appendChild(column);
+        });
+        return row;
+      }
+      if (block.heading !== undefined) {
+        const heading = element(`h${block.level}`, `lab-heading lab-h${block.level}`);
+        heading.textContent = block.heading;
+        return heading;
+      }
+      if (block.caption !== undefined) {
+        const caption = element('div', 'lab-caption', {'data-testid': 'labCaption'});
+        this.captions.push(caption);
+        return caption;
+      }
+      return (this.slots[block.chart] = chartSlot(block.chart));
+    });
+  }
+
+  close() {
+    this.closed = true;
     this.resized.disconnect();
     for (const chart of Object.values(this.charts)) chart.finalize();
     this.charts = {};

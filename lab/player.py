@@ -8,9 +8,12 @@ the page in between. A frame that arrives while earlier ones are still waiting i
 them and the queue plays a little faster until it has caught up; a batch marked ``replace``
 (the run paused, was reset, changed...) is shown at once.
 
+A second mount of the player draws the panels below (``panels``): blocks of headings, captions
+and charts (``lab/blocks.py``) whose charts take each run's data in place.
+
 Under ``AppTest`` there is no browser to run the player's script: the page draws each run's
-last frame with Streamlit's own elements instead (``st.metric``, ``st.vega_lite_chart``), one
-frame a run, as the page did before it had a player (``plays``).
+last frame and the panels with Streamlit's own elements instead (``st.metric``,
+``st.vega_lite_chart``), one frame a run, as the page did before it had a player (``plays``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from streamlit import config
 
 from gan_core import charts as ch
 
+from . import blocks
 from .chart import chart
 from .frames import Chart, Frame
 
@@ -59,6 +63,19 @@ def show(frames: list[Frame], *, replace: bool, period: float, every: float, bat
         return
     _PLAYER(key="player", data=payload(frames, replace=replace, period=period, every=every,
                                        batch=batch))
+
+
+def panels(shown: list[blocks.Block]) -> None:
+    """Draw ``shown``: by the player, or as Streamlit elements where it cannot run."""
+    if not plays():
+        blocks.draw(shown)
+        return
+    charts: dict[str, blocks.Chart] = {}
+    layout = blocks.layout(shown, charts)
+    _PLAYER(key="panels", data={
+        "kind": "panels", "vega": _VEGA.name if _VEGA is not None else None, "layout": layout,
+        "charts": {key: {"spec": json.dumps(c.spec), "data": _columns_of(c.data)}
+                   for key, c in charts.items()}})
 
 
 def payload(frames: list[Frame], *, replace: bool, period: float, every: float,
@@ -109,6 +126,10 @@ def _changed(base: ch.Datasets, data: ch.Datasets) -> dict[str, dict[str, list]]
         if differ:
             out[name] = differ
     return out
+
+
+def _columns_of(data: ch.Datasets) -> dict[str, dict[str, list]]:
+    return {name: _columns(columns) for name, columns in data.items()}
 
 
 def _columns(columns: dict[str, np.ndarray]) -> dict[str, list]:

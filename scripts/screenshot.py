@@ -29,9 +29,9 @@ IDLE = """() => document.querySelector("[data-testid=stApp]").dataset.testScript
 
 
 def step(page: Page) -> int:
-    """The "Step" readout."""
-    label = page.get_by_test_id("stMetricLabel").get_by_text("Step", exact=True)
-    value = page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
+    """The "Step" readout, as the live view's player shows it."""
+    label = page.get_by_test_id("labReadoutLabel").get_by_text("Step", exact=True)
+    value = page.get_by_test_id("labReadout").filter(has=label).get_by_test_id("labReadoutValue")
     return int(value.inner_text().replace(",", ""))
 
 

@@ -15,6 +15,7 @@ from .test_app_in_browser import (
     metric,
     player,
     slider,
+    status,
     step,
     wait_for_step_above,
     wait_until_paused,
@@ -38,10 +39,10 @@ WATCH = """
   // Read through a copy: reading Vega's own canvas often makes Chromium warn.
   const copy = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
   const pixels = (c, x, y, w, h) => {
-    copy.canvas.width = c.width;
-    copy.canvas.height = c.height;
-    copy.drawImage(c, 0, 0);
-    return copy.getImageData(x, y, w, h).data;
+    copy.canvas.width = w;
+    copy.canvas.height = h;
+    copy.drawImage(c, x, y, w, h, 0, 0, w, h);
+    return copy.getImageData(0, 0, w, h).data;
   };
   const checksum = c => {
     const data = pixels(c, 0, 0, c.width, c.height);
@@ -108,11 +109,18 @@ def watch(page: Page, seconds: float) -> dict:
                          " heights: [...window.__watch.heights]}; }")
 
 
+def play_alone(page: Page) -> None:
+    """Play, and wait until the page ticks at its own tick interval: visitors of earlier tests
+    count as playing for a few seconds after they left, and slow the page down meanwhile."""
+    button(page, "Play").click()
+    expect(status(page)).to_contain_text("Playing · 100 steps every 0.25 s ·")
+    wait_for_step_above(page, step(page) + 300)  # past the first runs
+
+
 def test_playing_shows_every_tick_in_order_several_times_a_second(app: App) -> None:
     page = app.page
     app.open()
-    button(page, "Play").click()
-    wait_for_step_above(page, 300)  # past the first runs
+    play_alone(page)
     seen = watch(page, 6)
     frames = seen["frames"]
     steps = [int(f["readouts"]["Step"].replace(",", "")) for f in frames]
@@ -132,8 +140,7 @@ def test_playing_shows_every_tick_in_order_several_times_a_second(app: App) -> N
 def test_the_curves_never_go_blank_or_jump_between_frames(app: App) -> None:
     page = app.page
     app.open()
-    button(page, "Play").click()
-    wait_for_step_above(page, 0)
+    play_alone(page)
     seen = watch(page, 4)
     assert len(seen["frames"]) >= 8
     assert seen["sameCanvas"], "the curves were drawn anew on another canvas while playing"
@@ -187,4 +194,23 @@ def test_forces_and_a_ghost_draw_on_the_live_curves(app: App) -> None:
     expect(player(page)).to_have_attribute("data-playing", "true")
     button(page, "Pause").click()
     wait_until_paused(page)
+    app.assert_clean()
+
+
+def test_the_readouts_keep_their_help_and_wrap_on_a_phone(app: App) -> None:
+    page = app.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    app.open()
+    help_ = page.get_by_role("button", name="Help for Step", exact=True)
+    help_.hover()
+    tip = page.get_by_role("tooltip").filter(has_text="Training steps so far")
+    expect(tip).to_be_visible()
+    box = tip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    page.mouse.move(5, 5)
+    expect(tip).to_be_hidden()
+    # Six readouts in rows of a few on a 390 px screen, none wider than it.
+    tops = {round(cell.bounding_box()["y"]) for cell in page.get_by_test_id("labReadout").all()}
+    assert len(tops) >= 2, f"the readouts did not wrap: rows at {tops}"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     app.assert_clean()
