@@ -148,6 +148,9 @@ def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
     spec = _finish(alt.layer(*layers).properties(height=HEIGHT - 100 if small else HEIGHT + 20))
     # Both legends above the plot, one row each: side by side they collide on a phone.
     spec["config"]["legend"] = {"layout": {"top": {"direction": "vertical", "anchor": "start"}}}
+    # Every scale and legend has a fixed domain: new data never moves an axis, so a page
+    # updating the chart several times a second need not lay it out again each time.
+    spec["usermeta"]["fixedLayout"] = True
     return spec
 
 

@@ -217,7 +217,9 @@ async function showChart(slot, chart, look, datasets, versions) {
       chart.view.data(set, rows(datasets(set)));
       changed = true;
     }
-    if (changed) await chart.view.resize().runAsync();
+    // Laid out again (autosize) as Streamlit does on each update, unless the spec says new data
+    // never moves its axes (gan_core.charts.curves_spec).
+    if (changed) await (chart.fixedLayout ? chart.view : chart.view.resize()).runAsync();
     return chart;
   }
   const box = element('div', 'lab-embed');
@@ -250,7 +252,8 @@ async function showChart(slot, chart, look, datasets, versions) {
     box.classList.remove('lab-drawing');
   }
   return {slot, box, view: result.view, finalize: result.finalize, spec: look.spec,
-          theme: look.theme, shown: {...versions}};
+          theme: look.theme, shown: {...versions},
+          fixedLayout: Boolean(prepared.usermeta?.fixedLayout)};
 }
 
 // Keeps each chart's view as wide as its slot.
