@@ -20,7 +20,9 @@ load generator is not mistaken for a slow server.
 ``--profile DIR`` also samples the server with py-spy (``pip install py-spy``) while everyone
 plays (the stacks of the thread holding the GIL) and splits its CPU in proportion: training,
 readouts, chart data, Streamlit serialisation (elements, protobuf, arrow, hashing), websocket
-I/O (including each message's hand-off from the script thread to the event loop) and the rest.
+I/O (including each message's hand-off from the script thread to the event loop) and the rest;
+and again by run: full runs of the page, runs of the fast fragment, of the panels, and work
+outside any run (the event loop).
 
 Every count is measured; the checks apply to each count up to the classroom (30 students) and
 the script exits 1 if one fails.
@@ -329,46 +331,59 @@ OWN_CODE = ("streamlit/", "gan_core/", "streamlit_app.py", "pyarrow/", "pandas/"
 MACHINERY = ("streamlit/runtime/", "streamlit/commands/", "streamlit/watcher/")
 
 
-def classify(stack: list[str]) -> str:
-    """Which part of the server's work a sampled stack (outermost frame first) belongs to."""
+RUNS = (("full run", ("streamlit_app.py",)), ("fast fragment", ("_fast (lab/live.py",)),
+        ("panels fragment", ("panels (lab/panels.py",)))
+"""Which run a sampled stack belongs to, by the outermost frame of the page it holds."""
+
+
+def classify(stack: list[str]) -> tuple[str, str]:
+    """Which run a sampled stack (outermost frame first) belongs to (a full run, a run of one
+    of the two fragments, or none: the event loop and Streamlit's threads), and which part of
+    the server's work it is."""
     def has(frames: list[str], marks: tuple[str, ...]) -> bool:
         return any(m in f for f in frames for m in marks)
 
+    found = [(i, name) for name, marks in RUNS for i, f in enumerate(stack)
+             if any(m in f for m in marks)]
+    run = min(found)[1] if found else "outside runs"
     for frame in reversed(stack):  # innermost first: sending or receiving, or work?
         if any(m in frame for m in SOCKET):
-            return "websocket I/O"
+            return run, "websocket I/O"
         if any(m in frame for m in OWN_CODE):
             break
     if has(stack, SERIALISING):
-        return "Streamlit serialisation"
-    app = next((i for i, f in enumerate(stack) if "streamlit_app.py" in f), None)
-    if app is not None:
-        below = stack[app:]
+        return run, "Streamlit serialisation"
+    if found:
+        below = stack[min(found)[0]:]
         if has(below, ELEMENT_CALL):
-            return "Streamlit serialisation"
+            return run, "Streamlit serialisation"
         if has(below, ("gan_core/charts.py",)):
-            return "chart data"
+            return run, "chart data"
         if has(below, ("LabSession.tick ", "LabSession.advance ", "Trainer.train ")):
-            return "training chunk"
+            return run, "training chunk"
         if has(below, ("readouts ", "Trainer.evaluate ", "gan_core/metrics.py")):
-            return "readouts/evaluation"
-        return "page script: layout, state"
+            return run, "readouts/evaluation"
+        return run, "page script: layout, state"
     if has(stack, MACHINERY):
-        return "Streamlit run machinery"
-    return "other"
+        return run, "Streamlit run machinery"
+    return run, "other"
 
 
 def profile_split(raw: Path, seconds: float, cores: float) -> dict[str, dict[str, float]]:
-    """Samples per part from py-spy's raw output: share of the samples, and that share of the
-    server's measured CPU (``cores``). ``held`` is the share of the time the GIL was held."""
-    counts: Counter[str] = Counter()
+    """Samples per part and per run from py-spy's raw output: share of the samples, and that
+    share of the server's measured CPU (``cores``). ``held`` is the share of the time the GIL
+    was held."""
+    parts: Counter[str] = Counter()
+    runs: Counter[str] = Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():
-            counts[classify(stack.split(";"))] += int(count)
-    total = sum(counts.values()) or 1
+            run, part = classify(stack.split(";"))
+            parts[part] += int(count)
+            runs[f"in a {run}" if run != "outside runs" else run] += int(count)
+    total = sum(parts.values()) or 1
     split = {part: {"samples": n, "share": n / total, "cores": cores * n / total}
-             for part, n in counts.most_common()}
+             for counts in (parts, runs) for part, n in counts.most_common()}
     split["GIL held"] = {"samples": total, "share": total / (PROFILE_RATE * seconds),
                          "cores": math.nan}
     return split
