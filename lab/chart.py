@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
 import streamlit as st
 
 from gan_core import charts as ch
 
 
-def chart(spec: dict, data: dict, key: str) -> None:
+def chart(spec: dict, data: ch.Datasets, key: str) -> None:
     with st.container(key=key):  # a stable CSS class (st-key-...) for the browser tests
-        st.vega_lite_chart(ch.with_data(spec, data), key=key, width="stretch")
+        st.vega_lite_chart(ch.with_data(spec, {name: arrow_table(columns)
+                                               for name, columns in data.items()}),
+                           key=key, width="stretch")
+
+
+def arrow_table(columns: dict[str, np.ndarray]) -> pa.Table:
+    """A dataset as the Arrow table Streamlit would make of it (NaN as null, text as large
+    strings), made straight from the arrays. Given a dict, Streamlit builds a pandas DataFrame
+    first and converts that: most of a live refresh's server time went there."""
+    return pa.table({name: _arrow_array(np.asarray(values)) for name, values in columns.items()})
+
+
+def _arrow_array(values: np.ndarray) -> pa.Array:
+    if values.dtype.kind in "UO":
+        return pa.array(values.tolist(), type=pa.large_string(), from_pandas=True)
+    return pa.array(values, from_pandas=True)
