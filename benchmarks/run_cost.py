@@ -2,10 +2,11 @@
 a refresh of the fast fragment (readouts, curves, histogram), one of the panels fragment
 (history, discriminator map, latent explorer) and a full run of the page.
 
-One server per version, each with one protocol-level visitor (``harness.protocol``) on a paused
-page, so that no training is counted: a refresh's cost apart from its training, whose time each
-tick budgets. The visitor asks for runs back to back, as its timers would, and the server's CPU
-time (``/proc``, the server and its children) is read around each batch. Rounds alternate the
+One server per version, each with one protocol-level visitor (``harness.protocol``) playing at
+one training step per tick, so that what a refresh costs apart from its training (whose time
+each tick budgets) is measured on a page that changes from run to run, as a playing page does.
+The visitor's own timers are held; it asks for runs back to back, and the server's CPU time
+(``/proc``, the server and its children) is read around each batch. Rounds alternate the
 versions, so a busy shared machine slows them alike; CPU time, unlike wall time, hardly depends
 on what else runs.
 
@@ -27,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.protocol import Visitor
+from harness.protocol import Visitor, caption_with
 from harness.server import (
     ARTIFACTS,
     ROOT,
@@ -39,6 +40,7 @@ from harness.server import (
 )
 
 KINDS = ("fast fragment", "panels fragment", "full run")
+PLAYING_QUERY = "seed=1&steps_per_tick=1&tick_seconds=5"
 
 
 def fragment_ids(visitor: Visitor) -> dict[str, str]:
@@ -72,8 +74,10 @@ async def measure(versions: dict[str, Path], runs: int, rounds: int) -> dict[str
             port = free_port()
             servers[name] = start_server(port, ARTIFACTS / f"run-cost-{len(servers)}.log",
                                          root=root)
-            visitor = Visitor(f"http://127.0.0.1:{port}/", "seed=1", name)
+            visitor = Visitor(f"http://127.0.0.1:{port}/", PLAYING_QUERY, name)
+            visitor.timers_fire = False
             await visitor.open(timeout=300, ready=lambda v: v.number("Step") is not None)
+            await visitor.click("Play", caption_with("Playing ·"), timeout=120)
             visitors[name], ids[name] = visitor, fragment_ids(visitor)
             for fragment_id in ids[name].values():  # warm: imports, caches, first charts
                 for _ in range(3):
@@ -116,7 +120,7 @@ def print_table(r: dict[str, Any]) -> None:
     names = list(r["results"])
     base = r["results"][names[0]]
     print(f"\nserver time per run, median of {r['rounds']} rounds of {r['runs']} runs "
-          f"(paused page: no training)")
+          f"(playing, one training step per tick)")
     print(f"{'version':<24} {'run':<16} {'CPU ms':>7} {'wall ms':>8} {'KB sent':>8} "
           f"{'CPU x ' + names[0]:>16}")
     for name in names:

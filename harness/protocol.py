@@ -502,6 +502,9 @@ class Visitor:
         self._waiters: list[tuple[Shows, asyncio.Future[float]]] = []
         self._new_session_seen = False
         self._closing = False
+        self.timers_fire = True
+        """False: the fragments' timers are kept as announced but send nothing (a caller that
+        asks for the runs itself, ``rerun``)."""
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -726,6 +729,9 @@ class Visitor:
         due = loop.time() + period
         while not self._closing:
             await asyncio.sleep(max(0.0, due - loop.time()))
+            if not self.timers_fire:
+                due = max(due + period, loop.time())
+                continue
             try:
                 await self._send(self.rerun_message(fragment_id, auto=True))
             except (ConnectionClosed, RuntimeError, TimeoutError):
