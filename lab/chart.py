@@ -11,9 +11,24 @@ from gan_core import charts as ch
 
 def chart(spec: dict, data: ch.Datasets, key: str) -> None:
     with st.container(key=key):  # a stable CSS class (st-key-...) for the browser tests
-        st.vega_lite_chart(ch.with_data(spec, {name: arrow_table(columns)
-                                               for name, columns in data.items()}),
-                           key=key, width="stretch")
+        st.vega_lite_chart(with_arrow_data(spec, data), key=key, width="stretch")
+
+
+def with_arrow_data(spec: dict, data: ch.Datasets) -> dict:
+    """The spec with its datasets, its own (Altair's inline values: lists of records) and
+    ``data``, as Arrow tables."""
+    own = {name: arrow_table(records_columns(rows))
+           for name, rows in spec.get("datasets", {}).items()}
+    return ch.with_data({**spec, "datasets": own},
+                        {name: arrow_table(columns) for name, columns in data.items()})
+
+
+def records_columns(rows: list[dict]) -> dict[str, np.ndarray]:
+    """Records (all with the same keys, as Altair writes inline values) as columns."""
+    keys = list(rows[0]) if rows else []
+    if any(list(row) != keys for row in rows):
+        raise ValueError(f"records with different keys: {rows!r}")
+    return {key: np.asarray([row[key] for row in rows]) for key in keys}
 
 
 def arrow_table(columns: dict[str, np.ndarray]) -> pa.Table:

@@ -11,7 +11,7 @@ from streamlit import dataframe_util
 
 from gan_core import GANConfig, Trainer, inference
 from gan_core import charts as ch
-from lab.chart import arrow_table
+from lab.chart import arrow_table, records_columns
 
 
 def streamlit_table(columns: dict[str, np.ndarray]) -> pa.Table:
@@ -75,3 +75,20 @@ def test_missing_values_are_sent_as_nulls_and_text_as_large_strings() -> None:
     table = sent_table(columns)
     assert table.column("w1").to_pylist() == [0.5, None, 0.25]
     assert table.schema.field("label").type == pa.large_string()
+
+
+@pytest.mark.parametrize("panel", list(ch.HISTORY_PANELS))
+@pytest.mark.parametrize("loss", ["minimax", "least_squares"])
+def test_a_specs_own_inline_values_are_sent_as_streamlit_would_send_them(panel: str,
+                                                                         loss: str) -> None:
+    for rows in ch.history_spec(panel, loss).get("datasets", {}).values():
+        ours = sent_table(records_columns(rows))
+        theirs = pa.ipc.open_stream(dataframe_util.convert_anything_to_arrow_bytes(rows)
+                                    ).read_all()
+        assert ours.schema.remove_metadata() == theirs.schema.remove_metadata()
+        assert ours.to_pydict() == theirs.to_pydict()
+
+
+def test_records_with_different_keys_are_refused() -> None:
+    with pytest.raises(ValueError, match="different keys"):
+        records_columns([{"value": 1.0, "label": "a"}, {"value": 2.0}])
