@@ -44,7 +44,10 @@ MIN_TRAINING_SHARE = 0.25
 GIL_CORES = 1.0
 """Cores of Python one process can run at once."""
 WINDOW_SECONDS = 2.0
-"""Measurements are taken over windows of about this long."""
+"""Measurements are taken over windows of at least this long..."""
+WINDOW_TICKS = 8
+"""...holding at least this many ticks (or four times as long), so that a window of a few slow
+ticks, or of clicks' full runs with a tick or two among them, does not swing the estimates."""
 SMOOTHING = 0.5
 """Weight of the latest window in the running estimates."""
 FIRST_OVERHEAD_SECONDS = 0.03
@@ -125,7 +128,8 @@ class Crowd:
         self._capacity = self.max_capacity
         self.load: Load | None = None
         """The last window's measurements (None before the first)."""
-        self._restart_window(clock())
+        self._last_tick = clock()
+        self._restart_window(self._last_tick)
 
     # -- who plays -------------------------------------------------------------------------
 
@@ -144,7 +148,8 @@ class Crowd:
             self._seen.clear()
             self._overhead, self._capacity, self.load = (FIRST_OVERHEAD_SECONDS,
                                                          self.max_capacity, None)
-            self._restart_window(self._clock())
+            self._last_tick = self._clock()
+            self._restart_window(self._last_tick)
 
     def size(self, now: float | None = None) -> int:
         """How many sessions are playing now (at least the one asking, if it plays)."""
@@ -160,12 +165,15 @@ class Crowd:
         ``train_wall`` seconds on the clock. Closes the window once it is long enough."""
         now = self._clock() if now is None else now
         with self._lock:
-            if now - self._window_start > 3 * self.window_seconds:
+            if now - self._last_tick > 3 * self.window_seconds:
                 self._restart_window(now)  # no one ticked for a while: that was not ticks' work
+            self._last_tick = now
             self._ticks += 1
             self._train_cpu += max(0.0, train_cpu)
             self._train_wall += max(0.0, train_wall)
-            if now - self._window_start >= self.window_seconds:
+            elapsed = now - self._window_start
+            if elapsed >= self.window_seconds and (self._ticks >= WINDOW_TICKS
+                                                   or elapsed >= 4 * self.window_seconds):
                 self._close_window(now)
 
     def _restart_window(self, now: float) -> None:

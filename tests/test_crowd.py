@@ -261,6 +261,20 @@ def test_the_capacity_is_what_the_server_used_over_how_busy_its_work_waited() ->
     assert load.overhead == pytest.approx((0.03 + 0.02) / 2)
 
 
+def test_a_window_of_a_few_ticks_stays_open_until_it_has_enough() -> None:
+    now, cpu = [0.0], [0.0]
+    crowd = Crowd(clock=lambda: now[0], cpu_clock=lambda: cpu[0], window_seconds=2.0)
+    for _ in range(3):  # three slow ticks and a click's full run among them
+        now[0] += 2.0
+        cpu[0] += 0.5
+        crowd.record(0.01, 0.01)
+    assert crowd.load is None
+    for _ in range(5):
+        now[0] += 0.4
+        crowd.record(0.01, 0.01)
+    assert crowd.load is not None  # eight ticks: the window closes
+
+
 def test_an_idle_pause_is_not_counted_as_ticks_work() -> None:
     now, cpu = [0.0], [0.0]
     crowd = Crowd(clock=lambda: now[0], cpu_clock=lambda: cpu[0], window_seconds=2.0)
