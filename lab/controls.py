@@ -4,13 +4,16 @@ line that says what the run is doing."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from gan_core.session import LabSession
 
 from . import moment
 from .run import GHOST, notices, session
+from .state import holder
 
 TRAIN_D, TRAIN_G, DROP_GHOST = "train_d", "train_g", "drop_ghost"
 
@@ -46,8 +49,21 @@ def controls() -> None:
         if run.trainer.ghost is not None:
             st.button("Dismiss ghost", icon=":material/close:", key=DROP_GHOST,
                       on_click=run.drop_ghost, type="tertiary")
-    st.caption(status_line(run))
+    holder("status", Status).line = st.empty()
+    show_status(run)
     moment.look_back()
+
+
+@dataclass
+class Status:
+    line: DeltaGenerator | None = None
+    """Where the status line is drawn: the live view's tick redraws it (``lab/live.py``)."""
+
+
+def show_status(run: LabSession) -> None:
+    line = holder("status", Status).line
+    if line is not None:
+        line.caption(status_line(run))
 
 
 def status_line(run: LabSession) -> str:

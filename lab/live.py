@@ -17,7 +17,7 @@ from gan_core import Trainer, inference
 from gan_core import charts as ch
 from gan_core.losses import equilibrium
 
-from . import moment, panels
+from . import controls, moment, panels, timers
 from .chart import chart
 from .run import moved_on, session
 from .state import holder
@@ -34,6 +34,8 @@ class LiveState:
     """Steps trained and server seconds taken by the last fast tick."""
     rerun_asked: bool = False
     """The last tick asked for a rerun of the page (which then trains nothing more)."""
+    panels_fragment: str | None = None
+    """The panels fragment's id, so that the fast one can restart its timer too."""
 
 
 def live() -> LiveState:
@@ -45,7 +47,27 @@ def fragments() -> None:
     run = session()
     period = live().period = run.period if run.playing else None
     st.fragment(run_every=period)(_fast)()
-    st.fragment(run_every=period and max(PANEL_SECONDS, 2 * period))(panels.panels)()
+    st.fragment(run_every=period and _panel_seconds(period))(_panels)()
+
+
+def _panel_seconds(period: float) -> float:
+    return max(PANEL_SECONDS, 2 * period)
+
+
+def _panels() -> None:
+    live().panels_fragment = timers.running_fragment()
+    panels.panels()
+
+
+def _restart_timers(state: LiveState, period: float) -> None:
+    """The crowd changed the run's period: both fragments' timers follow it, and the status
+    line says so, without a full run of the page (``lab/timers.py``)."""
+    fast = timers.running_fragment()
+    if fast is not None:
+        timers.restart(fast, period)
+    if state.panels_fragment is not None:
+        timers.restart(state.panels_fragment, _panel_seconds(period))
+    state.period = period
 
 
 def _fast() -> None:
@@ -56,10 +78,12 @@ def _fast() -> None:
     steps = 0 if state.rerun_asked else run.tick()
     state.rerun_asked = (
         (was_playing and not run.playing)  # divergence paused training: redraw the controls
-        or (run.playing and run.period != state.period)  # the crowd changed: new timers
         or moved_on())  # the run changed a setting by its schedule: the sidebar follows
     if state.rerun_asked:
         st.rerun()
+    if run.playing and run.period != state.period:  # the crowd changed the period
+        _restart_timers(state, run.period)
+    controls.show_status(run)
     with run.lock:
         trainer = moment.shown()
         _readouts(trainer)
