@@ -115,7 +115,7 @@ def _curves(trainer: Trainer) -> None:
 
 
 def _readouts(trainer: Trainer) -> None:
-    m = trainer.evaluate()
+    m = trainer.readouts()
     d_eq = -equilibrium(trainer.config.loss)[0]
     # A row that wraps on a narrow screen instead of stacking five rows.
     row = st.container(horizontal=True, gap="medium", key="readouts")
