@@ -36,10 +36,10 @@ from typing import Protocol
 
 from . import pacing as _pacing
 
-TARGET_LOAD = 0.6
+TARGET_LOAD = 0.75
 """Share of the server's capacity that playing visitors' ticks may take; the rest is kept for
-clicks (at this load, work waits ``1 / (1 - 0.6)`` = 2.5 times its CPU time)."""
-MIN_TRAINING_SHARE = 0.25
+clicks (at this load, work takes ``1 / (1 - 0.75)`` = 4 times its CPU time)."""
+MIN_TRAINING_SHARE = 0.2
 """The least share of a visitor's CPU share that goes to training: every visitor advances."""
 GIL_CORES = 1.0
 """Cores of Python one process can run at once."""
@@ -48,7 +48,7 @@ WINDOW_SECONDS = 2.0
 WINDOW_TICKS = 8
 """...holding at least this many ticks (or four times as long), so that a window of a few slow
 ticks, or of clicks' full runs with a tick or two among them, does not swing the estimates."""
-SMOOTHING = 0.5
+SMOOTHING = 0.25
 """Weight of the latest window in the running estimates."""
 FIRST_OVERHEAD_SECONDS = 0.03
 """What a tick's refresh is assumed to cost before the first window has measured it."""

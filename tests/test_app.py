@@ -290,18 +290,18 @@ def test_with_other_visitors_playing_the_page_refreshes_less_often_and_says_so(
     # A crowd whose clocks stand still plans from its first assumptions, on any machine.
     crowd = Crowd(cores=1, clock=lambda: 0.0, cpu_clock=lambda: 0.0)
     monkeypatch.setattr(session, "CROWD", crowd)
-    others = [session.LabSession() for _ in range(4)]
+    others = [session.LabSession() for _ in range(9)]
     for other in others:
-        other.play()  # five playing in all share the server: each every 0.375 s
+        other.play()  # ten playing in all share the server: each every 0.5 s
     at = play(start())
     lab = at.session_state["lab"]
-    assert crowd.size() == 5 and lab.period == 0.375
+    assert crowd.size() == 10 and lab.period == 0.5
     status = next(c.value for c in at.caption if "steps every" in c.value)
-    assert f"{3 * CHUNK // 2} steps every 0.375 s (slowed down" in status
+    assert f"{2 * CHUNK} steps every 0.5 s (slowed down" in status
     before = trainer(at).step
     at.run()
-    assert 0 < trainer(at).step - before <= 3 * CHUNK // 2  # as many steps per second, if
-    for other in others:                                     # the server has the time
+    assert 0 < trainer(at).step - before <= 2 * CHUNK  # as many steps per second, if the
+    for other in others:                               # server has the time
         other.pause()
     at.run().run()
     assert lab.period == 0.25
