@@ -54,14 +54,15 @@ FIRST_OVERHEAD_SECONDS = 0.03
 """What a tick's refresh is assumed to cost before the first window has measured it."""
 MIN_CAPACITY = 0.1
 """The least capacity the crowd assumes, in cores, however busy the machine."""
-MARGIN = 0.15
+MARGIN = 0.2
 """A period is shortened only when the shorter one fits with this share of the budget spare,
 so that noise in the measurements does not make it flap."""
 MAX_PERIOD_SECONDS = 30.0
 """However many play, a visitor's page refreshes at least about this often."""
-LADDER = (1.0, 1.5)
-"""Periods are the tick interval times 1, 1.5, 2, 3, 4, 6, 8, ...: these, doubled again and
-again."""
+LADDER = (1.0, 1.25, 1.5, 1.75)
+"""Periods are the tick interval times 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5, ...: these,
+doubled again and again. A new period costs a page nothing (``lab/timers.py``), so the rungs
+are close: a crowd gets the shortest period the server affords, not the next one a half up."""
 
 
 class Member(Protocol):
@@ -219,8 +220,8 @@ class Crowd:
 
 
 def _rung(tick_seconds: float, at_least: float) -> float:
-    """The shortest period of the ladder (``tick_seconds`` times 1, 1.5, 2, 3, 4, 6, ...) that
-    is at least ``at_least`` seconds."""
+    """The shortest period of the ladder (``tick_seconds`` times 1, 1.25, 1.5, 1.75, 2, 2.5,
+    ...) that is at least ``at_least`` seconds."""
     factor = at_least / tick_seconds
     if factor <= 1:
         return tick_seconds

@@ -185,11 +185,11 @@ def test_a_busy_machine_slows_everyone_to_what_it_leaves_the_server() -> None:
 
 def test_the_crowd_recovers_when_visitors_leave() -> None:
     server = Server(cores=1.0, overhead=0.012)
-    crowded = server.arrive(30)
-    server.run(30)
+    crowded = server.ramp(30)
+    server.run(60)
     (slow,) = server.periods()
     server.leave(crowded[5:])
-    server.run(30)
+    server.run(60)
     (fewer,) = server.periods()
     assert fewer < slow
     server.leave(crowded[1:5])
@@ -235,12 +235,12 @@ def test_every_visitor_trains_however_many_play(n: int) -> None:
 
 def test_noisy_measurements_do_not_make_the_period_flap() -> None:
     server = Server(cores=1.0, overhead=0.012)
-    server.arrive(30)
-    server.run(30)
+    server.ramp(30)
+    server.run(120)
     settled = server.periods()
     changes = 0
-    for k in range(40):  # refreshes cost 8 % more or less from one window to the next
-        server.overhead = 0.012 * (1.08 if k % 2 else 0.92)
+    for k in range(40):  # refreshes cost a quarter more or less from one window to the next
+        server.overhead = 0.012 * (1.25 if k % 2 else 0.75)
         server.run(2)
         changes += server.periods() != settled
         settled = server.periods()
