@@ -275,16 +275,19 @@ def drive_browsers(pages: list[BrowserVisitor], start: float, seconds: float,
 # -- the server ------------------------------------------------------------------------------------
 
 class Sampler:
-    """Peak resident memory of the server and its children, sampled every ``every`` seconds."""
+    """Peak resident memory of the server and its children, and the machine's load average (one
+    minute's), sampled every ``every`` seconds."""
 
     def __init__(self, pid: int, every: float = 1.0) -> None:
         self.pid, self.every, self.peak_mb = pid, every, 0.0
+        self.load_averages: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak_mb = max(self.peak_mb, rss_mb(self.pid))
+            self.load_averages.append(os.getloadavg()[0])
             self._stop.wait(self.every)
 
     def __enter__(self) -> Sampler:
@@ -463,6 +466,8 @@ def play(n: int, seconds: float, pid: int, loop: LoopThread, students: list[Stud
         "cores_used": cores,
         "machine_busy": (busy1 - busy0) / max(1e-9, total1 - total0),
         "load_average": os.getloadavg()[0],
+        "load_average_mean": statistics.fmean(sampler.load_averages or [math.nan]),
+        "load_average_max": max(sampler.load_averages, default=math.nan),
         "loop_lag_s": {"p95": _quantile(lags, 0.95), "max": max(lags, default=math.nan)},
         "rss_end_mb": rss_end,
         "rss_peak_mb": max(sampler.peak_mb, rss_end),
@@ -554,10 +559,10 @@ def print_table(results: list[dict[str, Any]]) -> None:
     """One line per count. Refresh periods: the median over students and the slowest student's
     (each its median time between two readouts), and the longest wait any student had."""
     print(f"{'':>8} {'refresh period s':^22} {'refr/s':>6} {'steps/s':^11} {'server':^14} "
-          f"{'click answer p50/p95 s':^36} {'':>6} {'cores':^11}")
+          f"{'click answer p50/p95 s':^36} {'':>6} {'cores':^11} {'load':>5}")
     print(f"{'visitors':>8} {'median':>7} {'slowest':>7} {'worst':>6} {'fewest':>6} "
           f"{'med':>5} {'min':>5} {'cores':>6} {'RSS MB':>7} {'students':>11} {'browsers':>11} "
-          f"{'all':>11} {'errors':>6} {'load':>5} {'other':>5}")
+          f"{'all':>11} {'errors':>6} {'gen':>5} {'other':>5} {'avg':>5}")
     for r in results:
         s, used = r["summary"], r["cores_used"]
         clicks_ = " ".join(f"{s[k]['p50']:>5.2f}/{s[k]['p95']:<5.2f}"
@@ -567,9 +572,10 @@ def print_table(results: list[dict[str, Any]]) -> None:
               f"{s['fewest_refreshes_per_s']:>6.2f} {s['median_steps_per_s']:>5.0f} "
               f"{s['fewest_steps_per_s']:>5.0f} {used['server']:>6.2f} {r['rss_peak_mb']:>7.0f} "
               f"{clicks_} {len(s['errors']):>6} {used['students']:>5.2f} "
-              f"{used['other processes']:>5.2f}")
-    print("cores: load = the students' event loop in this process, other = processes outside "
-          "this benchmark")
+              f"{used['other processes']:>5.2f} {r['load_average_mean']:>5.1f}")
+    print("cores: gen = the students' event loop in this process (the load generator), other = "
+          f"processes outside this benchmark; load avg: the machine's ({os.cpu_count()} cores) "
+          "one-minute load average, mean while playing")
 
 
 def print_details(r: dict[str, Any]) -> None:
@@ -589,7 +595,8 @@ def print_details(r: dict[str, Any]) -> None:
           f"timers late by {1000 * r['loop_lag_s']['p95']:.0f} ms at p95, "
           f"{1000 * r['loop_lag_s']['max']:.0f} ms at most), browsers {used['browsers']:.2f}, "
           f"rest of this process {used['this process'] - used['students']:.2f}, other processes "
-          f"{used['other processes']:.2f} (load average {r['load_average']:.1f})")
+          f"{used['other processes']:.2f} (load average {r['load_average_mean']:.1f} on "
+          f"average while playing, {r['load_average_max']:.1f} at most, {os.cpu_count()} cores)")
     for error in s["errors"][:10]:
         print(f"  error: {error}")
     if r["profile"]:
