@@ -49,7 +49,10 @@ WINDOW_TICKS = 8
 """...holding at least this many ticks (or four times as long), so that a window of a few slow
 ticks, or of clicks' full runs with a tick or two among them, does not swing the estimates."""
 SMOOTHING = 0.25
-"""Weight of the latest window in the running estimates."""
+"""Weight of the latest window in the running estimates..."""
+RISING = 0.75
+"""...but a tick's cost that has risen (a burst of clicks, each a full run of a page) counts
+at once with this weight: the ticks make room for the clicks now, and take it back slowly."""
 FIRST_OVERHEAD_SECONDS = 0.03
 """What a tick's refresh is assumed to cost before the first window has measured it."""
 MIN_CAPACITY = 0.1
@@ -190,7 +193,8 @@ class Crowd:
         busy = 1.0 - 1.0 / stretch
         capacity = self.max_capacity if busy <= 0 else used / busy
         capacity = min(self.max_capacity, max(MIN_CAPACITY, capacity))
-        self._overhead += SMOOTHING * (overhead - self._overhead)
+        self._overhead += (RISING if overhead > self._overhead else SMOOTHING) * (
+            overhead - self._overhead)
         self._capacity += SMOOTHING * (capacity - self._capacity)
         self.load = Load(used, self._overhead, stretch, self._capacity)
         self._restart_window(now)

@@ -220,6 +220,19 @@ def test_clicks_keep_their_share_of_the_server() -> None:
         assert v.plans[-1].training_budget <= pacing.TICK_BUDGET_SECONDS
 
 
+def test_a_burst_of_clicks_makes_room_for_itself_within_a_window_or_two() -> None:
+    server = Server(cores=1.0)
+    server.ramp(20)
+    server.run(90)
+    (before,) = server.periods()
+    server.extra_cores = 0.3  # every student presses Play or Pause at once: full runs
+    server.run(4)
+    assert min(server.periods()) > before
+    server.extra_cores = 0.0
+    server.run(120)
+    assert server.periods() == {before}
+
+
 @pytest.mark.parametrize("n", [40, 400, 2000])
 def test_every_visitor_trains_however_many_play(n: int) -> None:
     server = Server(cores=1.0, overhead=0.012)
