@@ -45,6 +45,8 @@ class LabSession:
         self.period = self.pacing.tick_seconds
         """Seconds between ticks: the tick interval, longer when the server is busy
         (``Crowd.plan``)."""
+        self._cut_short = False
+        """The last tick stopped at the CPU time the crowd allowed, before its steps."""
 
     @property
     def config(self) -> GANConfig:
@@ -59,6 +61,7 @@ class LabSession:
     def pause(self) -> None:
         with self.lock:
             self.playing = False
+            self._cut_short = False
             self.crowd.leave(self)
             self._follow_plan()
 
@@ -107,8 +110,19 @@ class LabSession:
             steps = self.advance(self.steps_per_tick,
                                  budget=min(_pacing.TICK_BUDGET_SECONDS, 0.6 * self.period),
                                  cpu_budget=plan.training_budget)
-            self.crowd.record(time.thread_time() - cpu, time.perf_counter() - wall)
+            used = time.thread_time() - cpu
+            self.crowd.record(used, time.perf_counter() - wall)
+            alone = min(_pacing.TICK_BUDGET_SECONDS, 0.6 * self.pacing.tick_seconds)
+            self._cut_short = (self.playing and steps < self.steps_per_tick
+                               and plan.training_budget < alone
+                               and used >= plan.training_budget)
             return steps
+
+    @property
+    def slowed(self) -> bool:
+        """Does sharing the server slow this run now: a longer period than its tick interval,
+        or a last tick that stopped at the CPU time its share allowed, before its steps?"""
+        return self.playing and (self.period > self.pacing.tick_seconds or self._cut_short)
 
     def train_alone(self, network: str, n: int = 1) -> None:
         """``n`` updates of one network alone (``"d"`` or ``"g"``), as ``Trainer.train_d`` and

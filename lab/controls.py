@@ -69,7 +69,7 @@ def show_status(run: LabSession) -> None:
 def status_line(run: LabSession) -> str:
     config = run.config
     shared = (" (slowed down: other visitors are playing on this server)"
-              if run.period > run.pacing.tick_seconds else "")
+              if run.slowed else "")
     planned = run.trainer.planned
     plan = (f" · following the link's changes, next at step {planned[0].step:,}"
             if planned else "")

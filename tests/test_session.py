@@ -12,7 +12,7 @@ import pytest
 from run_state import assert_same_run
 
 from gan_core import CheckpointError, GANConfig, Pacing
-from gan_core.crowd import FIRST_OVERHEAD_SECONDS, Crowd
+from gan_core.crowd import FIRST_OVERHEAD_SECONDS, RISING, Crowd
 from gan_core.session import LabSession
 
 pytestmark = pytest.mark.usefixtures("no_tick_time_limit")
@@ -88,6 +88,30 @@ def test_a_tick_trains_no_longer_than_the_cpu_time_its_crowd_allows() -> None:
     assert 10 <= taken < 600  # at least one slice; no more than its CPU time allows
 
 
+def test_a_run_is_slowed_by_a_longer_period_or_by_training_cut_short() -> None:
+    crowd = frozen_crowd()
+    alone = LabSession(pacing=Pacing(steps_per_tick=20), crowd=crowd)
+    alone.play()
+    alone.tick()
+    assert not alone.slowed
+    five = [LabSession(pacing=Pacing(steps_per_tick=500), crowd=crowd) for _ in range(4)]
+    for lab in five:
+        lab.play()
+    assert five[0].tick() < 500  # its period is its tick interval, but its training is cut
+    assert five[0].period == 0.25 and five[0].slowed
+    crowded = [LabSession(crowd=crowd) for _ in range(20)]
+    for lab in crowded:
+        lab.play()
+    alone.tick()
+    assert alone.period > 0.25 and alone.slowed
+    for lab in [*five, *crowded]:
+        lab.pause()
+    alone.tick()
+    assert not alone.slowed
+    alone.pause()
+    assert not alone.slowed
+
+
 def test_a_tick_reports_its_training_to_the_crowd() -> None:
     now, cpu = [0.0], [0.0]
     crowd = Crowd(cores=1, clock=lambda: now[0], cpu_clock=lambda: cpu[0])
@@ -98,8 +122,10 @@ def test_a_tick_reports_its_training_to_the_crowd() -> None:
         cpu[0] += 0.125
         lab.tick()
     assert crowd.load is not None and crowd.load.cores_used == pytest.approx(0.5)
-    # what the ticks trained is counted apart from the rest of the server's CPU time
-    assert crowd.load.overhead < 0.5 * (0.125 + FIRST_OVERHEAD_SECONDS)
+    # what the ticks trained is counted apart from the rest of the server's CPU time: the
+    # estimate rose from its first assumption towards less than all of a tick's 0.125 s
+    assert FIRST_OVERHEAD_SECONDS < crowd.load.overhead < (
+        FIRST_OVERHEAD_SECONDS + RISING * (0.125 - FIRST_OVERHEAD_SECONDS))
 
 
 def test_pausing_or_going_quiet_leaves_the_crowd() -> None:
