@@ -39,7 +39,7 @@ from . import pacing as _pacing
 TARGET_LOAD = 0.75
 """Share of the server's capacity that playing visitors' ticks may take; the rest is kept for
 clicks (at this load, work takes ``1 / (1 - 0.75)`` = 4 times its CPU time)."""
-MIN_TRAINING_SHARE = 0.2
+MIN_TRAINING_SHARE = 0.1
 """The least share of a visitor's CPU share that goes to training: every visitor advances."""
 GIL_CORES = 1.0
 """Cores of Python one process can run at once."""

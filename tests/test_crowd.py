@@ -226,7 +226,7 @@ def test_a_burst_of_clicks_makes_room_for_itself_within_a_window_or_two() -> Non
     server.run(90)
     (before,) = server.periods()
     server.extra_cores = 0.3  # every student presses Play or Pause at once: full runs
-    server.run(4)
+    server.run(6)
     assert min(server.periods()) > before
     server.extra_cores = 0.0
     server.run(120)
