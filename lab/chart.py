@@ -1,8 +1,15 @@
-"""One chart on the page, keyed so that a browser test can find it."""
+"""One chart on the page, keyed so that a browser test can find it.
+
+pandas is imported with this module, although the charts' data no longer go through it: Altair
+takes pandas from ``sys.modules`` whenever it builds a spec, and Streamlit still imports it
+lazily on some paths. Imported on first use by one session's thread, it is seen half-built by
+another session building a chart at that moment (an AttributeError on the page).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas  # noqa: F401  (whole, before any session draws a chart: see above)
 import pyarrow as pa
 import streamlit as st
 

@@ -4,6 +4,10 @@ types and values, NaN sent as null, text as large strings."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -12,6 +16,8 @@ from streamlit import dataframe_util
 from gan_core import GANConfig, Trainer, inference
 from gan_core import charts as ch
 from lab.chart import arrow_table, records_columns
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def streamlit_table(columns: dict[str, np.ndarray]) -> pa.Table:
@@ -92,3 +98,13 @@ def test_a_specs_own_inline_values_are_sent_as_streamlit_would_send_them(panel: 
 def test_records_with_different_keys_are_refused() -> None:
     with pytest.raises(ValueError, match="different keys"):
         records_columns([{"value": 1.0, "label": "a"}, {"value": 2.0}])
+
+
+def test_the_chart_module_brings_pandas_in_whole_before_any_session_draws() -> None:
+    """Altair takes pandas from sys.modules when it builds a spec: imported later by one
+    session's thread, it would be seen half-built by another's (see lab/chart.py)."""
+    probe = ("import sys; import streamlit, altair; assert 'pandas' not in sys.modules; "
+             "import lab.chart; print(hasattr(sys.modules['pandas'], 'Timestamp'))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "True"
