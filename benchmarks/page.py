@@ -3,8 +3,8 @@
 One server, one headless Chromium page playing at default settings except the tick interval,
 for each interval asked for. CPU is counted for every Chromium process (renderer, GPU and
 browser) and for the server; refreshes are the page's own, counted by the "Last refresh" line
-that each one rewrites. This is the figure behind ``gan_core.crowd.Crowd``: a refresh costs
-the browser several times what it costs the server.
+that each one rewrites. A refresh costs the browser several times what it costs the server,
+which is why the page keeps what it sends small.
 
     python -m benchmarks.page [--ticks 0.25 1 3] [--seconds 15]
 """
