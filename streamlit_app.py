@@ -38,7 +38,8 @@ save.panel()
 st.title("GAN Curve Lab")
 st.caption("A generator learns to paint curves from a discriminator that learns to tell them "
            "from real ones: the PyTorch tutorial's GAN, live. Change any setting while it "
-           "trains; the URL holds them all, so a link reproduces the run.")
+           "trains; the URL holds every setting and every live change, so a link replays the "
+           "run.")
 settings.link_warning()
 run.show_notices()
 
