@@ -13,7 +13,7 @@ import streamlit as st
 from PIL import Image
 
 from gan_core import charts, use_one_thread
-from lab import controls, explainer, live, pytorch_tab, run, save, settings, stability
+from lab import controls, explainer, live, pytorch_tab, run, save, settings, stability, tour
 
 use_one_thread()  # tiny matrices: one thread per session is fastest and fair
 
@@ -47,6 +47,7 @@ live_tab, stability_tab, torch_tab = st.tabs(["Live training", "Stability map", 
                                              key=stability.TAB, on_change="rerun")
 with live_tab:
     controls.controls()
+    tour.tour()
     live.fragments()
     explainer.explainer()
 # Only the shown tab runs: a live tick redraws the whole page.

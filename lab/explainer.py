@@ -1,4 +1,5 @@
-"""What am I looking at: the page explained, with each target family's own description."""
+"""What am I looking at: the page explained, with each target family's own description, and the
+way back to the guided tour."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import streamlit as st
 
 from gan_core import TARGET_FAMILIES
 
+from . import tour
+
+AGAIN = "tour_again"
 TUTORIAL = ("https://github.com/MorvanZhou/PyTorch-Tutorial/blob/master/tutorial-contents/"
             "406_GAN.py")
 
@@ -41,3 +45,6 @@ def explainer() -> None:
             f"**Targets.**\n{targets}\n\n"
             "**Try** the *fast* preset (non-saturating loss, lr G 3e-3, β1 0), `D steps` 5, "
             "or lr 1: training diverges and pauses.")
+        st.button("Take the tour again", icon=":material/tour:", key=AGAIN, on_click=tour.again,
+                  type="tertiary", help="The short guided tour of what to watch, from its "
+                  "first step; this browser forgets that it was dismissed.")
