@@ -4,6 +4,8 @@ line that says what the run is doing."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -11,10 +13,33 @@ from gan_core.session import LabSession
 
 from . import moment, phases
 from .run import GHOST, notices, session
+from .state import holder
 
 TRAIN_D, TRAIN_G, DROP_GHOST = "train_d", "train_g", "drop_ghost"
 FORCES, SLOW = "forces", "slow_motion"
 """Keys of the toggles that draw D's push on the curves and train a step at a time."""
+
+
+@dataclass
+class ControlsState:
+    clicks: int = 0
+    """Clicks acted on so far. A click is acted on once: while the page plays, Streamlit can
+    deliver the same click again with the next live tick, and Step, Reset, Train D and Train G
+    must not run twice for it."""
+
+
+def _once(action: Callable[[], object]) -> tuple[Callable[[int], None], tuple[int]]:
+    """A callback (and its args) that runs ``action`` for a click seen when the button was
+    drawn, and ignores that click if it is delivered again."""
+    drawn = holder("controls", ControlsState).clicks
+
+    def act(seen: int) -> None:
+        state = holder("controls", ControlsState)
+        if seen == state.clicks:
+            state.clicks += 1
+            action()
+
+    return act, (drawn,)
 
 
 def forces_on() -> bool:
@@ -45,8 +70,9 @@ def controls() -> None:
     ]
     # A row that wraps rather than stacks: on a phone the buttons stay together, in reach.
     with st.container(horizontal=True, vertical_alignment="center", key="controls"):
-        for key, label, icon, callback, disabled, help_text in buttons:
-            st.button(label, icon=f":material/{icon}:", key=key, on_click=callback,
+        for key, label, icon, action, disabled, help_text in buttons:
+            callback, args = _once(action)
+            st.button(label, icon=f":material/{icon}:", key=key, on_click=callback, args=args,
                       disabled=disabled, help=help_text,
                       type="primary" if key == "play" else "secondary")
         st.toggle("Forces", key=FORCES,

@@ -90,3 +90,21 @@ def test_forces_and_slow_motion_show_ds_push_a_step_at_a_time(app: App) -> None:
     button(page, "Step").click()  # paused, in slow motion: one step
     expect(metric(page, "Step")).to_have_text(f"{paused + 1:,}")
     app.assert_clean()
+
+
+def test_a_click_while_playing_acts_once(app: App) -> None:
+    """While the page plays, Streamlit can deliver a click again with the next live tick:
+    each Train D must be one update, recorded once in the link."""
+    page = app.page
+    app.open("?seed=6")
+    button(page, "Play").click()
+    wait_for_step_above(page, 0)
+    clicks = 6
+    for _ in range(clicks):
+        button(page, "Train D").click()
+        page.wait_for_timeout(900)
+    button(page, "Pause").click()
+    wait_until_paused(page)
+    page.wait_for_timeout(1_000)
+    assert page.url.count("train_d-") == clicks, page.url
+    app.assert_clean()
