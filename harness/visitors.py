@@ -117,6 +117,12 @@ def button(page: Page, label: str) -> Locator:
     return page.get_by_role("button", name=label, exact=True)
 
 
+def toggle(page: Page, label: str) -> Locator:
+    """A toggle by its label; the explainer and the tour name the same words in bold text."""
+    return page.get_by_test_id("stCheckbox").filter(
+        has=page.get_by_text(label, exact=True)).locator("label")
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What one page shows at one moment."""

@@ -88,6 +88,9 @@ class TourState:
     """The last question to the browser; the first visit's run asks only to read."""
     answered: int | None = None
     """The number of the last question the browser answered."""
+    opening: int = 0
+    """How often the tour was opened again: a click on a box of an earlier opening, which
+    Streamlit can deliver once more with a later run, is not one on the box on show."""
 
 
 def state() -> TourState:
@@ -112,6 +115,7 @@ def again() -> None:
     """Forget the dismissal in this browser and show the tour from its first step."""
     tour_state = state()
     tour_state.step = 0
+    tour_state.opening += 1
     _ask(tour_state, CLEARED)
 
 
@@ -129,7 +133,7 @@ def _hear(tour_state: TourState) -> None:
 
 
 def _box(tour_state: TourState, config: GANConfig) -> None:
-    index = tour_state.step
+    index, opening = tour_state.step, tour_state.opening
     assert index is not None
     step, last = STEPS[index], index == len(STEPS) - 1
     with st.container(border=True, key=BOX):
@@ -141,13 +145,15 @@ def _box(tour_state: TourState, config: GANConfig) -> None:
             # Each button names where it leads, not a move: a click can reach the server
             # twice when a live tick's rerun coalesces with it, and must count once.
             st.button("Back", icon=":material/arrow_back:", key=BACK, on_click=_show,
-                      args=(index - 1,), disabled=index == 0)
+                      args=(opening, index - 1), disabled=index == 0)
             if last:
-                st.button("Done", icon=":material/check:", key=NEXT, on_click=_dismiss)
+                st.button("Done", icon=":material/check:", key=NEXT, on_click=_dismiss,
+                          args=(opening,))
             else:
                 st.button("Next", icon=":material/arrow_forward:", key=NEXT, on_click=_show,
-                          args=(index + 1,))
-            st.button("Skip tour", key=SKIP, on_click=_dismiss, type="tertiary")
+                          args=(opening, index + 1))
+            st.button("Skip tour", key=SKIP, on_click=_dismiss, args=(opening,),
+                      type="tertiary")
 
 
 def _outline(target: str) -> str:
@@ -156,16 +162,17 @@ def _outline(target: str) -> str:
             "border-radius: 0.5rem; }</style>")
 
 
-def _show(step: int) -> None:
+def _show(opening: int, step: int) -> None:
     tour_state = state()
-    if tour_state.step is not None:  # not a click that arrived after the tour closed
+    # Not a click that arrived after the tour closed, nor one on an earlier opening's box.
+    if tour_state.step is not None and opening == tour_state.opening:
         tour_state.step = min(max(step, 0), len(STEPS) - 1)
 
 
-def _dismiss() -> None:
+def _dismiss(opening: int) -> None:
     tour_state = state()
-    if tour_state.step is None:  # closed already: the browser has been asked
-        return
+    if tour_state.step is None or opening != tour_state.opening:
+        return  # closed already (the browser has been asked), or an earlier opening's click
     tour_state.step = None
     _ask(tour_state, DISMISSED)
 

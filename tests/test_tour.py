@@ -191,6 +191,30 @@ def test_take_the_tour_again_clears_the_stored_dismissal_and_shows_the_first_ste
     assert shown_step(at) == 2
 
 
+def test_a_click_on_an_earlier_openings_box_delivered_again_leaves_the_tour_open(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamlit can deliver a button's click once more with a later run: Skip, replayed
+    with the click on Take the tour again, must not close the tour that click opened."""
+    at = visit()
+    skip = at.button(key=SKIP)
+    click(at, SKIP)
+    browser_answers(at, dismissed=True)
+    tree = at._tree
+    at.button(key=AGAIN).click()
+    collect = type(tree).get_widget_states
+
+    def with_the_old_click(self: object) -> object:
+        states = collect(self)
+        states.widgets.append(skip.click()._widget_state)
+        return states
+
+    monkeypatch.setattr(type(tree), "get_widget_states", with_the_old_click)
+    at.run()
+    monkeypatch.undo()
+    assert not at.exception, [e.value for e in at.exception]
+    assert shown_step(at) == 1
+
+
 def test_a_links_settings_and_run_are_untouched_by_the_tour() -> None:
     at = start(LINK)
     query, config, initial = dict(at.query_params), trainer(at).config, weights(at)
