@@ -25,8 +25,9 @@ APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 TIME_BUDGET_MS, BYTES_BUDGET = 100.0, 50_000
 
 
-FAST_CHARTS = ({"band", "curves", "highlighted"}, {"hist"})
-"""The fast fragment's charts, by the datasets they carry."""
+FAST_DATASETS = {"curves", "hist"}
+"""The fast fragment's charts carry one of these datasets (the curves, with or without forces
+and a ghost, and the fitted-parameter histogram)."""
 
 
 def part_bytes(at: AppTest) -> tuple[int, int]:
@@ -34,17 +35,20 @@ def part_bytes(at: AppTest) -> tuple[int, int]:
     histogram) and of what the panels fragment sends (its charts and their data)."""
     fast = panels = 0
     for chart in at.get("vega_lite_chart"):
-        if {d.name for d in chart.proto.datasets} in FAST_CHARTS:
+        if {d.name for d in chart.proto.datasets} & FAST_DATASETS:
             fast += chart.proto.ByteSize()
         else:
             panels += chart.proto.ByteSize()
     return fast + sum(e.proto.ByteSize() for e in [*at.metric, *at.caption]), panels
 
 
-def measure(ticks: int, warmup: int) -> dict[str, float]:
+def measure(ticks: int, warmup: int, toggles: tuple[str, ...] = ()) -> dict[str, float]:
+    """Play at default settings with the ``toggles`` of the controls on (e.g. "forces")."""
     use_one_thread()
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.run()
+    for toggle in toggles:
+        at.toggle(key=toggle).set_value(True).run()
     at.button(key="play").click().run()
     times, sizes, panel_sizes, steps = [], [], [], []
     for i in range(warmup + ticks):
@@ -72,9 +76,11 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--forces", action="store_true", help="with D's forces drawn")
     args = parser.parse_args()
-    r = measure(args.ticks, args.warmup)
-    print(f"one tick at default settings ({r['steps_per_tick']:.0f} training steps), "
+    r = measure(args.ticks, args.warmup, ("forces",) if args.forces else ())
+    print(f"one tick at default settings{' with forces' if args.forces else ''} "
+          f"({r['steps_per_tick']:.0f} training steps), "
           f"{r['ticks']} ticks after {args.warmup} warm-up ticks")
     print(f"  server time  median {r['median_ms']:6.1f} ms   p90 {r['p90_ms']:6.1f} ms"
           f"   budget {TIME_BUDGET_MS:.0f} ms   "

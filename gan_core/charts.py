@@ -26,9 +26,11 @@ import numpy as np
 from .history import History
 from .inference import CURVE_LIMIT, LATENT_RANGE, CurvesView, LatentSweep
 from .losses import equilibrium_point
+from .metrics import EVAL_SAMPLES, noise_floors
 from .targets import curve_grid, get_target
 
 if TYPE_CHECKING:
+    from .theory import TheoryView
     from .trainer import DiscriminatorMap
 
 Spec = dict[str, Any]
@@ -42,6 +44,8 @@ GHOST, FORCE, EVENT = "#8e7cc3", "#c2185b", "#f08c00"
 HEIGHT = 300
 KINDS = ("real", "generated", "highlighted", "ghost")
 MAX_HISTORY_POINTS = 200
+DEFAULT_POINTS = 15
+"""Points per curve the noise floors on the history are drawn for (the tutorial's)."""
 
 
 def with_data(spec: Spec, datasets: Datasets) -> Spec:
@@ -93,10 +97,12 @@ def _band(target_name: str) -> dict[str, np.ndarray]:
 
 # -- the generated curves inside the bounds ------------------------------------------------
 
-@lru_cache(maxsize=16)
-def curves_spec(target_name: str, ghost: bool = False, forces: bool = False) -> Spec:
+@lru_cache(maxsize=32)
+def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
+                small: bool = False) -> Spec:
     """The curves inside the target's band; with ``ghost``, a twin run's curves dashed beside
-    them; with ``forces``, each generated point's push from D as a short vertical line."""
+    them (or, in slow motion, the curves before); with ``forces``, each generated point's push
+    from D as a short vertical line; ``small`` for a strip of several."""
     x_axis = alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
     y_scale = alt.Scale(domain=list(_y_domain(target_name)))
     band = _band_layer(x_axis, y_scale, opacity=0.9)
@@ -139,7 +145,7 @@ def curves_spec(target_name: str, ghost: bool = False, forces: bool = False) -> 
             shape=alt.Shape("up:N", scale=alt.Scale(domain=[0, 1],
                                                     range=["triangle-down", "triangle-up"]),
                             legend=None)))
-    return _finish(alt.layer(*layers).properties(height=HEIGHT + 60))
+    return _finish(alt.layer(*layers).properties(height=HEIGHT - 80 if small else HEIGHT + 60))
 
 
 def force_scale(forces: np.ndarray, longest: float = 0.35) -> float:
@@ -235,6 +241,8 @@ class Panel:
     title: str
     y_title: str
     log_y: bool = False
+    smallest: float = 1e-4
+    """On a log axis, values are drawn at least this large (a log axis has no zero)."""
 
 
 HISTORY_PANELS = {
@@ -242,31 +250,52 @@ HISTORY_PANELS = {
                     "Losses", "loss"),
     "outputs": Panel("train", {"d_real": "D(real)", "d_fake": "D(fake)"}, (UPPER, GENERATED),
                      "Discriminator outputs", "mean D(x)"),
+    "force": Panel("train", {"g_force": "force on G"}, (FORCE,),
+                   "Push G receives (vanishes when D wins)", "mean |∂ℓ/∂x|", log_y=True,
+                   smallest=1e-9),
     "in_band": Panel("eval", {"in_band": "in band"}, (GENERATED,),
                      "In band (inside the envelope)", "fraction"),
-    "w1": Panel("eval", {"w1": "W1"}, ("#e4572e",), "W1 (lower is better)", "W1", log_y=True),
+    "w1": Panel("eval", {"w1": "W1"}, ("#e4572e",), "W1 of the parameter (lower is better)",
+                "W1", log_y=True),
+    "joint_w1": Panel("eval", {"joint_w1": "W1, joint"}, ("#e4572e",),
+                      "W1 of amplitude and phase together (lower is better)", "W1",
+                      log_y=True),
+    "jsd": Panel("eval", {"jsd": "from the densities", "jsd_d": "from D's loss"},
+                 (INK, "#6f5cf2"), "Jensen–Shannon divergence", "JSD (nats)"),
 }
 
 
-def _reference_lines(panel: str, loss: str) -> dict[str, float]:
+def history_panels(target_name: str) -> tuple[str, ...]:
+    """The history panels of a run of this target, in the page's order: a two-parameter family
+    is judged on the joint law of its parameters, not on each apart."""
+    quality = "joint_w1" if len(get_target(target_name).param_names) > 1 else "w1"
+    return ("losses", "outputs", "force", "in_band", quality, "jsd")
+
+
+def _reference_lines(panel: str, loss: str, target_name: str) -> dict[str, float]:
     point = equilibrium_point(loss)
+    floors = noise_floors(target_name, DEFAULT_POINTS, EVAL_SAMPLES)
     if panel == "losses":
         d_eq, g_eq = point.d_loss, point.g_loss
         return {f"D equilibrium {d_eq:.3f}": d_eq, f"G equilibrium {g_eq:.3f}": g_eq}
     if panel == "outputs":  # least squares' undecided D outputs logit 1/2: sigmoid 0.62
         return {f"{point.d_real:.2f}: D cannot tell": point.d_real}
+    if panel == "joint_w1":
+        return {f"noise floor {floors.joint_w1:.3f}": floors.joint_w1}
+    if panel == "jsd":
+        return {f"noise floor {floors.jsd:.3f}": floors.jsd}
     return {"w1": {"perfect ≈ 0.01": 0.01}}.get(panel, {})
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=256)
 def history_spec(panel: str, loss: str, ghost: bool = False, changes: bool = False,
-                 events: bool = False) -> Spec:
-    """One of the four history panels; losses and D outputs carry their equilibria. With
-    ``changes`` and ``events``, the run's changes and events; with ``ghost`` (the eval panels
-    only), a ghost run's line beside the run's."""
+                 events: bool = False, target_name: str = "parabola") -> Spec:
+    """One of the history panels; losses and D outputs carry their loss's equilibria, the
+    distances their noise floors. With ``changes`` and ``events``, the run's changes and
+    events; with ``ghost`` (the eval panels only), a ghost run's line beside the run's."""
     p = HISTORY_PANELS[panel]
     return _finish(_history_chart(panel, p.columns, list(p.colors), p.title,
-                                  _reference_lines(panel, loss), p.y_title, p.log_y,
+                                  _reference_lines(panel, loss, target_name), p.y_title, p.log_y,
                                   ghost=ghost and p.series == "eval", changes=changes,
                                   events=events))
 
@@ -312,7 +341,7 @@ def _thinned(history: History, p: Panel) -> dict[str, np.ndarray]:
     data = {"step": steps[keep].astype(np.int32)}
     for column in p.columns:
         values = series.column(column)[keep].astype(np.float32)
-        data[column] = np.maximum(values, 1e-4) if p.log_y else values  # log axis: no zeros
+        data[column] = np.maximum(values, p.smallest) if p.log_y else values
     return data
 
 
@@ -348,6 +377,51 @@ def distribution_data(fitted: np.ndarray, target_name: str, bins: int = 30) -> D
                      "center": centers.astype(np.float32),
                      "generated": (generated / (len(fitted) * width)).astype(np.float32),
                      "target": density.astype(np.float32)}}
+
+
+# -- the optimal discriminator beside the learned one -----------------------------------------
+
+@lru_cache(maxsize=8)
+def theory_spec(target_name: str) -> Spec:
+    """Along the target's parameter: where real and generated curves lie (their densities,
+    scaled to the chart), the optimal D for this G, and what D learned."""
+    param = get_target(target_name).param_names[0]
+    x = alt.X("a:Q", title=f"{param} of the curve", scale=alt.Scale(nice=False))
+    densities = alt.Chart(alt.NamedData("theory")).transform_fold(
+        ["p_data", "p_g"], as_=["law", "density"]).mark_area(opacity=0.25).encode(
+        x=x, y=alt.Y("density:Q", title="D(x) · density (scaled)",
+                     scale=alt.Scale(domain=[0, 1.05])),
+        color=alt.Color("law:N", scale=alt.Scale(domain=["p_data", "p_g"],
+                                                 range=[REAL, GENERATED]),
+                        legend=alt.Legend(title=None, orient="top", direction="horizontal",
+                                          labelExpr="{'p_data': 'real curves', 'p_g': "
+                                          "'generated'}[datum.value]")))
+    lines = alt.Chart(alt.NamedData("theory")).transform_fold(
+        ["d_optimal", "d_learned"], as_=["which", "d"]).mark_line(strokeWidth=2.2).encode(
+        x=x, y=alt.Y("d:Q", scale=alt.Scale(domain=[0, 1.05])),
+        strokeDash=alt.StrokeDash("which:N", scale=alt.Scale(
+            domain=["d_optimal", "d_learned"], range=[[5, 3], [1, 0]]), legend=None),
+        stroke=alt.Stroke("which:N", scale=alt.Scale(domain=["d_optimal", "d_learned"],
+                                                     range=[INK, "#d6336c"]),
+                          legend=alt.Legend(title=None, orient="bottom", direction="horizontal",
+                                            labelLimit=260,
+                                            labelExpr="{'d_optimal': 'D* (optimal for this G)', "
+                                            "'d_learned': 'D as learned'}[datum.value]")))
+    half = alt.Chart(alt.InlineData(values=[{"y": 0.5}])).mark_rule(
+        strokeDash=[2, 3], color="#7a8194").encode(y="y:Q")
+    return _finish(alt.layer(densities, half, lines).resolve_scale(stroke="independent")
+                   .properties(height=HEIGHT - 40))
+
+
+def theory_data(view: TheoryView) -> Datasets:
+    """The view's curves on its grid; densities scaled so the larger peaks at 1."""
+    peak = max(float(np.nanmax(view.p_data, initial=0)), float(np.nanmax(view.p_g, initial=0)))
+    scale = 1.0 / peak if peak > 0 else 1.0
+    return {"theory": {"a": view.grid.astype(np.float32),
+                       "p_data": (view.p_data * scale).astype(np.float32),
+                       "p_g": (view.p_g * scale).astype(np.float32),
+                       "d_optimal": view.d_optimal.astype(np.float32),
+                       "d_learned": view.d_learned.astype(np.float32)}}
 
 
 # -- discriminator map ---------------------------------------------------------------------------

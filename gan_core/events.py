@@ -221,7 +221,9 @@ def oscillation_statistic(history: History) -> float:
 
 def _centred_mean(x: np.ndarray, rows: int) -> np.ndarray:
     """Mean over ``rows`` rows centred on each row (fewer at the ends)."""
-    kernel = np.ones(rows)
+    if len(x) == 0:
+        return np.asarray(x, float)
+    kernel = np.ones(min(rows, len(x)))  # "same" is as long as the longer of the two
     total = np.convolve(np.nan_to_num(x), kernel, mode="same")
     count = np.convolve(np.isfinite(x).astype(float), kernel, mode="same")
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -97,23 +97,24 @@ class LabSession:
                 self.pause()
             return trainer.step - first
 
-    def tick(self) -> int:
+    def tick(self, steps: int | None = None) -> int:
         """One live tick, if playing: the crowd's plan as it is now (the period until the next
-        tick, the CPU time this one may train), then that slice of training, reported to the
-        crowd; the steps taken."""
+        tick, the CPU time this one may train), then ``steps`` (default: a tick's worth) of
+        training within that slice, reported to the crowd; the steps taken."""
         with self.lock:
             if not self.playing:
                 return 0
             self.crowd.join(self)
             plan = self._follow_plan()
+            wanted = self.steps_per_tick if steps is None else steps
             wall, cpu = time.perf_counter(), time.thread_time()
-            steps = self.advance(self.steps_per_tick,
+            steps = self.advance(wanted,
                                  budget=min(_pacing.TICK_BUDGET_SECONDS, 0.6 * self.period),
                                  cpu_budget=plan.training_budget)
             used = time.thread_time() - cpu
             self.crowd.record(used, time.perf_counter() - wall)
             alone = min(_pacing.TICK_BUDGET_SECONDS, 0.6 * self.pacing.tick_seconds)
-            self._cut_short = (self.playing and steps < self.steps_per_tick
+            self._cut_short = (self.playing and steps < wanted
                                and plan.training_budget < alone
                                and used >= plan.training_budget)
             return steps

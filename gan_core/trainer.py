@@ -310,11 +310,7 @@ class Trainer:
         trainer. The same config again changes nothing (but a run stopped by divergence may
         try again).
         """
-        changed = self.config.changed_fields(config)
-        frozen = self.config.fresh_fields(config)
-        if frozen:
-            raise ConfigChangeError(
-                f"{', '.join(frozen)} cannot change on a running model; start a new Trainer")
+        changed = self._live_changes(config)
         if not changed:
             self._stack.diverged[0] = False
             self._undo.forget()
@@ -394,16 +390,20 @@ class Trainer:
         """The twin forked at the last :meth:`fork`, or None."""
         return self._ghost
 
+    def _live_changes(self, config: GANConfig) -> list[str]:
+        """The fields ``config`` changes; :class:`ConfigChangeError` if one needs a new model."""
+        frozen = self.config.fresh_fields(config)
+        if frozen:
+            raise ConfigChangeError(
+                f"{', '.join(frozen)} cannot change on a running model; start a new Trainer")
+        return self.config.changed_fields(config)
+
     def fork(self, config: GANConfig) -> list[str]:
         """Take ``config`` live as :meth:`reconfigure` does, and keep a ghost that did not:
         the run as it would go on without this change, trained beside it on the same batches
         (see ``gan_core.fork``). Replaces an earlier ghost; the live run goes on exactly as
         without one. Raises ``ValueError`` if ``config`` changes nothing."""
-        changed = self.config.changed_fields(config)
-        frozen = self.config.fresh_fields(config)
-        if frozen:
-            raise ConfigChangeError(
-                f"{', '.join(frozen)} cannot change on a running model; start a new Trainer")
+        changed = self._live_changes(config)
         if not changed:
             raise ValueError("fork: config holds the run's own settings; a ghost keeps the "
                              "settings a change replaces, so fork with a change")

@@ -118,6 +118,12 @@ def button(page: Page, label: str) -> Locator:
     return page.get_by_role("button", name=label, exact=True)
 
 
+def toggle(page: Page, label: str) -> Locator:
+    """A toggle by its label; the explainer and the tour name the same words in bold text."""
+    return page.get_by_test_id("stCheckbox").filter(
+        has=page.get_by_text(label, exact=True)).locator("label")
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What one page shows at one moment."""
@@ -190,11 +196,15 @@ class Visitor:
 
     @classmethod
     def arrive(cls, browser: Browser, base_url: str, index: int, seed: int,
-               settings: str = "") -> Visitor:
-        """A new context navigating to ``base_url?seed=<seed>`` and any other ``settings``
-        (``"tick_seconds=1&loss=hinge"``); see ``wait_ready``."""
-        context = browser.new_context(viewport=VIEWPORT)
+               settings: str = "", viewport: dict[str, int] | None = None,
+               init_scripts: tuple[str, ...] = ()) -> Visitor:
+        """A new context (a desktop window unless ``viewport`` says otherwise) navigating to
+        ``base_url?seed=<seed>`` and any other ``settings`` (``"tick_seconds=1&loss=hinge"``);
+        see ``wait_ready``. ``init_scripts`` run in the page before the app's own scripts."""
+        context = browser.new_context(viewport=viewport or VIEWPORT)
         context.add_init_script(_PAGE_SCRIPT)
+        for script in init_scripts:
+            context.add_init_script(script)
         visitor = cls(index, seed, context.new_page())
         visitor.page.on("console", visitor._on_console)
         visitor.page.on("pageerror", visitor._on_page_error)

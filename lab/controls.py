@@ -4,6 +4,7 @@ line that says what the run is doing."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
@@ -11,11 +12,43 @@ from streamlit.delta_generator import DeltaGenerator
 
 from gan_core.session import LabSession
 
-from . import moment
+from . import moment, phases
 from .run import GHOST, notices, session
 from .state import holder
 
 TRAIN_D, TRAIN_G, DROP_GHOST = "train_d", "train_g", "drop_ghost"
+FORCES, SLOW = "forces", "slow_motion"
+"""Keys of the toggles that draw D's push on the curves and train a step at a time."""
+
+
+@dataclass
+class ControlsState:
+    clicks: int = 0
+    """Clicks acted on so far. A click is acted on once: while the page plays, Streamlit can
+    deliver the same click again with the next live tick, and Step, Reset, Train D and Train G
+    must not run twice for it."""
+
+
+def _once(action: Callable[[], object]) -> tuple[Callable[[int], None], tuple[int]]:
+    """A callback (and its args) that runs ``action`` for a click seen when the button was
+    drawn, and ignores that click if it is delivered again."""
+    drawn = holder("controls", ControlsState).clicks
+
+    def act(seen: int) -> None:
+        state = holder("controls", ControlsState)
+        if seen == state.clicks:
+            state.clicks += 1
+            action()
+
+    return act, (drawn,)
+
+
+def forces_on() -> bool:
+    return bool(st.session_state.get(FORCES))
+
+
+def slow_on() -> bool:
+    return bool(st.session_state.get(SLOW))
 
 
 def controls() -> None:
@@ -25,23 +58,31 @@ def controls() -> None:
          "Train continuously, a tick at a time."),
         ("pause", "Pause", "pause", run.pause, not run.playing,
          "Stop training; everything on screen stays."),
-        ("step", "Step", "skip_next", lambda: run.advance(budget=math.inf), False,
-         "Train one tick's steps and stop."),
+        ("step", "Step", "skip_next", _step, False,
+         "Train one tick's steps and stop (in slow motion: a single step)."),
         ("reset", "Reset", "restart_alt", _reset, False,
          "Start a fresh model from the current settings and seed."),
-        (TRAIN_D, "Train D", "gavel", lambda: run.train_alone("d"), False,
+        (TRAIN_D, "Train D", "gavel", lambda: _alone("d"), False,
          "One update of the discriminator alone, on a fresh batch: watch D's push on the "
          "curves change while G stays put."),
-        (TRAIN_G, "Train G", "brush", lambda: run.train_alone("g"), False,
+        (TRAIN_G, "Train G", "brush", lambda: _alone("g"), False,
          "One update of the generator alone, through D as it is: the curves move along D's "
          "push while D stays put."),
     ]
     # A row that wraps rather than stacks: on a phone the buttons stay together, in reach.
     with st.container(horizontal=True, vertical_alignment="center", key="controls"):
-        for key, label, icon, callback, disabled, help_text in buttons:
-            st.button(label, icon=f":material/{icon}:", key=key, on_click=callback,
+        for key, label, icon, action, disabled, help_text in buttons:
+            callback, args = _once(action)
+            st.button(label, icon=f":material/{icon}:", key=key, on_click=callback, args=args,
                       disabled=disabled, help=help_text,
                       type="primary" if key == "play" else "secondary")
+        st.toggle("Forces", key=FORCES,
+                  help="Draw D's push on every point of G's curves: a short line in the "
+                  "direction G's loss would move it, as long as its size (one scale for the "
+                  "chart, stated below it).")
+        st.toggle("Slow motion", key=SLOW,
+                  help="One training step per tick, shown in its two halves: G's update through "
+                  "D as it was, then D's update on the new curves.")
         st.toggle("Ghost", key=GHOST,
                   help="On a live change of a setting, keep a ghost: the run as it would have "
                   "gone on without the change, trained beside it on the same batches and drawn "
@@ -81,3 +122,15 @@ def status_line(run: LabSession) -> str:
 def _reset() -> None:
     session().reset()
     notices().info = None
+    phases.forget()
+
+
+def _step() -> None:
+    if slow_on():
+        phases.one_step(session())
+    else:
+        session().advance(budget=math.inf)
+
+
+def _alone(network: str) -> None:
+    phases.one_network(session(), network)

@@ -15,10 +15,12 @@ import streamlit as st
 
 from gan_core import Trainer, inference
 from gan_core import charts as ch
-from gan_core.losses import equilibrium
+from gan_core.losses import equilibrium_point
+from gan_core.metrics import EVAL_SAMPLES, noise_floors
 
-from . import controls, moment, panels, timers
+from . import controls, moment, panels, phases, timers
 from .chart import chart
+from .controls import forces_on, slow_on
 from .run import moved_on, session
 from .state import holder
 
@@ -75,7 +77,14 @@ def _fast() -> None:
     run, state = session(), live()
     was_playing = run.playing
     # A tick that asked for the page's rerun has trained already: the rerun's does not.
-    steps = 0 if state.rerun_asked else run.tick()
+    if state.rerun_asked:
+        steps = 0
+    elif slow_on() and run.playing:
+        steps = phases.tick_slowly(run)
+    else:
+        steps = run.tick()
+        if steps:
+            phases.forget()  # the run moved on at full speed: no phase to show
     state.rerun_asked = (
         (was_playing and not run.playing)  # divergence paused training: redraw the controls
         or moved_on())  # the run changed a setting by its schedule: the sidebar follows
@@ -97,6 +106,7 @@ def _fast() -> None:
             chart(ch.distribution_spec(target),
                   ch.distribution_data(inference.fitted_parameter(trainer), target),
                   "distribution")
+        phases.strip(trainer)
     elapsed = time.perf_counter() - started
     state.last_tick = (steps, elapsed)
     timing.caption(f"Last refresh: {steps} training steps, readouts and curves in "
@@ -105,9 +115,17 @@ def _fast() -> None:
 
 def _curves(trainer: Trainer) -> None:
     target = trainer.config.target
+    view = inference.curves_view(trainer)
     ghost = inference.ghost_curves(trainer)
-    chart(ch.curves_spec(target, ghost=ghost is not None),
-          ch.curves_data(inference.curves_view(trainer), target, ghost=ghost), "curves")
+    pushes = trainer.forces(inference.latent(trainer, inference.CURVES, len(view.generated))) \
+        if forces_on() else None
+    scale = ch.force_scale(pushes) if pushes is not None else 1.0
+    chart(ch.curves_spec(target, ghost=ghost is not None, forces=pushes is not None),
+          ch.curves_data(view, target, ghost=ghost, forces=pushes, scale=scale), "curves")
+    if pushes is not None:
+        st.caption(f"Forces: each line is D's push on a point of G's curves (minus the "
+                   f"gradient of G's loss there), drawn at {scale:g} × its size; the largest "
+                   f"is {float(abs(pushes).max()):.2g}.")
     if ghost is not None:
         kept = ", ".join(f"{name} {value}" for name, value in trainer.ghost.kept.items())
         st.caption(f"Dashed: the ghost, the run as it would have gone on with {kept}, "
@@ -116,21 +134,37 @@ def _curves(trainer: Trainer) -> None:
 
 def _readouts(trainer: Trainer) -> None:
     m = trainer.readouts()
-    d_eq = -equilibrium(trainer.config.loss)[0]
-    # A row that wraps on a narrow screen instead of stacking five rows.
+    config = trainer.config
+    eq = equilibrium_point(config.loss)
+    floors = noise_floors(config.target, config.n_points, EVAL_SAMPLES)
+    # A row that wraps on a narrow screen instead of stacking the readouts.
     row = st.container(horizontal=True, gap="medium", key="readouts")
     row.metric("Step", f"{trainer.step:,}", help="Training steps so far: each updates G, "
                "then D (Train D and Train G update one network alone and add no step).")
     row.metric("D accuracy", f"{m.d_real:.3f}",
-               help="Mean D(real): D's probability that a real curve is real. Target 0.5, "
-               "where D can no longer tell (the tutorial's 'D accuracy').")
+               help=f"Mean D(real): D's probability that a real curve is real (the tutorial's "
+               f"'D accuracy'). Target {eq.d_real:.3f} for this loss, where D can no longer "
+               "tell" + (": least squares' undecided D outputs 1/2 before the sigmoid."
+                         if config.loss == "least_squares" else "."))
     row.metric("D score", f"{m.d_score:.3f}",
-               help=f"-D_loss (the tutorial's 'D score'). Target {d_eq:.3f} for this loss "
-               "(-log 4 = -1.386 for minimax), where D is reduced to guessing.")
+               help=f"-D_loss (the tutorial's 'D score'). Target {eq.d_score:.3f} for this "
+               "loss, where D is reduced to guessing (-log 4 = -1.386 for minimax).")
     row.metric("In band", f"{100 * m.in_band:.1f}%",
-               help="Share of generated points inside the target's envelope (±0.05). "
-               "Target 100%; the tutorial reaches ~94% after 10,000 steps.")
-    row.metric("W1", f"{m.w1:.3f}",
-               help="Wasserstein-1 distance between the fitted parameter of 1,000 "
-               "generated curves and its true law. 0 is perfect; sampling noise alone "
-               "gives ~0.01. The tutorial reaches ~0.05 after 10,000 steps.")
+               help="Share of generated points inside the target's envelope (±0.05). Target "
+               "100%; the tutorial reaches ~94% after 10,000 steps. A curve of the wrong "
+               "shape can lie inside the band: see Shape error.")
+    if m.joint_w1 is not None:
+        row.metric("W1, joint", f"{m.joint_w1:.3f}",
+                   help="Wasserstein-1 distance (sliced) between the joint law of amplitude "
+                   "and phase fitted to 1,000 generated curves and that of as many real ones: "
+                   f"wrong pairings count too. Sampling noise alone reads {floors.joint_w1:.3f}.")
+    else:
+        row.metric("W1", f"{m.w1:.3f}",
+                   help="Wasserstein-1 distance between the fitted parameter of 1,000 "
+                   "generated curves and its true law. 0 is perfect; sampling noise alone "
+                   "gives ~0.01. The tutorial reaches ~0.05 after 10,000 steps.")
+    row.metric("Shape error", f"{m.fit_residual:.3f}",
+               help="Mean RMS distance of a generated curve from the nearest curve of the "
+               f"target family: 0 for a curve of the right shape (real curves read "
+               f"{floors.fit_residual:.1g}, float rounding). In band can be high while this "
+               "says the curves are the wrong shape.")

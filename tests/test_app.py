@@ -22,20 +22,21 @@ def fresh() -> AppTest:
 
 
 def test_page_renders_readouts_controls_and_every_chart(fresh: AppTest) -> None:
-    assert [m.label for m in fresh.metric] == ["Step", "D accuracy", "D score", "In band", "W1"]
+    assert [m.label for m in fresh.metric] == ["Step", "D accuracy", "D score", "In band", "W1",
+                                               "Shape error"]
     assert step_readout(fresh) == 0
     assert {b.key for b in fresh.button} >= {"play", "pause", "step", "reset"}
-    # Before any training the loss and D-output histories have no rows: a caption stands in
-    # for each (an empty chart has no extent to scale, and Vega warns of it).
-    assert len(fresh.get("vega_lite_chart")) == 6
-    assert sum("fills in as it trains" in c.value for c in fresh.caption) == 2
+    # Before any training the per-step histories (losses, D outputs, force) have no rows: a
+    # caption stands in for each (an empty chart has no extent to scale, and Vega warns of it).
+    assert len(fresh.get("vega_lite_chart")) == 8
+    assert sum("fills in as it trains" in c.value for c in fresh.caption) == 3
     assert not fresh.warning
 
 
 def test_after_a_step_every_chart_is_drawn() -> None:
     at = start()
     at.button(key="step").click().run()
-    assert len(at.get("vega_lite_chart")) == 8
+    assert len(at.get("vega_lite_chart")) == 11
     assert not any("fills in as it trains" in c.value for c in at.caption)
 
 

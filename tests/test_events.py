@@ -145,3 +145,19 @@ def test_a_history_without_the_new_columns_is_read_without_events() -> None:
                            "stride": s["stride"]} for name, s in state.items()})
     assert np.isnan(old.eval.column("spread")).all()
     assert ev.detect_events(old) == []
+
+
+def test_a_run_that_has_not_trained_has_no_events() -> None:
+    from gan_core import GANConfig, Trainer, detect_events
+
+    assert detect_events(Trainer(GANConfig()).history) == []
+
+
+@pytest.mark.parametrize("steps", [4, 100, 196])
+def test_a_run_shorter_than_any_window_is_read_without_error(steps: int) -> None:
+    """Fewer history rows than a smoothing window spans: every detector still reads it."""
+    from gan_core import GANConfig, Trainer, detect_events
+
+    run = Trainer(GANConfig(lr_d=1e-2, lr_g=1e-5))
+    run.train(steps)
+    assert detect_events(run.history) == []

@@ -250,6 +250,8 @@ def test_the_live_readouts_are_exactly_what_a_full_evaluation_says(loss: str,
     trainer = Trainer(GANConfig(loss=loss, target=target, seed=5))
     trainer.train(40)
     full, shown = trainer.evaluate(), trainer.readouts()
-    assert (shown.in_band, shown.w1, shown.d_real, shown.d_score) == (
-        full.in_band, full.w1, full.d_real, full.d_score)
+    assert (shown.in_band, shown.w1, shown.fit_residual, shown.d_real, shown.d_score) == (
+        full.in_band, full.w1, full.fit_residual, full.d_real, full.d_score)
+    two_parameters = len(trainer.target.param_names) > 1
+    assert shown.joint_w1 == (full.joint_w1 if two_parameters else None)
     assert trainer.readouts(200) != shown  # a size of its own, as evaluate(n) has

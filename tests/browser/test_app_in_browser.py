@@ -31,8 +31,12 @@ def slider(page: Page, label: str) -> Locator:
 
 
 def metric(page: Page, label: str) -> Locator:
+    """A readout's value. While runs overlap, Streamlit leaves an interrupted run's elements
+    on the page, marked stale, until the next run replaces them: read the current one."""
     label_el = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
-    return page.get_by_test_id("stMetric").filter(has=label_el).get_by_test_id("stMetricValue")
+    current = page.locator("[data-testid=stElementContainer][data-stale=false]")
+    return current.get_by_test_id("stMetric").filter(has=label_el).get_by_test_id(
+        "stMetricValue")
 
 
 def step(page: Page) -> int:
