@@ -14,6 +14,7 @@ from PIL import Image
 
 from gan_core import charts, use_one_thread
 from lab import controls, explainer, live, pytorch_tab, run, save, settings, stability, tour
+from lab.slot import slot
 
 use_one_thread()  # tiny matrices: one thread per session is fastest and fair
 
@@ -40,8 +41,9 @@ st.caption("A generator learns to paint curves from a discriminator that learns 
            "from real ones: the PyTorch tutorial's GAN, live. Change any setting while it "
            "trains; the URL holds every setting and every live change, so a link replays the "
            "run.")
-settings.link_warning()
-run.show_notices()
+with slot(settings.link_warned() or run.has_notices()):
+    settings.link_warning()
+    run.show_notices()
 
 live_tab, stability_tab, torch_tab = st.tabs(["Live training", "Stability map", "PyTorch"],
                                              key=stability.TAB, on_change="rerun")
