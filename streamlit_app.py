@@ -13,7 +13,8 @@ import streamlit as st
 from PIL import Image
 
 from gan_core import charts, use_one_thread
-from lab import controls, explainer, live, pytorch_tab, run, save, settings, stability
+from lab import controls, explainer, live, pytorch_tab, run, save, settings, stability, tour
+from lab.slot import slot
 
 use_one_thread()  # tiny matrices: one thread per session is fastest and fair
 
@@ -38,14 +39,17 @@ save.panel()
 st.title("GAN Curve Lab")
 st.caption("A generator learns to paint curves from a discriminator that learns to tell them "
            "from real ones: the PyTorch tutorial's GAN, live. Change any setting while it "
-           "trains; the URL holds them all, so a link reproduces the run.")
-settings.link_warning()
-run.show_notices()
+           "trains; the URL holds every setting and every live change, so a link replays the "
+           "run.")
+with slot(settings.link_warned() or run.has_notices()):
+    settings.link_warning()
+    run.show_notices()
 
 live_tab, stability_tab, torch_tab = st.tabs(["Live training", "Stability map", "PyTorch"],
                                              key=stability.TAB, on_change="rerun")
 with live_tab:
     controls.controls()
+    tour.tour()
     live.fragments()
     explainer.explainer()
 # Only the shown tab runs: a live tick redraws the whole page.

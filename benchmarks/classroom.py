@@ -20,7 +20,9 @@ load generator is not mistaken for a slow server.
 ``--profile DIR`` also samples the server with py-spy (``pip install py-spy``) while everyone
 plays (the stacks of the thread holding the GIL) and splits its CPU in proportion: training,
 readouts, chart data, Streamlit serialisation (elements, protobuf, arrow, hashing), websocket
-I/O (including each message's hand-off from the script thread to the event loop) and the rest.
+I/O (including each message's hand-off from the script thread to the event loop) and the rest;
+and again by run: full runs of the page, runs of the fast fragment, of the panels, and work
+outside any run (the event loop).
 
 Every count is measured; the checks apply to each count up to the classroom (30 students) and
 the script exits 1 if one fails.
@@ -273,16 +275,19 @@ def drive_browsers(pages: list[BrowserVisitor], start: float, seconds: float,
 # -- the server ------------------------------------------------------------------------------------
 
 class Sampler:
-    """Peak resident memory of the server and its children, sampled every ``every`` seconds."""
+    """Peak resident memory of the server and its children, and the machine's load average (one
+    minute's), sampled every ``every`` seconds."""
 
     def __init__(self, pid: int, every: float = 1.0) -> None:
         self.pid, self.every, self.peak_mb = pid, every, 0.0
+        self.load_averages: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak_mb = max(self.peak_mb, rss_mb(self.pid))
+            self.load_averages.append(os.getloadavg()[0])
             self._stop.wait(self.every)
 
     def __enter__(self) -> Sampler:
@@ -329,46 +334,59 @@ OWN_CODE = ("streamlit/", "gan_core/", "streamlit_app.py", "pyarrow/", "pandas/"
 MACHINERY = ("streamlit/runtime/", "streamlit/commands/", "streamlit/watcher/")
 
 
-def classify(stack: list[str]) -> str:
-    """Which part of the server's work a sampled stack (outermost frame first) belongs to."""
+RUNS = (("full run", ("streamlit_app.py",)), ("fast fragment", ("_fast (lab/live.py",)),
+        ("panels fragment", ("panels (lab/panels.py",)))
+"""Which run a sampled stack belongs to, by the outermost frame of the page it holds."""
+
+
+def classify(stack: list[str]) -> tuple[str, str]:
+    """Which run a sampled stack (outermost frame first) belongs to (a full run, a run of one
+    of the two fragments, or none: the event loop and Streamlit's threads), and which part of
+    the server's work it is."""
     def has(frames: list[str], marks: tuple[str, ...]) -> bool:
         return any(m in f for f in frames for m in marks)
 
+    found = [(i, name) for name, marks in RUNS for i, f in enumerate(stack)
+             if any(m in f for m in marks)]
+    run = min(found)[1] if found else "outside runs"
     for frame in reversed(stack):  # innermost first: sending or receiving, or work?
         if any(m in frame for m in SOCKET):
-            return "websocket I/O"
+            return run, "websocket I/O"
         if any(m in frame for m in OWN_CODE):
             break
     if has(stack, SERIALISING):
-        return "Streamlit serialisation"
-    app = next((i for i, f in enumerate(stack) if "streamlit_app.py" in f), None)
-    if app is not None:
-        below = stack[app:]
+        return run, "Streamlit serialisation"
+    if found:
+        below = stack[min(found)[0]:]
         if has(below, ELEMENT_CALL):
-            return "Streamlit serialisation"
+            return run, "Streamlit serialisation"
         if has(below, ("gan_core/charts.py",)):
-            return "chart data"
+            return run, "chart data"
         if has(below, ("LabSession.tick ", "LabSession.advance ", "Trainer.train ")):
-            return "training chunk"
+            return run, "training chunk"
         if has(below, ("readouts ", "Trainer.evaluate ", "gan_core/metrics.py")):
-            return "readouts/evaluation"
-        return "page script: layout, state"
+            return run, "readouts/evaluation"
+        return run, "page script: layout, state"
     if has(stack, MACHINERY):
-        return "Streamlit run machinery"
-    return "other"
+        return run, "Streamlit run machinery"
+    return run, "other"
 
 
 def profile_split(raw: Path, seconds: float, cores: float) -> dict[str, dict[str, float]]:
-    """Samples per part from py-spy's raw output: share of the samples, and that share of the
-    server's measured CPU (``cores``). ``held`` is the share of the time the GIL was held."""
-    counts: Counter[str] = Counter()
+    """Samples per part and per run from py-spy's raw output: share of the samples, and that
+    share of the server's measured CPU (``cores``). ``held`` is the share of the time the GIL
+    was held."""
+    parts: Counter[str] = Counter()
+    runs: Counter[str] = Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():
-            counts[classify(stack.split(";"))] += int(count)
-    total = sum(counts.values()) or 1
+            run, part = classify(stack.split(";"))
+            parts[part] += int(count)
+            runs[f"in a {run}" if run != "outside runs" else run] += int(count)
+    total = sum(parts.values()) or 1
     split = {part: {"samples": n, "share": n / total, "cores": cores * n / total}
-             for part, n in counts.most_common()}
+             for counts in (parts, runs) for part, n in counts.most_common()}
     split["GIL held"] = {"samples": total, "share": total / (PROFILE_RATE * seconds),
                          "cores": math.nan}
     return split
@@ -448,6 +466,8 @@ def play(n: int, seconds: float, pid: int, loop: LoopThread, students: list[Stud
         "cores_used": cores,
         "machine_busy": (busy1 - busy0) / max(1e-9, total1 - total0),
         "load_average": os.getloadavg()[0],
+        "load_average_mean": statistics.fmean(sampler.load_averages or [math.nan]),
+        "load_average_max": max(sampler.load_averages, default=math.nan),
         "loop_lag_s": {"p95": _quantile(lags, 0.95), "max": max(lags, default=math.nan)},
         "rss_end_mb": rss_end,
         "rss_peak_mb": max(sampler.peak_mb, rss_end),
@@ -539,10 +559,10 @@ def print_table(results: list[dict[str, Any]]) -> None:
     """One line per count. Refresh periods: the median over students and the slowest student's
     (each its median time between two readouts), and the longest wait any student had."""
     print(f"{'':>8} {'refresh period s':^22} {'refr/s':>6} {'steps/s':^11} {'server':^14} "
-          f"{'click answer p50/p95 s':^36} {'':>6} {'cores':^11}")
+          f"{'click answer p50/p95 s':^36} {'':>6} {'cores':^11} {'load':>5}")
     print(f"{'visitors':>8} {'median':>7} {'slowest':>7} {'worst':>6} {'fewest':>6} "
           f"{'med':>5} {'min':>5} {'cores':>6} {'RSS MB':>7} {'students':>11} {'browsers':>11} "
-          f"{'all':>11} {'errors':>6} {'load':>5} {'other':>5}")
+          f"{'all':>11} {'errors':>6} {'gen':>5} {'other':>5} {'avg':>5}")
     for r in results:
         s, used = r["summary"], r["cores_used"]
         clicks_ = " ".join(f"{s[k]['p50']:>5.2f}/{s[k]['p95']:<5.2f}"
@@ -552,9 +572,10 @@ def print_table(results: list[dict[str, Any]]) -> None:
               f"{s['fewest_refreshes_per_s']:>6.2f} {s['median_steps_per_s']:>5.0f} "
               f"{s['fewest_steps_per_s']:>5.0f} {used['server']:>6.2f} {r['rss_peak_mb']:>7.0f} "
               f"{clicks_} {len(s['errors']):>6} {used['students']:>5.2f} "
-              f"{used['other processes']:>5.2f}")
-    print("cores: load = the students' event loop in this process, other = processes outside "
-          "this benchmark")
+              f"{used['other processes']:>5.2f} {r['load_average_mean']:>5.1f}")
+    print("cores: gen = the students' event loop in this process (the load generator), other = "
+          f"processes outside this benchmark; load avg: the machine's ({os.cpu_count()} cores) "
+          "one-minute load average, mean while playing")
 
 
 def print_details(r: dict[str, Any]) -> None:
@@ -574,7 +595,8 @@ def print_details(r: dict[str, Any]) -> None:
           f"timers late by {1000 * r['loop_lag_s']['p95']:.0f} ms at p95, "
           f"{1000 * r['loop_lag_s']['max']:.0f} ms at most), browsers {used['browsers']:.2f}, "
           f"rest of this process {used['this process'] - used['students']:.2f}, other processes "
-          f"{used['other processes']:.2f} (load average {r['load_average']:.1f})")
+          f"{used['other processes']:.2f} (load average {r['load_average_mean']:.1f} on "
+          f"average while playing, {r['load_average_max']:.1f} at most, {os.cpu_count()} cores)")
     for error in s["errors"][:10]:
         print(f"  error: {error}")
     if r["profile"]:

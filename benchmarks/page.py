@@ -4,9 +4,9 @@ One server, one headless Chromium page playing at default settings except the ti
 for each interval asked for. CPU is counted for every Chromium process (renderer, GPU and
 browser) and for the server; refreshes are the ones the visitor sees, counted where the Step
 readout or the "Last tick" line changes on the page (the live view's player shows several ticks
-from each run of the server; a page that redraws a tick a run shows one). This is the figure
-behind ``gan_core.crowd.Crowd``: a refresh costs the browser several times what it costs the
-server.
+from each run of the server; a page that redraws a tick a run shows one). A refresh costs the
+browser several times what it costs the server, which is why the page keeps what it sends
+small.
 
     python -m benchmarks.page [--ticks 0.25 1 3] [--seconds 15]
 """

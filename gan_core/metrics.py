@@ -235,6 +235,46 @@ def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: st
         )
 
 
+@dataclass(frozen=True)
+class Readouts:
+    """The numbers the live view shows every refresh, as :class:`Metrics` has them."""
+
+    in_band: float
+    w1: float
+    fit_residual: float
+    d_real: float
+    d_score: float
+    joint_w1: float | None
+    """Only for a target of more than one parameter (None otherwise): it needs the real
+    curves' fits, which nothing else shown does."""
+
+
+def readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
+                    n: int = EVAL_SAMPLES) -> Readouts:
+    """The :class:`Readouts` of one member exactly as :func:`evaluate_member` gives them, from
+    the same curves, without what they do not show (the JSDs, the spread, and for a
+    one-parameter target the real curves' fits): the live view reads them every refresh of
+    every visitor."""
+    rng = stream(config.seed, EVALUATION, step)
+    z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
+    fake = stack.generate(z, member)
+    real = stack.target.sample(rng, n, stack.x)
+    target = stack.target
+    with np.errstate(all="ignore"):
+        params, residual = target.fit(fake, stack.x)
+        joint = None
+        if len(target.param_names) > 1:
+            joint = sliced_w1(target.joint_coords(params),
+                              target.joint_coords(target.fit(real, stack.x)[0]))
+        l_fake = stack.discriminate(fake, member)
+        l_real = stack.discriminate(real, member)
+        d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1))
+        return Readouts(in_band=in_band_fraction(fake, target, stack.x),
+                        w1=_mean_w1(params, target), fit_residual=float(residual.mean()),
+                        d_real=float(sigmoid(l_real).mean()), d_score=-float(d_loss[0]),
+                        joint_w1=joint)
+
+
 def band_and_w1(stack: GANStack, member: int, config: GANConfig, step: int,
                 n: int = EVAL_SAMPLES) -> tuple[float, float]:
     """``(in_band, w1)`` exactly as :func:`evaluate_member` gives them, from the same curves,

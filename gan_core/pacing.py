@@ -38,11 +38,14 @@ class Pacing(Settings):
         help="Seconds between screen updates while playing.")
 
 
-def train_for(train: Callable[[int], object], steps: int, budget: float) -> int:
-    """Call ``train(n)`` in slices of at most ``BUDGET_CHECK_STEPS`` until ``steps`` are done
-    or ``budget`` seconds have passed (the slice under way finishes); the steps done."""
-    start, done = time.perf_counter(), 0
-    while done < steps and time.perf_counter() - start < budget:
+def train_for(train: Callable[[int], object], steps: int, budget: float,
+              cpu_budget: float = math.inf) -> int:
+    """Call ``train(n)`` in slices of at most ``BUDGET_CHECK_STEPS`` until ``steps`` are done,
+    ``budget`` seconds have passed or this thread has used ``cpu_budget`` seconds of CPU (the
+    slice under way finishes); the steps done."""
+    start, cpu_start, done = time.perf_counter(), time.thread_time(), 0
+    while (done < steps and time.perf_counter() - start < budget
+           and time.thread_time() - cpu_start < cpu_budget):
         n = min(BUDGET_CHECK_STEPS, steps - done)
         train(n)
         done += n

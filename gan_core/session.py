@@ -10,13 +10,15 @@ replaced, so the running model and its history survive it.
 from __future__ import annotations
 
 import io
+import math
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from . import pacing as _pacing
 from .config import GANConfig
-from .crowd import CROWD, Crowd
+from .crowd import CROWD, Crowd, Plan
 from .pacing import Pacing, train_for
 from .schedule import Change
 from .trainer import Trainer, TrainingDiverged
@@ -41,7 +43,10 @@ class LabSession:
         self.playing = False
         self.diverged: TrainingDiverged | None = None
         self.period = self.pacing.tick_seconds
-        """Seconds between ticks: the tick interval, longer when the crowd is big."""
+        """Seconds between ticks: the tick interval, longer when the server is busy
+        (``Crowd.plan``)."""
+        self._cut_short = False
+        """The last tick stopped at the CPU time the crowd allowed, before its steps."""
 
     @property
     def config(self) -> GANConfig:
@@ -51,52 +56,74 @@ class LabSession:
         with self.lock:
             self.playing = True
             self.crowd.join(self)
-            self._update_period()
+            self._follow_plan()
 
     def pause(self) -> None:
         with self.lock:
             self.playing = False
+            self._cut_short = False
             self.crowd.leave(self)
-            self._update_period()
+            self._follow_plan()
 
-    def _update_period(self) -> None:
-        """The tick interval while paused; while playing, what the crowd allows now."""
+    def _follow_plan(self) -> Plan:
+        """The tick interval and a full tick's training while paused; while playing, what the
+        crowd allows now."""
         tick = self.pacing.tick_seconds
-        self.period = self.crowd.period(tick) if self.playing else tick
+        if not self.playing:
+            self.period = tick
+            return Plan(tick, min(_pacing.TICK_BUDGET_SECONDS, 0.6 * tick), math.inf)
+        plan = self.crowd.plan(tick, self.period)
+        self.period = plan.period
+        return plan
 
     @property
     def steps_per_tick(self) -> int:
         """Steps one tick trains: the pacing's steps per tick, scaled to the period."""
         return max(1, round(self.pacing.steps_per_tick * self.period / self.pacing.tick_seconds))
 
-    def advance(self, steps: int | None = None,
-                budget: float | None = None) -> int:
+    def advance(self, steps: int | None = None, budget: float | None = None,
+                cpu_budget: float = math.inf) -> int:
         """Train ``steps`` (default: the pacing's steps per tick), stopping after ``budget``
-        seconds (default: a tick's budget); returns the steps taken. Divergence pauses and is
-        kept in ``diverged``."""
+        seconds (default: a tick's budget) or ``cpu_budget`` seconds of this thread's CPU time;
+        returns the steps taken. Divergence pauses and is kept in ``diverged``."""
         with self.lock:
             trainer = self.trainer
             first = trainer.step
             try:
                 train_for(trainer.train, self.pacing.steps_per_tick if steps is None else steps,
-                          _pacing.TICK_BUDGET_SECONDS if budget is None else budget)
+                          _pacing.TICK_BUDGET_SECONDS if budget is None else budget, cpu_budget)
             except TrainingDiverged as exc:
                 self.diverged = exc
                 self.pause()
             return trainer.step - first
 
     def tick(self, steps: int | None = None) -> int:
-        """One live tick: ``steps`` (default: a tick's worth) of training if playing, within
-        the time budget; then the period until the next tick, from the crowd as it is now."""
+        """One live tick, if playing: the crowd's plan as it is now (the period until the next
+        tick, the CPU time this one may train), then ``steps`` (default: a tick's worth) of
+        training within that slice, reported to the crowd; the steps taken."""
         with self.lock:
             if not self.playing:
                 return 0
             self.crowd.join(self)
-            budget = min(_pacing.TICK_BUDGET_SECONDS, 0.6 * self.period)
-            steps = self.advance(self.steps_per_tick if steps is None else steps,
-                                 budget=budget)
-            self._update_period()
+            plan = self._follow_plan()
+            wanted = self.steps_per_tick if steps is None else steps
+            wall, cpu = time.perf_counter(), time.thread_time()
+            steps = self.advance(wanted,
+                                 budget=min(_pacing.TICK_BUDGET_SECONDS, 0.6 * self.period),
+                                 cpu_budget=plan.training_budget)
+            used = time.thread_time() - cpu
+            self.crowd.record(used, time.perf_counter() - wall)
+            alone = min(_pacing.TICK_BUDGET_SECONDS, 0.6 * self.pacing.tick_seconds)
+            self._cut_short = (self.playing and steps < wanted
+                               and plan.training_budget < alone
+                               and used >= plan.training_budget)
             return steps
+
+    @property
+    def slowed(self) -> bool:
+        """Does sharing the server slow this run now: a longer period than its tick interval,
+        or a last tick that stopped at the CPU time its share allowed, before its steps?"""
+        return self.playing and (self.period > self.pacing.tick_seconds or self._cut_short)
 
     def train_alone(self, network: str, n: int = 1) -> None:
         """``n`` updates of one network alone (``"d"`` or ``"g"``), as ``Trainer.train_d`` and
@@ -151,7 +178,7 @@ class LabSession:
     def set_pacing(self, pacing: Pacing) -> None:
         with self.lock:
             self.pacing = pacing
-            self._update_period()
+            self._follow_plan()
 
     def checkpoint(self) -> bytes:
         with self.lock:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ctypes
 import re
 import sys
+from collections.abc import Callable
+from functools import lru_cache
 from types import ModuleType
 
 import numpy as np
@@ -27,21 +29,29 @@ def _loaded_openblas() -> list[str]:
         return sorted(set(re.findall(r"(/\S*openblas\S*\.so\S*)", maps.read())))
 
 
+@lru_cache(maxsize=1)
+def _openblas_setters() -> tuple[Callable[[ctypes.c_int], object], ...]:
+    """Each loaded OpenBLAS's thread-count setter, looked up once per process: the page calls
+    ``use_one_thread`` on every run, and reading the process's memory map each time was a
+    measurable share of a full run."""
+    setters = []
+    for path in _loaded_openblas():
+        lib = ctypes.CDLL(path)
+        setter = next((getattr(lib, name) for name in _SETTERS if hasattr(lib, name)), None)
+        if setter is not None:
+            setters.append(setter)
+    return tuple(setters)
+
+
 def use_one_thread() -> bool:
     """Limit numpy's OpenBLAS (and torch, once imported) to one thread each; True if OpenBLAS
     was found."""
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
-    found = False
-    for path in _loaded_openblas():
-        lib = ctypes.CDLL(path)
-        for name in _SETTERS:
-            setter = getattr(lib, name, None)
-            if setter is not None:
-                setter(ctypes.c_int(1))
-                found = True
-                break
-    return found
+    setters = _openblas_setters()
+    for setter in setters:
+        setter(ctypes.c_int(1))
+    return bool(setters)
 
 
 def import_torch() -> ModuleType:

@@ -528,6 +528,7 @@ class Visitor:
         never ends: the server drops its last messages.)"""
         self._full_run_id = ""
         self.runs: deque[Run] = deque(maxlen=LOG_LENGTH)
+        self._finish_watchers: list[list[Run]] = []
         self.metric_log: dict[str, deque[tuple[float, str]]] = {}
         self.errors: list[str] = []
         self.answers: list[Answer] = []
@@ -546,6 +547,9 @@ class Visitor:
         self._closing = False
         self._frames_seen = -math.inf
         self._frames_until = -math.inf
+        self.timers_fire = True
+        """False: the fragments' timers are kept as announced but send nothing (a caller that
+        asks for the runs itself, ``rerun``)."""
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -746,7 +750,10 @@ class Visitor:
         status = msg.script_finished
         run = msg.metadata.run
         fragment_ids = list(run.fragment_ids)
-        self.runs.append(Run(now, status, tuple(fragment_ids)))
+        finished = Run(now, status, tuple(fragment_ids))
+        self.runs.append(finished)
+        for watcher in self._finish_watchers:
+            watcher.append(finished)
         if not fragment_ids and run.script_run_id in ("", self._full_run_id):
             self.last_full_run = status
         if status == COMPILE_ERROR:
@@ -784,6 +791,9 @@ class Visitor:
         due = loop.time() + period
         while not self._closing:
             await asyncio.sleep(max(0.0, due - loop.time()))
+            if not self.timers_fire:
+                due = max(due + period, loop.time())
+                continue
             try:
                 await self._send(self.rerun_message(fragment_id, auto=True))
             except (ConnectionClosed, RuntimeError, TimeoutError):
@@ -859,6 +869,30 @@ class Visitor:
         return result
 
     # -- acting --------------------------------------------------------------------------------
+
+    async def rerun(self, fragment_id: str = "", timeout: float = 20.0) -> Run:
+        """Ask for a run as the tab's own timer or its Rerun menu does (of one fragment, or the
+        whole page), with the widgets as they are; returns the run once it has finished. Raises
+        ``TimeoutError`` if it does not finish within ``timeout`` seconds."""
+        wanted = (fragment_id,) if fragment_id else ()
+        finished: list[Run] = []
+        self._finish_watchers.append(finished)
+        try:
+            await self._send(self.rerun_message(fragment_id))
+            self.reruns_sent += 1
+            await self.wait_for(lambda _v: any(r.fragment_ids == wanted for r in finished),
+                                timeout)
+        finally:
+            self._finish_watchers.remove(finished)
+        return next(r for r in finished if r.fragment_ids == wanted)
+
+    def fragment_of(self, find: Callable[[Node], bool]) -> str:
+        """The id of the fragment that drew the first element ``find`` accepts; raises
+        ``LookupError`` if the page shows no such element in a fragment."""
+        for node in self.page.elements():
+            if node.fragment_id and find(node):
+                return node.fragment_id
+        raise LookupError(f"{self.name}: no such element in a fragment")
 
     async def click(self, label: str, shows: Shows, timeout: float = 20.0) -> Answer:
         """Press the button labelled ``label``; answered when ``shows`` holds. Raises

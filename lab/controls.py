@@ -4,17 +4,43 @@ line that says what the run is doing."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from gan_core.session import LabSession
 
 from . import moment, phases
 from .run import GHOST, notices, session
+from .state import holder
 
 TRAIN_D, TRAIN_G, DROP_GHOST = "train_d", "train_g", "drop_ghost"
 FORCES, SLOW = "forces", "slow_motion"
 """Keys of the toggles that draw D's push on the curves and train a step at a time."""
+
+
+@dataclass
+class ControlsState:
+    clicks: int = 0
+    """Clicks acted on so far. A click is acted on once: while the page plays, Streamlit can
+    deliver the same click again with the next live tick, and Step, Reset, Train D and Train G
+    must not run twice for it."""
+
+
+def _once(action: Callable[[], object]) -> tuple[Callable[[int], None], tuple[int]]:
+    """A callback (and its args) that runs ``action`` for a click seen when the button was
+    drawn, and ignores that click if it is delivered again."""
+    drawn = holder("controls", ControlsState).clicks
+
+    def act(seen: int) -> None:
+        state = holder("controls", ControlsState)
+        if seen == state.clicks:
+            state.clicks += 1
+            action()
+
+    return act, (drawn,)
 
 
 def forces_on() -> bool:
@@ -45,8 +71,9 @@ def controls() -> None:
     ]
     # A row that wraps rather than stacks: on a phone the buttons stay together, in reach.
     with st.container(horizontal=True, vertical_alignment="center", key="controls"):
-        for key, label, icon, callback, disabled, help_text in buttons:
-            st.button(label, icon=f":material/{icon}:", key=key, on_click=callback,
+        for key, label, icon, action, disabled, help_text in buttons:
+            callback, args = _once(action)
+            st.button(label, icon=f":material/{icon}:", key=key, on_click=callback, args=args,
                       disabled=disabled, help=help_text,
                       type="primary" if key == "play" else "secondary")
         st.toggle("Forces", key=FORCES,
@@ -63,14 +90,27 @@ def controls() -> None:
         if run.trainer.ghost is not None:
             st.button("Dismiss ghost", icon=":material/close:", key=DROP_GHOST,
                       on_click=run.drop_ghost, type="tertiary")
-    st.caption(status_line(run))
+    holder("status", Status).line = st.empty()
+    show_status(run)
     moment.look_back()
+
+
+@dataclass
+class Status:
+    line: DeltaGenerator | None = None
+    """Where the status line is drawn: the live view's tick redraws it (``lab/live.py``)."""
+
+
+def show_status(run: LabSession) -> None:
+    line = holder("status", Status).line
+    if line is not None:
+        line.caption(status_line(run))
 
 
 def status_line(run: LabSession) -> str:
     config = run.config
     shared = (" (slowed down: other visitors are playing on this server)"
-              if run.period > run.pacing.tick_seconds else "")
+              if run.slowed else "")
     planned = run.trainer.planned
     plan = (f" · following the link's changes, next at step {planned[0].step:,}"
             if planned else "")

@@ -1,4 +1,5 @@
-"""What am I looking at: the page explained, with each target family's own description."""
+"""What am I looking at: the page explained, with each target family's own description, and the
+way back to the guided tour."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import streamlit as st
 
 from gan_core import TARGET_FAMILIES
 
+from . import tour
+
+AGAIN = "tour_again"
 TUTORIAL = ("https://github.com/MorvanZhou/PyTorch-Tutorial/blob/master/tutorial-contents/"
             "406_GAN.py")
 
@@ -23,11 +27,24 @@ def explainer() -> None:
             "discriminator, outputs the probability that a curve is real. D learns to tell "
             "them apart; G learns to fool D. At equilibrium D outputs 0.5 everywhere.\n\n"
             "**Charts.** Top left: a few real curves (grey) and G's curves (green) for fixed "
-            "noise, one bold. Right: the parameter fitted to each generated curve against its "
-            "true law. Below: losses and D's outputs with their equilibrium values, and two "
-            "quality measures. The discriminator map colours every curve of a plane of "
-            "curves by D's belief (red: real, blue: fake), with real and generated curves as "
-            "points. The latent explorer moves one of G's inputs.\n\n"
+            "noise, one bold; with **Forces** on, each point of G's curves carries a short line: "
+            "D's push on it, the gradient G receives through its output. Right: the parameter "
+            "fitted to each generated curve against its true law. Below: losses and D's outputs "
+            "with their equilibrium for the chosen loss, the push G receives (it vanishes under "
+            "the tutorial's minimax loss when D wins), in-band fraction, W1 and the "
+            "Jensen–Shannon divergence, each marked with your live changes and with events "
+            "(mode collapse, D overpowering G, oscillation). The discriminator map colours a "
+            "plane of curves by D's belief (red: real, blue: fake); beside it, the optimal D for "
+            "the current G, D* = p_data / (p_data + p_g), against the D that was learned. The "
+            "latent explorer moves one of G's inputs.\n\n"
+            "**One network at a time.** *Train D* and *Train G* update one network alone; "
+            "**Slow motion** trains a single step per tick and shows its halves: G moves along "
+            "D's push, then D judges again. Paused, **Look back** shows any earlier moment, and "
+            "*Resume from here* takes the run back there. **Ghost** keeps, on a live change, the "
+            "run as it would have gone on without it.\n\n"
             f"**Targets.**\n{targets}\n\n"
             "**Try** the *fast* preset (non-saturating loss, lr G 3e-3, β1 0), `D steps` 5, "
             "or lr 1: training diverges and pauses.")
+        st.button("Take the tour again", icon=":material/tour:", key=AGAIN, on_click=tour.again,
+                  type="tertiary", help="The short guided tour of what to watch, from its "
+                  "first step; this browser forgets that it was dismissed.")

@@ -85,7 +85,7 @@ def _curves(trainer: Trainer, forces: bool) -> tuple[Chart, list[str]]:
 
 
 def readouts(trainer: Trainer) -> list[Readout]:
-    m = trainer.evaluate()
+    m = trainer.readouts()
     config = trainer.config
     eq = equilibrium_point(config.loss)
     floors = noise_floors(config.target, config.n_points, EVAL_SAMPLES)
@@ -105,7 +105,7 @@ def readouts(trainer: Trainer) -> list[Readout]:
                 "100%; the tutorial reaches ~94% after 10,000 steps. A curve of the wrong "
                 "shape can lie inside the band: see Shape error."),
     ]
-    if len(trainer.target.param_names) > 1:
+    if m.joint_w1 is not None:
         shown.append(Readout(
             "W1, joint", f"{m.joint_w1:.3f}",
             "Wasserstein-1 distance (sliced) between the joint law of amplitude and phase "

@@ -22,7 +22,7 @@ import streamlit as st
 from gan_core.pacing import TickClock, ticks_per_rerun
 from gan_core.session import LabSession
 
-from . import moment, panels, phases, player
+from . import controls, moment, panels, phases, player, timers
 from .controls import forces_on, slow_on
 from .frames import Frame, record, timed
 from .run import moved_on, session
@@ -83,11 +83,13 @@ def _live() -> None:
         frames.append(_tick(run, state))
         state.rerun_asked = (
             not run.playing  # divergence paused training: redraw the controls
-            or run.period != state.period  # the crowd changed: new timers
             or moved_on())  # the run changed a setting by its schedule: the sidebar follows
         if state.rerun_asked:
             state.pending = frames
             st.rerun()
+    if run.playing and run.period != state.period:  # the crowd changed the period
+        _restart_timer(state, run.period)
+    controls.show_status(run)
     replace = state.full_run or not run.playing
     if not run.playing or (replace and not frames):
         frames = [_still()]  # the run as it stands: paused, or changed by the visitor
@@ -102,6 +104,15 @@ def _live() -> None:
     with run.lock:
         phases.strip(moment.shown())
     below.draw()
+
+
+def _restart_timer(state: LiveState, period: float) -> None:
+    """The crowd changed the run's period: the fragment's timer follows it, and the status
+    line says so, without a full run of the page (``lab/timers.py``)."""
+    fragment = timers.running_fragment()
+    if fragment is not None:
+        timers.restart(fragment, period * per_rerun(period))
+    state.period = period
 
 
 def _tick(run: LabSession, state: LiveState) -> Frame:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 from gan_core import Trainer
+from gan_core.session import LabSession
 
 from .run import notices, session
+from .slot import slot
 from .state import holder
 
 SLIDER, RESUME = "look_back", "resume_here"
@@ -39,13 +41,20 @@ def shown() -> Trainer:
 
 
 def look_back() -> None:
-    """The slider, while paused and there is an earlier moment to show."""
+    """The slider, while paused and there is an earlier moment to show; in one slot, so that
+    the live view below keeps its place on the page as the run plays and pauses."""
     run = session()
     looked = state()
     steps = [s for s in run.trainer.snapshots if s < run.trainer.step]
-    if run.playing or not steps:
+    shown = not run.playing and bool(steps)
+    if not shown:
         looked.step, looked.view = None, None
-        return
+    with slot(shown):
+        if shown:
+            _slider(run, looked, steps)
+
+
+def _slider(run: LabSession, looked: MomentState, steps: list[int]) -> None:
     now = run.trainer.step
     if looked.step not in steps:
         looked.step = None

@@ -177,7 +177,9 @@ function setText(el, text) {
 }
 
 function chartSlot(name) {
-  return element('div', 'lab-chart', {'data-testid': 'labChart', 'data-chart': name});
+  // st-key-<name>: the class Streamlit gives a keyed element, which the guided tour outlines.
+  return element('div', `lab-chart st-key-${name}`,
+                 {'data-testid': 'labChart', 'data-chart': name});
 }
 
 // Caption markdown as st.caption renders what the page writes: **bold** and :orange[...].
@@ -295,7 +297,7 @@ class Player {
     // whether every frame received is shown.
     const root = element('div', 'lab-player', {'data-testid': 'labPlayer',
                                                'data-playing': 'false', 'data-settled': 'true'});
-    this.readouts = element('div', 'lab-readouts');
+    this.readouts = element('div', 'lab-readouts st-key-readouts');
     this.tick = element('div', 'lab-caption', {'data-testid': 'labCaption'});
     const columns = element('div', 'lab-columns');
     const wide = element('div', 'lab-column lab-wide');

@@ -106,6 +106,12 @@ def _announce(change: Applied, now: GANConfig) -> None:
         notices().info = f"New model: {labels} changed, so training starts over."
 
 
+def has_notices() -> bool:
+    """Will :func:`show_notices` show anything?"""
+    said = notices()
+    return bool(said.info or said.link_too_long or session().diverged is not None)
+
+
 def show_notices() -> None:
     """The run's notices, and a warning while a diverged run is paused."""
     said = notices()

@@ -59,6 +59,11 @@ def follow_link() -> None:
         st.rerun()
 
 
+def link_warned() -> bool:
+    """Does the link hold something that could not be used?"""
+    return bool(holder("link", LinkState).problems)
+
+
 def link_warning() -> None:
     """The one warning naming what the link held that could not be used."""
     state = holder("link", LinkState)

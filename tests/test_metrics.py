@@ -239,3 +239,19 @@ def test_spread_reads_one_for_the_target_and_near_zero_for_a_collapse() -> None:
     # a few wild curves do not hide that the rest are all the same
     wild = parabolas(np.r_[np.full(N - 20, 1.1), np.linspace(-50, 50, 20)], x)
     assert spread_ratio(target.fit(wild, x)[0], target) < 1e-6
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non_saturating", "least_squares", "hinge"])
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_live_readouts_are_exactly_what_a_full_evaluation_says(loss: str,
+                                                                   target: str) -> None:
+    from gan_core import GANConfig, Trainer
+
+    trainer = Trainer(GANConfig(loss=loss, target=target, seed=5))
+    trainer.train(40)
+    full, shown = trainer.evaluate(), trainer.readouts()
+    assert (shown.in_band, shown.w1, shown.fit_residual, shown.d_real, shown.d_score) == (
+        full.in_band, full.w1, full.fit_residual, full.d_real, full.d_score)
+    two_parameters = len(trainer.target.param_names) > 1
+    assert shown.joint_w1 == (full.joint_w1 if two_parameters else None)
+    assert trainer.readouts(200) != shown  # a size of its own, as evaluate(n) has

@@ -44,7 +44,7 @@ from gan_core import PRESETS, GANConfig, Trainer
 from gan_core.config import LOSSES, OPTIMIZERS, TARGETS
 from gan_core.engine import draw_batch
 from gan_core.metrics import in_band_fraction, parameter_w1, w1_to_law
-from gan_core.pytorch import modules, optimizers, script
+from gan_core.pytorch import modules, script
 from gan_core.targets import curve_grid, get_target
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -420,17 +420,15 @@ def test_a_full_run_of_a_presets_script_from_its_own_seed_reaches_the_presets_qu
 # -- going on from a checkpoint --------------------------------------------------------------
 
 
-def tutorial_checkpoint(trainer: Trainer) -> dict[str, Any]:
-    """A checkpoint's PyTorch entries, made with plain torch: the tutorial's modules and
-    optimizers holding the run, as ``state_dict``s, and the step."""
-    generator, discriminator = modules(trainer)
-    opt_g, opt_d = optimizers(trainer, generator, discriminator)
-    return {"G": generator.state_dict(), "D": discriminator.state_dict(),
-            "opt_G": opt_g.state_dict(), "opt_D": opt_d.state_dict(), "step": trainer.step}
-
-
 def saved(checkpoint: dict[str, Any], path: Path) -> Path:
+    """A script's own state saved with ``torch.save``, as the script itself would."""
     torch.save(checkpoint, path)
+    return path
+
+
+def checkpoint_of(trainer: Trainer, path: Path) -> Path:
+    """The run saved as the page saves it (``Trainer.save``): what a learner downloads."""
+    trainer.save(path)
     return path
 
 
@@ -459,7 +457,7 @@ def test_resuming_puts_the_run_in_place_and_trains_on_as_the_engine_would(
         trainer = Trainer(config)
         trainer.train(30)
         run = run_script(config)
-        assert run.load_checkpoint(saved(tutorial_checkpoint(trainer), tmp_path / "run.pt")) == 30
+        assert run.load_checkpoint(checkpoint_of(trainer, tmp_path / "run.pt")) == 30
         z = np.random.default_rng(0).standard_normal((64, config.latent_dim), np.float32)
         with torch.no_grad():
             curves = run.G(torch.from_numpy(z)).numpy()
@@ -506,7 +504,7 @@ def test_main_resumes_at_the_saved_step_and_counts_on_from_it(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     trainer = Trainer(BASE)
     trainer.train(1234)
-    path = saved(tutorial_checkpoint(trainer), tmp_path / "run.pt")
+    path = checkpoint_of(trainer, tmp_path / "run.pt")
     run_script(BASE).main(["--resume", str(path), "--steps", "3"])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "resumed at step 1234"
@@ -517,7 +515,7 @@ def test_the_script_resumes_from_the_command_line(tmp_path: Path) -> None:
     config = HANDFUL[1]
     trainer = Trainer(config)
     trainer.train(7)
-    saved(tutorial_checkpoint(trainer), tmp_path / "gan-curve-lab.pt")
+    checkpoint_of(trainer, tmp_path / "gan-curve-lab.pt")
     (tmp_path / "run.py").write_text(script(config))
     result = subprocess.run(
         [sys.executable, "run.py", "--steps", "2", "--resume", "gan-curve-lab.pt"],
@@ -540,7 +538,7 @@ def refusal(run: types.ModuleType, path: Path) -> str:
 
 def test_a_checkpoint_of_other_sizes_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     other = Trainer(BASE.replace(hidden=64))
-    path = saved(tutorial_checkpoint(other), tmp_path / "other.pt")
+    path = checkpoint_of(other, tmp_path / "other.pt")
     message = refusal(run_script(BASE), path)
     assert message.startswith(f"cannot resume from {path}: its G has the shapes")
     assert "(64, 5)" in message and "(128, 5)" in message
@@ -548,9 +546,9 @@ def test_a_checkpoint_of_other_sizes_is_refused_with_a_clear_message(tmp_path: P
 
 
 def test_a_checkpoint_of_another_optimizer_is_refused(tmp_path: Path) -> None:
-    path = saved(tutorial_checkpoint(Trainer(BASE.replace(optimizer="sgd"))), tmp_path / "s.pt")
+    path = checkpoint_of(Trainer(BASE.replace(optimizer="sgd")), tmp_path / "s.pt")
     assert "its opt_G is not Adam's" in refusal(run_script(BASE), path)
-    path = saved(tutorial_checkpoint(Trainer(BASE)), tmp_path / "a.pt")
+    path = checkpoint_of(Trainer(BASE), tmp_path / "a.pt")
     assert "its opt_G is not SGD's" in refusal(run_script(BASE.replace(optimizer="sgd")), path)
 
 
@@ -565,6 +563,8 @@ def torch_file(obj: Any) -> bytes:
     return buffer.getvalue()
 
 
+# torch warns of a plain pickle's protocol before refusing it: the refusal is what counts.
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 @pytest.mark.parametrize("content", [
     b"", b"not a checkpoint", pickle.dumps(Payload()), torch_file(Payload()),
     torch_file({"G": 1}), torch_file([1, 2]),

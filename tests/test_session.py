@@ -12,7 +12,7 @@ import pytest
 from run_state import assert_same_run
 
 from gan_core import CheckpointError, GANConfig, Pacing
-from gan_core.crowd import Crowd
+from gan_core.crowd import FIRST_OVERHEAD_SECONDS, RISING, Crowd
 from gan_core.session import LabSession
 
 pytestmark = pytest.mark.usefixtures("no_tick_time_limit")
@@ -34,19 +34,26 @@ def test_a_tick_stops_at_its_time_budget() -> None:
     assert 0 < taken < 500 and lab.trainer.step == taken
 
 
+def frozen_crowd() -> Crowd:
+    """A crowd whose clocks stand still: no window of measurements ever closes, so its plans
+    come from its first assumptions alone (a tick's refresh costs ``FIRST_OVERHEAD_SECONDS``
+    on one core), the same on any machine."""
+    return Crowd(cores=1, clock=lambda: 0.0, cpu_clock=lambda: 0.0)
+
+
 def test_alone_a_visitor_ticks_at_its_own_tick_interval() -> None:
-    crowd = Crowd(ticks_per_second=1)  # even where a crowd would share only one a second
+    crowd = frozen_crowd()
     lab = LabSession(pacing=Pacing(steps_per_tick=30, tick_seconds=0.25), crowd=crowd)
     lab.play()
     assert crowd.size() == 1 and lab.period == 0.25
     assert lab.tick() == 30 and lab.period == 0.25
 
 
-@pytest.mark.parametrize(("playing", "period"), [(1, 0.25), (2, 0.5), (3, 0.75), (4, 1.0),
-                                                 (5, 1.5), (8, 2.0), (9, 3.0), (17, 6.0)])
-def test_a_crowd_shares_the_servers_ticks_on_a_ladder_of_periods(playing: int,
-                                                                     period: float) -> None:
-    crowd = Crowd(ticks_per_second=4)
+@pytest.mark.parametrize(("playing", "period"), [(1, 0.25), (2, 0.25), (5, 0.25), (8, 0.375),
+                                                 (10, 0.5), (12, 0.625), (30, 1.5)])
+def test_playing_visitors_tick_at_the_period_their_crowd_plans(playing: int,
+                                                               period: float) -> None:
+    crowd = frozen_crowd()
     labs = [LabSession(pacing=Pacing(steps_per_tick=10), crowd=crowd) for _ in range(playing)]
     for lab in labs:
         lab.play()
@@ -54,22 +61,75 @@ def test_a_crowd_shares_the_servers_ticks_on_a_ladder_of_periods(playing: int,
         lab.tick()
     assert crowd.size() == playing
     assert {lab.period for lab in labs} == {period}
-    assert playing / period <= 4  # together, no more refreshes than the server's budget
+    assert period == crowd.plan(0.25, period).period
 
 
-def test_a_longer_period_trains_proportionally_more_steps_per_tick() -> None:
-    crowd = Crowd(ticks_per_second=4)
+def test_a_longer_period_plans_proportionally_more_steps_per_tick() -> None:
+    crowd = frozen_crowd()
     labs = [LabSession(pacing=Pacing(steps_per_tick=10, tick_seconds=0.25), crowd=crowd)
-            for _ in range(5)]
+            for _ in range(8)]
     for lab in labs:
         lab.play()
     steps = [lab.tick() for lab in labs]
-    assert labs[0].period == 1.5 and labs[0].steps_per_tick == 60
-    assert steps[-1] == 60  # the last to tick already saw the whole crowd
+    assert labs[0].period == 0.375 and labs[0].steps_per_tick == 15
+    assert 0 < steps[-1] <= 15  # the last to tick saw the whole crowd; its CPU time decides
+
+
+def test_a_tick_trains_no_longer_than_the_cpu_time_its_crowd_allows() -> None:
+    crowd = frozen_crowd()
+    labs = [LabSession(pacing=Pacing(steps_per_tick=100), crowd=crowd) for _ in range(30)]
+    for lab in labs:
+        lab.play()
+    plan = crowd.plan(0.25, None)
+    assert plan.period == 1.5 and plan.training_budget == pytest.approx(0.0075)
+    taken = labs[0].tick()
+    assert labs[0].period == 1.5
+    assert labs[0].steps_per_tick == 600  # the same steps per second as alone, if time allows
+    assert 10 <= taken < 600  # at least one slice; no more than its CPU time allows
+
+
+def test_a_run_is_slowed_by_a_longer_period_or_by_training_cut_short() -> None:
+    crowd = frozen_crowd()
+    alone = LabSession(pacing=Pacing(steps_per_tick=20), crowd=crowd)
+    alone.play()
+    alone.tick()
+    assert not alone.slowed
+    five = [LabSession(pacing=Pacing(steps_per_tick=500), crowd=crowd) for _ in range(4)]
+    for lab in five:
+        lab.play()
+    assert five[0].tick() < 500  # its period is its tick interval, but its training is cut
+    assert five[0].period == 0.25 and five[0].slowed
+    crowded = [LabSession(crowd=crowd) for _ in range(20)]
+    for lab in crowded:
+        lab.play()
+    alone.tick()
+    assert alone.period > 0.25 and alone.slowed
+    for lab in [*five, *crowded]:
+        lab.pause()
+    alone.tick()
+    assert not alone.slowed
+    alone.pause()
+    assert not alone.slowed
+
+
+def test_a_tick_reports_its_training_to_the_crowd() -> None:
+    now, cpu = [0.0], [0.0]
+    crowd = Crowd(cores=1, clock=lambda: now[0], cpu_clock=lambda: cpu[0])
+    lab = LabSession(pacing=Pacing(steps_per_tick=20), crowd=crowd)
+    lab.play()
+    for _ in range(8):
+        now[0] += 0.25
+        cpu[0] += 0.125
+        lab.tick()
+    assert crowd.load is not None and crowd.load.cores_used == pytest.approx(0.5)
+    # what the ticks trained is counted apart from the rest of the server's CPU time: the
+    # estimate rose from its first assumption towards less than all of a tick's 0.125 s
+    assert FIRST_OVERHEAD_SECONDS < crowd.load.overhead < (
+        FIRST_OVERHEAD_SECONDS + RISING * (0.125 - FIRST_OVERHEAD_SECONDS))
 
 
 def test_pausing_or_going_quiet_leaves_the_crowd() -> None:
-    crowd = Crowd(ticks_per_second=1, stale_seconds=5.0)
+    crowd = Crowd(stale_seconds=5.0)
     a, b = (LabSession(crowd=crowd) for _ in range(2))
     a.play()
     b.play()
@@ -80,11 +140,6 @@ def test_pausing_or_going_quiet_leaves_the_crowd() -> None:
     assert crowd.size() == 1
     del b
     assert crowd.size() == 1
-
-
-def test_a_crowd_needs_a_positive_budget() -> None:
-    with pytest.raises(ValueError, match="ticks_per_second"):
-        Crowd(ticks_per_second=0)
 
 
 def test_live_change_keeps_the_model_and_shape_change_replaces_it() -> None:

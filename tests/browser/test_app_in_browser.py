@@ -28,9 +28,12 @@ def slider(page: Page, label: str) -> Locator:
 
 
 def metric(page: Page, label: str) -> Locator:
-    """A readout's value, as the live view's player shows it."""
+    """A readout's value, as the live view's player shows it. While runs overlap, Streamlit
+    leaves an interrupted run's elements on the page, marked stale, until the next run replaces
+    them: read the current one."""
     label_el = page.get_by_test_id("labReadoutLabel").get_by_text(label, exact=True)
-    return page.get_by_test_id("labReadout").filter(has=label_el).get_by_test_id(
+    current = page.locator("[data-testid=stElementContainer][data-stale=false]")
+    return current.get_by_test_id("labReadout").filter(has=label_el).get_by_test_id(
         "labReadoutValue")
 
 
@@ -40,7 +43,8 @@ def step(page: Page) -> int:
 
 
 def curves_chart(page: Page) -> Locator:
-    return page.locator("[data-testid=labChart][data-chart=curves]")
+    current = page.locator("[data-testid=stElementContainer][data-stale=false]")
+    return current.locator("[data-testid=labChart][data-chart=curves]")
 
 
 def chart_marks(chart: Locator) -> Locator:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
-from harness.visitors import button
+from harness.visitors import button, toggle
 
 from .test_app_in_browser import (
     curves_chart,
@@ -173,13 +173,13 @@ def test_forces_and_a_ghost_draw_on_the_live_curves(app: App) -> None:
     app.open()
     expect(curves_chart(page).locator("canvas.marks")).to_be_visible()
     assert page.evaluate(COLOURED, "force") == 0
-    page.get_by_text("Forces", exact=True).click()
+    toggle(page, "Forces").click()
     expect(page.get_by_text("Forces: each line is D's push")).to_be_visible()
     wait_until_paused(page)
     assert page.evaluate(COLOURED, "force") > 50, "no magenta force lines on the curves"
 
     before = page.evaluate(COLOURED, "ghost")  # a few where lines blend
-    page.get_by_text("Ghost", exact=True).click()
+    toggle(page, "Ghost").click()
     button(page, "Play").click()
     wait_for_step_above(page, 200)
     lr = slider(page, "Generator learning rate")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
-from harness.visitors import button
+from harness.visitors import button, toggle
 
 from .test_app_in_browser import (
     curves_chart,
@@ -75,10 +75,10 @@ def test_a_link_with_a_mid_run_change_reaches_the_same_readouts_at_the_same_step
 def test_forces_and_slow_motion_show_ds_push_a_step_at_a_time(app: App) -> None:
     page = app.page
     app.open()
-    page.get_by_text("Forces", exact=True).click()
+    toggle(page, "Forces").click()
     expect(page.get_by_text("Forces: each line is D's push")).to_be_visible()
     expect(curves_chart(page).locator("canvas.marks")).to_be_visible()
-    page.get_by_text("Slow motion", exact=True).click()
+    toggle(page, "Slow motion").click()
     button(page, "Play").click()
     expect(page.get_by_text("G's update: the curves move along the push")).to_be_visible()
     first = wait_for_step_above(page, 0)
@@ -89,4 +89,22 @@ def test_forces_and_slow_motion_show_ds_push_a_step_at_a_time(app: App) -> None:
     paused = step(page)
     button(page, "Step").click()  # paused, in slow motion: one step
     expect(metric(page, "Step")).to_have_text(f"{paused + 1:,}")
+    app.assert_clean()
+
+
+def test_a_click_while_playing_acts_once(app: App) -> None:
+    """While the page plays, Streamlit can deliver a click again with the next live tick:
+    each Train D must be one update, recorded once in the link."""
+    page = app.page
+    app.open("?seed=6")
+    button(page, "Play").click()
+    wait_for_step_above(page, 0)
+    clicks = 6
+    for _ in range(clicks):
+        button(page, "Train D").click()
+        page.wait_for_timeout(900)
+    button(page, "Pause").click()
+    wait_until_paused(page)
+    page.wait_for_timeout(1_000)
+    assert page.url.count("train_d-") == clicks, page.url
     app.assert_clean()
