@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))  # run as a file from anywhere: the harness is at 
 from harness.browser import launch_chromium  # noqa: E402
 from harness.server import ARTIFACTS, free_port, start_server, stop_server  # noqa: E402
 from harness.visitors import button  # noqa: E402
+from lab.tour import DISMISSED, STORAGE_KEY  # noqa: E402
 
 VIEWPORT = {"width": 1500, "height": 1900}
 IDLE = """() => document.querySelector("[data-testid=stApp]").dataset.testScriptState
@@ -56,6 +57,9 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             page = browser.new_page(viewport=VIEWPORT)
+            # A returning visitor: the guided tour was dismissed in this browser before.
+            page.add_init_script(
+                f"window.localStorage.setItem({STORAGE_KEY!r}, {DISMISSED!r})")
             page.goto(f"http://127.0.0.1:{port}/")
             expect(page.locator("[data-testid=stApp]")).to_have_attribute(
                 "data-test-script-state", "notRunning", timeout=90_000)
