@@ -13,7 +13,18 @@ import streamlit as st
 from PIL import Image
 
 from gan_core import charts, use_one_thread
-from lab import controls, explainer, live, pytorch_tab, run, save, settings, stability, tour
+from lab import (
+    controls,
+    explainer,
+    live,
+    panels,
+    pytorch_tab,
+    run,
+    save,
+    settings,
+    stability,
+    tour,
+)
 from lab.slot import slot
 
 use_one_thread()  # tiny matrices: one thread per session is fastest and fair
@@ -51,6 +62,7 @@ with live_tab:
     controls.controls()
     tour.tour()
     live.fragments()
+    panels.latent_controls()
     explainer.explainer()
 # Only the shown tab runs: a live tick redraws the whole page.
 if stability_tab.open:

@@ -63,10 +63,10 @@ STATIC_JS = Path(streamlit.__file__).parent / "static" / "static" / "js"
 # or, in older versions, "Last refresh": one per run, whether the run shows one tick or hands a
 # player several; or the page's fetches of a live route) and its refreshes shown (the Step
 # readout changing in the DOM, as st.metric or the player's readout, or the timing line where a
-# page shows no Step); the slower panels' runs (messages carrying the discriminator map's
-# heading); and canvases added to the page (Vega draws a chart it embeds anew on a new canvas: a
-# chart whose data alone changed keeps its canvas). Installed before the app's scripts so that
-# it sees the app's own socket.
+# page shows no Step); the slower panels sent (the discriminator map's heading in messages: a
+# run may carry several panels, each shown in its turn); and canvases added to the page (Vega
+# draws a chart it embeds anew on a new canvas: a chart whose data alone changed keeps its
+# canvas). Installed before the app's scripts so that it sees the app's own socket.
 _COUNTERS = """
 (() => {
   const counts = {received: 0, shown: 0, panels: 0, canvases: 0};
@@ -79,7 +79,7 @@ _COUNTERS = """
         if (!(event.data instanceof ArrayBuffer)) return;
         const text = decoder.decode(event.data);
         if (text.includes('Last refresh') || text.includes('Last tick')) counts.received += 1;
-        if (text.includes('Discriminator map')) counts.panels += 1;
+        counts.panels += text.split('Discriminator map').length - 1;
       });
     }
   };

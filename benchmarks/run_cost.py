@@ -1,6 +1,9 @@
 """What one run of each kind costs the server, for one or more versions of the app side by side:
-a refresh of the fast fragment (readouts, curves, histogram), one of the panels fragment
-(history, discriminator map, latent explorer) and a full run of the page.
+a run of the live view's fragment (the readouts, curves and histogram: a frame for the player,
+with the panels; in versions before the player, a tick's redraw), one of the panels fragment
+where a version has one, and a full run of the page. (With the player, runs asked for back to
+back find no tick due, so they train nothing and record no new frame: they cost what a run
+costs apart from its ticks.)
 
 One server per version, each with one protocol-level visitor (``harness.protocol``) playing at
 one training step per tick, so that what a refresh costs apart from its training (whose time
@@ -28,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.protocol import Visitor, caption_with
+from harness.protocol import Node, Visitor, caption_with
 from harness.server import (
     ARTIFACTS,
     ROOT,
@@ -39,19 +42,27 @@ from harness.server import (
     stop_server,
 )
 
-KINDS = ("fast fragment", "panels fragment", "full run")
 PLAYING_QUERY = "seed=1&steps_per_tick=1&tick_seconds=5"
 
 
 def fragment_ids(visitor: Visitor) -> dict[str, str]:
-    """The fragment of the "Step" readout and the one of the latent explorer, by what they
-    show, so that a redesign of the page does not break this."""
-    return {
-        "fast fragment": visitor.fragment_of(
-            lambda n: n.kind == "metric" and n.label == "Step"),
-        "panels fragment": visitor.fragment_of(lambda n: n.label == "Latent direction"),
-        "full run": "",
-    }
+    """The page's kinds of run, by what they show, so that a redesign of the page does not
+    break this: the fragment of the "Step" readout (a metric, or the player's frames) and, in
+    versions that draw the panels in a fragment of their own, that of the latent explorer's
+    chart; and a full run."""
+    def live(n: Node) -> bool:
+        return (n.kind == "metric" and n.label == "Step") or getattr(n, "frames", None) is not None
+
+    fast = visitor.fragment_of(live)
+    ids = {"fast fragment": fast}
+    try:
+        panels = visitor.fragment_of(lambda n: n.label == "Latent direction")
+    except LookupError:  # outside any fragment: the panels come with the live view's runs
+        panels = fast
+    if panels != fast:
+        ids["panels fragment"] = panels
+    ids["full run"] = ""
+    return ids
 
 
 async def measure_batch(visitor: Visitor, pid: int, fragment_id: str,
@@ -83,17 +94,18 @@ async def measure(versions: dict[str, Path], runs: int, rounds: int) -> dict[str
                 for _ in range(3):
                     await visitor.rerun(fragment_id, timeout=120)
         results: dict[str, dict[str, list[dict[str, float]]]] = {
-            name: {kind: [] for kind in KINDS} for name in versions}
+            name: {kind: [] for kind in ids[name]} for name in versions}
         names = list(versions)
         for r in range(rounds):
             turn = r % len(names)
             for name in names[turn:] + names[:turn]:
-                for kind in KINDS:
+                for kind, fragment_id in ids[name].items():
                     results[name][kind].append(await measure_batch(
-                        visitors[name], servers[name].pid, ids[name][kind], runs))
+                        visitors[name], servers[name].pid, fragment_id, runs))
             print(f"  round {r + 1}: " + "   ".join(
-                f"{name}: " + ", ".join(f"{results[name][k][-1]['cpu_ms']:.1f}" for k in KINDS)
-                for name in names) + " ms CPU (fast, panels, full)", flush=True)
+                f"{name}: " + ", ".join(f"{k} {results[name][k][-1]['cpu_ms']:.1f}"
+                                        for k in ids[name])
+                for name in names) + " (ms CPU)", flush=True)
         errors = {name: v.errors for name, v in visitors.items()}
     finally:
         for visitor in visitors.values():
@@ -124,10 +136,10 @@ def print_table(r: dict[str, Any]) -> None:
     print(f"{'version':<24} {'run':<16} {'CPU ms':>7} {'wall ms':>8} {'KB sent':>8} "
           f"{'CPU x ' + names[0]:>16}")
     for name in names:
-        for kind in KINDS:
-            v = r["results"][name][kind]
+        for kind, v in r["results"][name].items():
+            ratio = f"{v['cpu_ms'] / base[kind]['cpu_ms']:16.2f}" if kind in base else ""
             print(f"{name:<24} {kind:<16} {v['cpu_ms']:7.1f} {v['wall_ms']:8.1f} "
-                  f"{v['kb']:8.1f} {v['cpu_ms'] / base[kind]['cpu_ms']:16.2f}")
+                  f"{v['kb']:8.1f} {ratio}")
     for name, errors in r["errors"].items():
         for error in errors[:5]:
             print(f"  error ({name}): {error}")

@@ -360,11 +360,17 @@ def distribution_spec(target_name: str) -> Spec:
     x = alt.X("center:Q", title=f"fitted {name}")
     bars = alt.Chart(alt.NamedData("hist")).mark_rect(color=GENERATED, opacity=0.65).encode(
         x=alt.X("left:Q", title=f"fitted {name}"), x2="right:Q",
-        y=alt.Y("generated:Q", title="density"), y2=alt.datum(0))
+        # A y axis as wide whatever its labels ("0.5" or "12"): the layout never moves.
+        y=alt.Y("generated:Q", title="density", axis=alt.Axis(minExtent=30, maxExtent=30)),
+        y2=alt.datum(0))
     law = alt.Chart(alt.NamedData("hist")).mark_line(
         color=INK, interpolate="step", strokeWidth=2).encode(x=x, y="target:Q")
-    return _finish(alt.layer(bars, law).properties(
+    spec = _finish(alt.layer(bars, law).properties(
         height=HEIGHT - 60, title=f"Fitted {name} of generated curves vs the true law"))
+    # The bins' edges are fixed and the y axis's width too: new data moves a bar, never the
+    # layout (see curves_spec).
+    spec["usermeta"]["fixedLayout"] = True
+    return spec
 
 
 def distribution_data(fitted: np.ndarray, target_name: str, bins: int = 30) -> Datasets:
@@ -513,7 +519,9 @@ def latent_spec(target_name: str) -> Spec:
                         legend=alt.Legend(title="z[i]")),
         strokeWidth=alt.condition("datum.current", alt.value(4), alt.value(1.2)),
         opacity=alt.condition("datum.current", alt.value(1), alt.value(0.55)))
-    return _finish(alt.layer(band, sweep).properties(height=HEIGHT - 40))
+    spec = _finish(alt.layer(band, sweep).properties(height=HEIGHT - 40))
+    spec["usermeta"]["fixedLayout"] = True  # every domain is fixed, as the curves chart's
+    return spec
 
 
 def latent_data(sweep: LatentSweep, target_name: str) -> Datasets:

@@ -20,10 +20,13 @@ TICK_BUDGET_SECONDS = 0.15
 """Training time one tick may take, so that one visitor's tick cannot starve the others."""
 BUDGET_CHECK_STEPS = 10
 """Steps trained between two looks at the clock by :func:`train_for`."""
-RERUN_SECONDS = 1.0
+RERUN_SECONDS = 2.0
 """The live view's runs on the server come at least this far apart: a run costs the visitor's
 browser far more than a tick's training costs the server, so a run trains several ticks and the
 browser plays them one a period (``ticks_per_rerun``)."""
+PANEL_SECONDS = 1.0
+"""The slower panels (history, maps) are drawn at least this often: a run takes them at ticks
+this far apart (``panel_ticks``) and the browser shows each in its turn."""
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,20 @@ def train_for(train: Callable[[int], object], steps: int, budget: float,
 
 def ticks_per_rerun(period: float) -> int:
     """Ticks in one run of the live view at ``period`` seconds a tick: the fewest whole periods
-    that last ``RERUN_SECONDS``, at least one (so the panels drawn with them refresh about once
-    a second, and no more often)."""
+    that last ``RERUN_SECONDS``, at least one."""
     if not period > 0:
         raise ValueError(f"period must be > 0 seconds, not {period!r}")
     return max(1, math.ceil(RERUN_SECONDS / period - 1e-9))
+
+
+def panel_ticks(ticks: int, period: float) -> list[int]:
+    """After which of a run's ``ticks`` (counted from 1) the panels are taken: every whole
+    number of periods that lasts at most ``PANEL_SECONDS`` (every tick, for a longer period),
+    and always after the last."""
+    if not period > 0:
+        raise ValueError(f"period must be > 0 seconds, not {period!r}")
+    every = max(1, math.floor(PANEL_SECONDS / period + 1e-9))
+    return sorted({*range(every, ticks, every), ticks}) if ticks > 0 else []
 
 
 @dataclass

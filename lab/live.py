@@ -2,11 +2,13 @@
 
 What the browser pays for is the page's runs, not the ticks: every run of a fragment re-renders
 the whole page, whatever it changed. So one fragment holds the whole live view and reruns about
-once a second while the run plays (a whole number of periods: ``pacing.ticks_per_rerun``). Each
-run trains the ticks whose time has come, one ``LabSession.tick`` at a time as four runs of a
+every two seconds while the run plays (a whole number of periods: ``pacing.ticks_per_rerun``).
+Each run trains the ticks whose time has come, one ``LabSession.tick`` at a time as runs of a
 tick each would have, and records a frame after each (``lab/frames.py``); the player
 (``lab/player.py``) shows them in the browser one a period, about a run behind the server. The
-slower panels (``lab/panels.py``) are drawn in the same run, computed before anything is sent.
+slower panels (``lab/panels.py``) are taken in the same run about once a second
+(``pacing.panel_ticks``), computed before anything is sent, and each is shown with the frame it
+was taken with.
 
 A run that follows a full run of the page (a click, a setting, a pause) hands the player its
 frames to show at once: the run changed, and the frames still waiting show what it was.
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from gan_core.pacing import TickClock, ticks_per_rerun
+from gan_core.pacing import TickClock, panel_ticks, ticks_per_rerun
 from gan_core.session import LabSession
 
 from . import controls, moment, panels, phases, player, timers
@@ -79,8 +81,12 @@ def _live() -> None:
     else:
         ticks = 1
     state.rerun_asked = False
-    for _ in range(ticks):
+    taken = panel_ticks(ticks, run.period)
+    shots: list[tuple[int, panels.Panels]] = []  # (frames before it, panels)
+    for tick in range(1, ticks + 1):
         frames.append(_tick(run, state))
+        if tick in taken:
+            shots.append((len(frames), panels.prepare()))
         state.rerun_asked = (
             not run.playing  # divergence paused training: redraw the controls
             or moved_on())  # the run changed a setting by its schedule: the sidebar follows
@@ -99,11 +105,14 @@ def _live() -> None:
     state.last = frames[-1]
     state.batches += 1
     every = run.period * per_rerun(run.period) if run.playing else 0.0
-    below = panels.prepare()  # computed first: the run's elements then reach the page together
+    if replace or not shots:
+        shots = [(len(frames), panels.prepare())]  # the run as it stands, shown at once
+    # The panels are computed first: the run's elements then reach the page together. Each is
+    # shown when the frame it was taken with is, as the player plays them from the first.
     player.show(frames, replace=replace, period=run.period, every=every, batch=state.batches)
     with run.lock:
         phases.strip(moment.shown())
-    below.draw()
+    panels.draw([(0.0 if replace else (n - 1) * run.period, shot) for n, shot in shots])
 
 
 def _restart_timer(state: LiveState, period: float) -> None:

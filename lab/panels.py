@@ -17,12 +17,12 @@ import streamlit as st
 from gan_core import Trainer, detect_events, inference
 from gan_core import charts as ch
 from gan_core.events import Event
+from gan_core.inference import LatentSweep
 from gan_core.schedule import Change, spell
 from gan_core.theory import TheoryView
 
 from . import moment, player
 from .blocks import Block, Caption, Chart, Columns, Heading
-from .chart import chart
 from .run import session
 from .settings import PARAMS
 
@@ -41,10 +41,9 @@ class Panels:
     events: list[Event]
     dmap: ch.Datasets
     theory: TheoryView
-
-    def draw(self) -> None:
-        player.panels(self.blocks())
-        _latent_explorer(self.trainer)
+    latent: LatentSweep
+    step: int
+    """The step of the run they show."""
 
     def blocks(self) -> list[Block]:
         """Six history panels in two rows, each marked with the run's changes and events; the
@@ -65,7 +64,15 @@ class Panels:
                      [Heading("What D should be, and what it is"),
                       Chart("theory", ch.theory_spec(target), ch.theory_data(self.theory)),
                       Caption(_theory_caption(self.theory))]]),
+            Heading("Latent explorer"),
+            Chart("latent", ch.latent_spec(target), ch.latent_data(self.latent, target)),
         ]
+
+
+def draw(shots: list[tuple[float, Panels]]) -> None:
+    """Panels taken in one run, each with the seconds after the run's frames start at which it
+    is shown, in order."""
+    player.panels([(at, shot.step, shot.blocks()) for at, shot in shots])
 
 
 def prepare() -> Panels:
@@ -75,7 +82,8 @@ def prepare() -> Panels:
         history, events = _history(trainer)
         dmap = trainer.discriminator_map(resolution=ch.MAP_RESOLUTION, n_generated=120,
                                          n_real=40)
-        return Panels(trainer, history, events, ch.discriminator_data(dmap), trainer.theory())
+        return Panels(trainer, history, events, ch.discriminator_data(dmap), trainer.theory(),
+                      inference.latent_sweep(trainer, *_latent_choice(trainer)), trainer.step)
 
 
 def _history(trainer: Trainer) -> tuple[list[tuple[str, ch.Spec | None, ch.Datasets]],
@@ -130,16 +138,26 @@ def describe(change: Change) -> str:
     return f"step {change.step:,}: {what}"
 
 
-def _latent_explorer(trainer: Trainer) -> None:
-    st.markdown("##### Latent explorer")
+def latent_controls() -> None:
+    """The latent explorer's two widgets, under its chart. Outside the live view's fragment:
+    they change only when the visitor moves them (a run of the page), while the chart above
+    them follows the run with the other panels."""
+    trainer = session().trainer
     a, b, _ = st.columns([1, 1, 2])
-    dim = a.selectbox("Latent direction", range(trainer.config.latent_dim),
-                      format_func=lambda i: f"z[{i}]", key=LATENT_DIM,
-                      help="Which input of G to move; the others stay fixed.")
+    a.selectbox("Latent direction", range(trainer.config.latent_dim),
+                format_func=lambda i: f"z[{i}]", key=LATENT_DIM,
+                help="Which input of G to move; the others stay fixed.")
     low, high = inference.LATENT_RANGE
-    pos = b.slider("Position", low, high, 0.0, 0.25, key=LATENT_POSITION,
-                   help="Value of the chosen input; its curve is drawn bold.")
-    target = trainer.config.target
-    with session().lock:
-        sweep = inference.latent_sweep(trainer, dim, pos)
-    chart(ch.latent_spec(target), ch.latent_data(sweep, target), "latent")
+    b.slider("Position", low, high, 0.0, 0.25, key=LATENT_POSITION,
+             help="Value of the chosen input; its curve is drawn bold.")
+
+
+def _latent_choice(trainer: Trainer) -> tuple[int, float]:
+    """The direction and position the widgets hold (their defaults before they exist, and a
+    direction the model has, after a change of its latent size)."""
+    dim = st.session_state.get(LATENT_DIM, 0)
+    pos = st.session_state.get(LATENT_POSITION, 0.0)
+    low, high = inference.LATENT_RANGE
+    dim = dim if isinstance(dim, int) and 0 <= dim < trainer.config.latent_dim else 0
+    pos = min(max(float(pos), low), high) if isinstance(pos, int | float) else 0.0
+    return dim, pos

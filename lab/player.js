@@ -504,10 +504,31 @@ class Panels {
     this.arrangement = null;
     this.closed = false;
     this.work = Promise.resolve();
+    this.timers = [];
     this.resized = widthKeeper(() => this.charts);
   }
 
+  // A run sends the panels it took, each with the seconds after its arrival at which to show
+  // it (when the player shows the frame it was taken with). A new run's panels replace those
+  // still waiting.
   receive(data) {
+    this.timers.forEach(clearTimeout);
+    this.timers = [];
+    let spec = {};
+    for (const snapshot of data.snapshots) {
+      // A chart's spec is sent once a run: a later snapshot leaves out what the one before
+      // said (null).
+      for (const [name, chart] of Object.entries(snapshot.charts)) {
+        if (chart.spec === null) chart.spec = spec[name];
+        spec[name] = chart.spec;
+      }
+      const show = () => this.queue({vega: data.vega, ...snapshot});
+      if (snapshot.at > 0) this.timers.push(setTimeout(show, snapshot.at * 1000));
+      else show();
+    }
+  }
+
+  queue(data) {
     this.work = this.work.then(() => this.update(data)).catch(error => {
       console.error('the panels could not be drawn', error);
     });
@@ -515,6 +536,7 @@ class Panels {
 
   async update(data) {
     if (this.closed) return;
+    this.root.dataset.step = String(data.step);  // for tests: the step the panels show
     const arrangement = JSON.stringify(data.layout, (k, v) => (k === 'caption' ? '' : v));
     if (arrangement !== this.arrangement) {
       this.arrangement = arrangement;
@@ -580,6 +602,7 @@ class Panels {
 
   close() {
     this.closed = true;
+    this.timers.forEach(clearTimeout);
     this.resized.disconnect();
     for (const chart of Object.values(this.charts)) chart.finalize();
     this.charts = {};

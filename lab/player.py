@@ -9,7 +9,8 @@ them and the queue plays a little faster until it has caught up; a batch marked 
 (the run paused, was reset, changed...) is shown at once.
 
 A second mount of the player draws the panels below (``panels``): blocks of headings, captions
-and charts (``lab/blocks.py``) whose charts take each run's data in place.
+and charts (``lab/blocks.py``) whose charts take new data in place. A run hands it the panels it
+took, about one a second, each with the seconds after which to show it.
 
 Under ``AppTest`` there is no browser to run the player's script: the page draws each run's
 last frame and the panels with Streamlit's own elements instead (``st.metric``,
@@ -65,17 +66,29 @@ def show(frames: list[Frame], *, replace: bool, period: float, every: float, bat
                                        batch=batch))
 
 
-def panels(shown: list[blocks.Block]) -> None:
-    """Draw ``shown``: by the player, or as Streamlit elements where it cannot run."""
+def panels(shots: list[tuple[float, int, list[blocks.Block]]]) -> None:
+    """Draw each of ``shots`` (``(seconds, step, blocks)``, in order) that many seconds from
+    now: by the player, or, where it cannot run, the last as Streamlit elements. ``step`` is the
+    run's step they show (the player marks its panels with it: ``data-step``)."""
+    if not shots:
+        raise ValueError("panels to draw: at least one")
     if not plays():
-        blocks.draw(shown)
+        blocks.draw(shots[-1][2])
         return
-    charts: dict[str, blocks.Chart] = {}
-    layout = blocks.layout(shown, charts)
-    _PLAYER(key="panels", data={
-        "kind": "panels", "vega": _VEGA.name if _VEGA is not None else None, "layout": layout,
-        "charts": {key: {"spec": json.dumps(c.spec), "data": _columns_of(c.data)}
-                   for key, c in charts.items()}})
+    snapshots, said = [], {}
+    for at, step, shown in shots:
+        charts: dict[str, blocks.Chart] = {}
+        layout = blocks.layout(shown, charts)
+        sent = {}
+        for key, c in charts.items():
+            spec = json.dumps(c.spec)
+            # Said once a run: a later snapshot leaves out (None) the spec the one before sent.
+            sent[key] = {"spec": None if said.get(key) == spec else spec,
+                         "data": _columns_of(c.data)}
+            said[key] = spec
+        snapshots.append({"at": at, "step": step, "layout": layout, "charts": sent})
+    _PLAYER(key="panels", data={"kind": "panels", "vega": _VEGA.name if _VEGA is not None else None,
+                                "snapshots": snapshots})
 
 
 def payload(frames: list[Frame], *, replace: bool, period: float, every: float,

@@ -97,3 +97,27 @@ def test_an_event_is_marked_on_the_history_and_explained_in_a_sentence() -> None
     assert len(said) == 1 and "steps" in said[0]
     marked = datasets(at, "events")
     assert marked and all(d["events"][0]["label"].startswith("D overpowers G") for d in marked)
+
+
+def test_the_latent_explorer_moves_one_input_of_g_and_follows_the_run() -> None:
+    at = start({"seed": "4"})
+    [first] = datasets(at, "sweep")
+    expected = inference.latent_sweep(trainer(at), 0, 0.0)
+    np.testing.assert_allclose([r["y"] for r in first["sweep"]], expected.curves.ravel(),
+                               rtol=1e-5, atol=1e-6)
+    at.selectbox(key="latent_dim_view").set_value(3).run()
+    at.slider(key="latent_pos").set_value(1.5).run()
+    [moved] = datasets(at, "sweep")
+    chosen = inference.latent_sweep(trainer(at), 3, 1.5)
+    np.testing.assert_allclose([r["y"] for r in moved["sweep"]], chosen.curves.ravel(),
+                               rtol=1e-5, atol=1e-6)
+    bold = {round(r["t"], 6) for r in moved["sweep"] if r["current"]}
+    assert bold == {1.5}  # the chosen position's curve is the bold one
+    step = trainer(at).step
+    play(at)
+    at.run()
+    [later] = datasets(at, "sweep")
+    assert trainer(at).step > step
+    np.testing.assert_allclose([r["y"] for r in later["sweep"]],
+                               inference.latent_sweep(trainer(at), 3, 1.5).curves.ravel(),
+                               rtol=1e-5, atol=1e-6)  # G moved on, and the chart with it

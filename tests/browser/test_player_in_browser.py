@@ -3,6 +3,7 @@ several times a second, in charts that never go blank; Pause stops it on the ser
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import pytest
@@ -132,6 +133,41 @@ def test_playing_shows_every_tick_in_order_several_times_a_second(app: App) -> N
     assert len({f["canvas"] for f in frames}) == len(frames), "a frame left the curves as they were"
     for label in ("D accuracy", "D score", "In band", "W1", "Shape error"):
         assert len({f["readouts"][label] for f in frames}) > 1, f"{label} never changed"
+    button(page, "Pause").click()
+    wait_until_paused(page)
+    app.assert_clean()
+
+
+# Each step the panels show (their data-step), and when: a run of the page carries the panels
+# of about two seconds and the player shows each in its turn.
+WATCH_PANELS = """
+() => {
+  const root = document.querySelector('[data-testid=labPanels]');
+  const seen = window.__panels = [];
+  new MutationObserver(() => {
+    const step = Number(root.dataset.step);
+    if (!seen.length || seen[seen.length - 1].step !== step) {
+      seen.push({at: performance.now(), step});
+    }
+  }).observe(root, {attributes: true, attributeFilter: ['data-step']});
+}
+"""
+
+
+def test_the_panels_move_on_at_least_once_a_second_with_the_run(app: App) -> None:
+    page = app.page
+    app.open()
+    play_alone(page)
+    page.evaluate(WATCH_PANELS)
+    page.wait_for_timeout(6_000)
+    shown = page.evaluate("() => window.__panels")
+    steps = [s["step"] for s in shown]
+    gaps = [(b["at"] - a["at"]) / 1000 for a, b in itertools.pairwise(shown)]
+    assert len(shown) >= 5, shown  # six seconds: about six panels
+    assert steps == sorted(steps) and len(set(steps)) == len(steps), steps
+    assert max(gaps) < 1.5, gaps  # about a second apart (a busy machine adds a little)
+    # Each shows the run about where the live view is: within a run's worth of ticks.
+    assert abs(step(page) - steps[-1]) <= 16 * 100, (step(page), steps[-1])
     button(page, "Pause").click()
     wait_until_paused(page)
     app.assert_clean()
