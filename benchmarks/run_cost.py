@@ -54,7 +54,7 @@ def fragment_ids(visitor: Visitor) -> dict[str, str]:
         return (n.kind == "metric" and n.label == "Step") or getattr(n, "frames", None) is not None
 
     fast = visitor.fragment_of(live)
-    ids = {"fast fragment": fast}
+    ids = {"live view": fast}
     try:
         panels = visitor.fragment_of(lambda n: n.label == "Latent direction")
     except LookupError:  # outside any fragment: the panels come with the live view's runs
