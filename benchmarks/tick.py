@@ -1,11 +1,13 @@
-"""Cost of one live tick at default settings: server time and bytes sent to the browser.
+"""Cost of one live tick at default settings: server time and bytes of what draws it.
 
-A tick is the page's fast fragment: train one chunk, evaluate, redraw the readouts, the curves
-and the fitted-parameter histogram. The panels below (history, discriminator map, latent
-explorer) are a second fragment, refreshed at most once a second. The page times its tick
-(``LiveState.last_tick`` in ``lab/live.py``); the bytes are the serialized protos of the
-elements each part sends. Run: ``python benchmarks/tick.py``. Budgets: median tick <= 100 ms,
-data per tick <= 50 KB.
+A tick trains one tick's steps and records what the live view shows of it: the readouts, the
+curves and the fitted-parameter histogram (``lab/frames.py``). In a browser the player shows the
+frames of a run one a tick interval; under ``AppTest``, which this uses, each run of the page is
+one tick drawn with Streamlit's own elements, whose serialized size is the bytes reported (the
+player receives the same datasets as JSON). The panels (history, discriminator map, latent
+explorer's chart) are taken about once a second. The page times its tick (``LiveState.last_tick``
+in ``lab/live.py``). Run: ``python benchmarks/tick.py``. Budgets: median tick <= 100 ms, data
+per tick <= 50 KB.
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ TIME_BUDGET_MS, BYTES_BUDGET = 100.0, 50_000
 
 
 FAST_DATASETS = {"curves", "hist"}
-"""The fast fragment's charts carry one of these datasets (the curves, with or without forces
+"""A tick's charts carry one of these datasets (the curves, with or without forces
 and a ghost, and the fitted-parameter histogram)."""
 
 
 def part_bytes(at: AppTest) -> tuple[int, int]:
-    """Serialized size of what the fast fragment sends (readouts, captions, curves and
-    histogram) and of what the panels fragment sends (its charts and their data)."""
+    """Serialized size of what draws a tick (readouts, captions, curves and histogram) and of
+    what draws the panels (their charts and data)."""
     fast = panels = 0
     for chart in at.get("vega_lite_chart"):
         if {d.name for d in chart.proto.datasets} & FAST_DATASETS:

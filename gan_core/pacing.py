@@ -25,8 +25,9 @@ RERUN_SECONDS = 2.0
 browser far more than a tick's training costs the server, so a run trains several ticks and the
 browser plays them one a period (``ticks_per_rerun``)."""
 PANEL_SECONDS = 1.0
-"""The slower panels (history, maps) are drawn at least this often: a run takes them at ticks
-this far apart (``panel_ticks``) and the browser shows each in its turn."""
+"""The slower panels (history, maps) are drawn this often, or every other tick when ticks are
+slower (a busy server slows them with the ticks): a run takes them at ticks so far apart
+(``panel_ticks``) and the browser shows each in its turn."""
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,11 @@ def ticks_per_rerun(period: float) -> int:
 
 def panel_ticks(ticks: int, period: float) -> list[int]:
     """After which of a run's ``ticks`` (counted from 1) the panels are taken: every whole
-    number of periods that lasts at most ``PANEL_SECONDS`` (every tick, for a longer period),
+    number of periods that lasts at most ``PANEL_SECONDS``, or two periods if that is longer,
     and always after the last."""
     if not period > 0:
         raise ValueError(f"period must be > 0 seconds, not {period!r}")
-    every = max(1, math.floor(PANEL_SECONDS / period + 1e-9))
+    every = max(2, math.floor(PANEL_SECONDS / period + 1e-9))
     return sorted({*range(every, ticks, every), ticks}) if ticks > 0 else []
 
 
