@@ -15,6 +15,10 @@ let vegaLoading = null;
 // of every frame, several times a second: compiled, that is a fraction of the work. Where a
 // policy forbids it, the player interprets them too.
 let compiles = true;
+// The share of a tick interval showing one frame may take before the player leaves frames out.
+const BUSY = 0.5;
+// How long drawing the panels may take, in ms, before a run shows only its newest panels.
+const PANELS_BUSY = 250;
 
 export default function ({data, parentElement}) {
   let player = PLAYERS.get(parentElement);
@@ -285,6 +289,8 @@ class Player {
     this.replaced = 0;
     this.period = 250;
     this.perBatch = 1;
+    this.cost = 0;  // ms a frame has taken to show in place, smoothed
+    this.embedded = false;  // the frame on its way drew a chart anew
     this.charts = {};  // name -> {box, view, finalize, spec, theme, shown: {dataset: version}}
     this.theme = null;
     this.config = null;
@@ -359,8 +365,11 @@ class Player {
   // The next frame is due a period after the last one. A frame that was not there when due
   // is shown when it comes, and the frames after it keep that delay, so one late run makes
   // one pause, not one in every run; a frame the page was too busy to show on time (React
-  // re-rendering the page for a run) comes sooner after it, to keep the beat. While more than
-  // a run's frames and one wait, the queue plays faster, in proportion, until it has caught up.
+  // re-rendering the page for a run) comes sooner after it, to keep the beat. A page that
+  // falls behind catches up by leaving frames out, never by playing faster: while more than a
+  // run's frames and one wait, the oldest go; and where showing a frame takes more than
+  // BUSY of a period (a slow machine, or one busy with other work), only every second,
+  // third... frame is shown, so that the page keeps time and stays responsive to clicks.
   pump() {
     if (this.closed || this.timer !== null || this.busy) return;
     if (!this.queue.length) {
@@ -375,11 +384,16 @@ class Player {
   }
 
   async next() {
+    // Every stride-th frame, each at its own time: stride periods apart.
+    const stride = Math.max(1, Math.ceil(this.cost / (BUSY * this.period)));
+    const behind = Math.max(0, this.queue.length - (this.perBatch + 1));
+    this.queue.splice(0, Math.min(this.queue.length - 1, Math.max(behind, stride - 1)));
     const entry = this.queue.shift();
     if (!entry) return;
     this.busy = true;
     const started = performance.now();
     const replaced = this.replaced;
+    this.embedded = false;
     try {
       await this.show(entry);
       this.current = entry;
@@ -387,9 +401,11 @@ class Player {
       this.busy = false;
       this.settle();
     }
+    // What an update in place costs: a chart embedded anew (loading Vega, a new look) is not.
+    const took = performance.now() - started;
+    if (!this.embedded) this.cost = this.cost ? 0.8 * this.cost + 0.2 * took : took;
     if (replaced === this.replaced) {  // else the frames to come start now
-      const speed = Math.min(3, Math.max(1, this.queue.length / (this.perBatch + 1)));
-      const interval = this.period / speed;
+      const interval = this.period * Math.max(1, Math.ceil(this.cost / (BUSY * this.period)));
       this.nextAt = this.starved ? started + interval
         : Math.max(this.nextAt + interval, started + interval / 2);
       this.starved = false;
@@ -474,8 +490,10 @@ class Player {
       versions[set] = diff[set] ? `frame ${frame.n}` : batch.baseVersions[name][set];
     }
     const look = {vega: batch.vega, spec, theme: this.theme, config: this.config};
-    const chart = await showChart(this.slots[name], this.charts[name], look,
+    const before = this.charts[name];
+    const chart = await showChart(this.slots[name], before, look,
                                   set => ({...base[set], ...(diff[set] ?? {})}), versions);
+    if (chart !== before) this.embedded = true;
     if (this.closed) chart.finalize();
     else this.charts[name] = chart;
   }
@@ -505,6 +523,7 @@ class Panels {
     this.closed = false;
     this.work = Promise.resolve();
     this.timers = [];
+    this.cost = 0;  // ms the panels have taken to draw, smoothed
     this.resized = widthKeeper(() => this.charts);
   }
 
@@ -515,21 +534,30 @@ class Panels {
     this.timers.forEach(clearTimeout);
     this.timers = [];
     let spec = {};
-    for (const snapshot of data.snapshots) {
-      // A chart's spec is sent once a run: a later snapshot leaves out what the one before
-      // said (null).
+    // A page for which drawing the panels takes more than PANELS_BUSY ms (a slow or busy
+    // machine) shows only the newest of a run's panels.
+    const last = data.snapshots.length - 1;
+    data.snapshots.forEach((snapshot, i) => {
       for (const [name, chart] of Object.entries(snapshot.charts)) {
         if (chart.spec === null) chart.spec = spec[name];
         spec[name] = chart.spec;
       }
+      if (i < last && this.cost > PANELS_BUSY) return;
       const show = () => this.queue({vega: data.vega, ...snapshot});
       if (snapshot.at > 0) this.timers.push(setTimeout(show, snapshot.at * 1000));
       else show();
-    }
+    });
   }
 
   queue(data) {
-    this.work = this.work.then(() => this.update(data)).catch(error => {
+    this.work = this.work.then(async () => {
+      const started = performance.now();
+      this.embedded = false;
+      await this.update(data);
+      // What an update in place costs: charts embedded anew (loading Vega) are not.
+      const took = performance.now() - started;
+      if (!this.embedded) this.cost = this.cost ? 0.7 * this.cost + 0.3 * took : took;
+    }).catch(error => {
       console.error('the panels could not be drawn', error);
     });
   }
@@ -566,9 +594,11 @@ class Panels {
     await Promise.all(Object.entries(data.charts).map(async ([name, {spec, data: sets}]) => {
       const versions = Object.fromEntries(Object.entries(sets).map(
         ([set, columns]) => [set, JSON.stringify(columns)]));
-      const chart = await showChart(this.slots[name], this.charts[name],
+      const before = this.charts[name];
+      const chart = await showChart(this.slots[name], before,
                                     {vega: data.vega, spec, theme, config},
                                     set => sets[set], versions);
+      if (chart !== before) this.embedded = true;
       if (this.closed) chart.finalize();
       else this.charts[name] = chart;
     }));

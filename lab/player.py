@@ -5,8 +5,10 @@ browser the player (``player.js``) keeps one Vega view per chart, drawn by Strea
 bundle in Streamlit's chart theme, and shows the frames at the tick interval: it swaps each
 frame's datasets into the existing views and rewrites the readouts' text, with no re-render of
 the page in between. A frame that arrives while earlier ones are still waiting is queued behind
-them and the queue plays a little faster until it has caught up; a batch marked ``replace``
-(the run paused, was reset, changed...) is shown at once.
+them; a page that falls behind leaves frames out rather than play faster, and one whose frames
+take more than half a tick interval to show (a slow or busy machine) shows every second,
+third... frame at its own time, so it keeps time and stays responsive. A batch marked
+``replace`` (the run paused, was reset, changed...) is shown at once.
 
 A second mount of the player draws the panels below (``panels``): blocks of headings, captions
 and charts (``lab/blocks.py``) whose charts take new data in place. A run hands it the panels it

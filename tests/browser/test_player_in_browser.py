@@ -173,6 +173,35 @@ def test_the_panels_move_on_at_least_once_a_second_with_the_run(app: App) -> Non
     app.assert_clean()
 
 
+def test_a_slow_machine_sees_fewer_frames_at_their_own_times_and_keeps_up(app: App) -> None:
+    """Chromium's CPU slowed tenfold (a cheap phone, or a laptop busy with other work): the
+    player shows every second, third... tick rather than fall behind the run, and a click is
+    still answered."""
+    page = app.page
+    app.open()
+    play_alone(page)
+    fast = len(watch(page, 4)["frames"])
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 10})
+    try:
+        page.wait_for_timeout(4_000)  # the player measures its frames and adapts
+        frames = watch(page, 6)["frames"]
+        steps = [int(f["readouts"]["Step"].replace(",", "")) for f in frames]
+        assert steps == sorted(steps) and len(set(steps)) == len(steps), steps
+        assert len(frames) < 6 / 4 * fast, (len(frames), fast)  # fewer frames a second...
+        jumps = [b - a for a, b in itertools.pairwise(steps)]
+        assert max(jumps) >= 200, jumps  # ...each a whole number of ticks on from the last
+        assert all(j % 100 == 0 for j in jumps), jumps
+        # ...and the page keeps up with the run, which trains 100 steps every 0.25 s.
+        span = (frames[-1]["at"] - frames[0]["at"]) / 1000
+        assert (steps[-1] - steps[0]) / span > 0.7 * 400, (steps, span)
+    finally:
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+    button(page, "Pause").click()
+    wait_until_paused(page)
+    app.assert_clean()
+
+
 def test_the_curves_never_go_blank_or_jump_between_frames(app: App) -> None:
     page = app.page
     app.open()
