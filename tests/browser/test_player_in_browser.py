@@ -173,6 +173,12 @@ def test_the_panels_move_on_at_least_once_a_second_with_the_run(app: App) -> Non
     app.assert_clean()
 
 
+def pace(frames: list[dict]) -> float:
+    """Steps per second the frames show."""
+    steps = [int(f["readouts"]["Step"].replace(",", "")) for f in frames]
+    return (steps[-1] - steps[0]) / ((frames[-1]["at"] - frames[0]["at"]) / 1000)
+
+
 def test_a_slow_machine_sees_fewer_frames_at_their_own_times_and_keeps_up(app: App) -> None:
     """Chromium's CPU slowed tenfold (a cheap phone, or a laptop busy with other work): the
     player shows every second, third... tick rather than fall behind the run, and a click is
@@ -180,7 +186,8 @@ def test_a_slow_machine_sees_fewer_frames_at_their_own_times_and_keeps_up(app: A
     page = app.page
     app.open()
     play_alone(page)
-    fast = len(watch(page, 4)["frames"])
+    before = watch(page, 4)["frames"]
+    fast = len(before)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": 10})
     try:
@@ -192,9 +199,9 @@ def test_a_slow_machine_sees_fewer_frames_at_their_own_times_and_keeps_up(app: A
         jumps = [b - a for a, b in itertools.pairwise(steps)]
         assert max(jumps) >= 200, jumps  # ...each a whole number of ticks on from the last
         assert all(j % 100 == 0 for j in jumps), jumps
-        # ...and the page keeps up with the run, which trains 100 steps every 0.25 s.
-        span = (frames[-1]["at"] - frames[0]["at"]) / 1000
-        assert (steps[-1] - steps[0]) / span > 0.7 * 400, (steps, span)
+        # ...and the page keeps up with the run: it shows the steps go by about as fast as
+        # before it was slowed down.
+        assert pace(frames) > 0.7 * pace(before), (pace(frames), pace(before))
     finally:
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
     button(page, "Pause").click()

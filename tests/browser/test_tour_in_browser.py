@@ -69,6 +69,13 @@ def close_the_tour(page: Page, label: str = "Skip tour") -> None:
     expect(memory(page)).to_have_count(0)
 
 
+def settled(page: Page) -> None:
+    """No run of the page under way, and nothing on it left stale by one."""
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState"
+        " === 'notRunning' && !document.querySelector('[data-stale=true]')")
+
+
 def wait_for_the_browsers_answer(page: Page) -> None:
     """The page asked the browser and heard its answer: the memory component came and went."""
     page.wait_for_function("() => window.tourSeen.memory")
@@ -194,6 +201,7 @@ def test_take_the_tour_again_brings_it_back_and_the_browser_forgets_the_dismissa
 
     page.get_by_test_id("stExpander").locator("summary").filter(
         has_text="What am I looking at?").click()
+    settled(page)  # a visitor reading the explainer: no run of the page under way
     button(page, "Take the tour again").click()
     expect(tour(page)).to_contain_text(counter(1))
     expect(tour(page)).to_be_in_viewport(ratio=1)
