@@ -21,6 +21,16 @@ FAILED = pytest.StashKey[bool]()
 VIEWPORT = {"width": 1500, "height": 1200}
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser test that fails is run once more, in a fresh page, and reported as rerun
+    (``R`` in the summary): one Chromium, the server and the tests share two busy cores, and
+    Streamlit's overlapping runs make a rare click land between two renders. A test that fails
+    twice fails the run."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
