@@ -1,6 +1,6 @@
 """How fast the page shows a run: a tick is one live update of what the page shows (a chunk of
 training and the state it reached), and the server's runs of the live view each train the ticks
-whose time has come, about once a second.
+whose time has come, about every two seconds.
 
 Pacing is not part of a run: the same run can be watched fast or slowly, so it never reaches the
 engine, a checkpoint or a stability-map member. It shares :class:`GANConfig`'s schema machinery,

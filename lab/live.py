@@ -55,8 +55,8 @@ def live() -> LiveState:
 
 
 def per_rerun(period: float) -> int:
-    """Ticks a run of the live view trains: about a second's where the player plays them, one
-    where Streamlit's own elements draw each run (``player.plays``)."""
+    """Ticks a run of the live view trains: a run's worth (``RERUN_SECONDS``) where the player
+    plays them, one where Streamlit's own elements draw each run (``player.plays``)."""
     return ticks_per_rerun(period) if player.plays() else 1
 
 
@@ -81,7 +81,9 @@ def _live() -> None:
     else:
         ticks = 1
     state.rerun_asked = False
-    taken = panel_ticks(ticks, run.period)
+    # A run after a full run of the page shows the run as it stands, panels included, at once:
+    # panels taken along the way would not be shown.
+    taken = [] if state.full_run else panel_ticks(ticks, run.period)
     shots: list[tuple[int, panels.Panels]] = []  # (frames before it, panels)
     for tick in range(1, ticks + 1):
         frames.append(_tick(run, state))

@@ -1,11 +1,11 @@
 """The slower panels of the live view: the run's history with its changes and events, the
 optimal discriminator beside the learned one, the discriminator map and the latent explorer.
 
-They are computed before any is drawn (``prepare``, then ``Panels.draw``), and all but the
-latent explorer's widgets and chart are drawn as one element by the player
-(``lab/player.py``, ``lab/blocks.py``): the browser re-renders the page for each batch of
-elements that reaches it, and redraws Streamlit's charts through Vega's expression interpreter.
-"""
+They are computed before any is drawn (``prepare``, then ``draw``) and drawn as one element by
+the player (``lab/player.py``, ``lab/blocks.py``): the browser re-renders the page for each
+batch of elements that reaches it, and redraws Streamlit's charts through Vega's expression
+interpreter. Only the latent explorer's two widgets are Streamlit's, outside the live view's
+fragment (``latent_controls``)."""
 
 from __future__ import annotations
 

@@ -385,7 +385,7 @@ class Player {
 
   async next() {
     // Every stride-th frame, each at its own time: stride periods apart.
-    const stride = Math.max(1, Math.ceil(this.cost / (BUSY * this.period)));
+    const stride = this.stride();
     const behind = Math.max(0, this.queue.length - (this.perBatch + 1));
     this.queue.splice(0, Math.min(this.queue.length - 1, Math.max(behind, stride - 1)));
     const entry = this.queue.shift();
@@ -405,12 +405,17 @@ class Player {
     const took = performance.now() - started;
     if (!this.embedded) this.cost = this.cost ? 0.8 * this.cost + 0.2 * took : took;
     if (replaced === this.replaced) {  // else the frames to come start now
-      const interval = this.period * Math.max(1, Math.ceil(this.cost / (BUSY * this.period)));
+      const interval = this.period * this.stride();
       this.nextAt = this.starved ? started + interval
         : Math.max(this.nextAt + interval, started + interval / 2);
       this.starved = false;
     }
     this.pump();
+  }
+
+  // Show every how-many-th frame: 1 unless showing one takes more than BUSY of a period.
+  stride() {
+    return Math.max(1, Math.ceil(this.cost / (BUSY * this.period)));
   }
 
   // The frame's charts, then its text in the same task: text and curves change together. Text
