@@ -5,7 +5,8 @@
 // one Vega view per chart and a queue of frames; a timer shows the next frame each period by
 // swapping its datasets into the views (view.data, no new embed) and rewriting the text.
 // Mounted with data of kind "panels", it lays out blocks of headings, captions and charts
-// (lab/blocks.py) and gives each run's data to the charts in place.
+// (lab/blocks.py) and gives each run's data to the charts in place. Charts out of sight are
+// not drawn until they come into sight (Sight).
 const PLAYERS = new WeakMap();
 const CHARTS = ['curves', 'distribution'];
 let vegaLoading = null;
@@ -19,6 +20,8 @@ let compiles = true;
 const BUSY = 0.5;
 // How long drawing the panels may take, in ms, before a run shows only its newest panels.
 const PANELS_BUSY = 250;
+// How near the visible part of the page a chart must be to be drawn (see Sight).
+const SIGHT_MARGIN = '200px';
 
 export default function ({data, parentElement}) {
   let player = PLAYERS.get(parentElement);
@@ -262,6 +265,35 @@ async function showChart(slot, chart, look, datasets, versions) {
           fixedLayout: Boolean(prepared.usermeta?.fixedLayout)};
 }
 
+// Which chart slots are in sight. A chart out of sight (scrolled away, or below the fold as
+// the panels are when the page opens) is not drawn anew: it keeps what it last drew, and the
+// newest data waiting for it is drawn as soon as it comes within SIGHT_MARGIN of the visible
+// part of the page. Until the first report about a slot, it counts as in sight.
+class Sight {
+  constructor(onSight) {
+    this.inSight = new WeakMap();
+    this.observer = new IntersectionObserver(entries => {
+      for (const entry of entries) {
+        const before = this.inSight.get(entry.target);
+        this.inSight.set(entry.target, entry.isIntersecting);
+        if (entry.isIntersecting && before === false) onSight(entry.target);
+      }
+    }, {rootMargin: SIGHT_MARGIN});
+  }
+
+  observe(slot) {
+    this.observer.observe(slot);
+  }
+
+  sees(slot) {
+    return this.inSight.get(slot) !== false;
+  }
+
+  disconnect() {
+    this.observer.disconnect();
+  }
+}
+
 // Keeps each chart's view as wide as its slot.
 function widthKeeper(charts) {
   return new ResizeObserver(entries => {
@@ -319,7 +351,11 @@ class Player {
     this.parent.appendChild(root);
     this.root = root;
     this.resized = widthKeeper(() => this.charts);
-    for (const slot of Object.values(this.slots)) this.resized.observe(slot);
+    this.sight = new Sight(() => this.catchUp());
+    for (const slot of Object.values(this.slots)) {
+      this.resized.observe(slot);
+      this.sight.observe(slot);
+    }
   }
 
   receive(data) {
@@ -401,6 +437,7 @@ class Player {
       this.busy = false;
       this.settle();
     }
+    this.catchUp();  // a chart that came into sight meanwhile
     // What an update in place costs: a chart embedded anew (loading Vega, a new look) is not.
     const took = performance.now() - started;
     if (!this.embedded) this.cost = this.cost ? 0.8 * this.cost + 0.2 * took : took;
@@ -409,6 +446,27 @@ class Player {
       this.nextAt = this.starved ? started + interval
         : Math.max(this.nextAt + interval, started + interval / 2);
       this.starved = false;
+    }
+    this.pump();
+  }
+
+  // The charts that came into sight since they last drew: their newest frames, at once (or,
+  // while a frame is being shown, once it is).
+  async catchUp() {
+    if (this.busy || this.closed) return;
+    const late = CHARTS.filter(name => this.charts[name]?.waiting
+                                       && this.sight.sees(this.slots[name]));
+    if (!late.length) return;
+    this.busy = true;
+    try {
+      await Promise.all(late.map(name => {
+        const {batch, frame} = this.charts[name].waiting;
+        this.charts[name].waiting = null;
+        return this.draw(name, batch, frame);
+      }));
+    } finally {
+      this.busy = false;
+      this.settle();
     }
     this.pump();
   }
@@ -496,6 +554,11 @@ class Player {
     }
     const look = {vega: batch.vega, spec, theme: this.theme, config: this.config};
     const before = this.charts[name];
+    if (before && !this.sight.sees(this.slots[name]) && before.spec === spec
+        && before.theme === this.theme) {
+      before.waiting = {batch, frame};  // drawn when it comes into sight
+      return;
+    }
     const chart = await showChart(this.slots[name], before, look,
                                   set => ({...base[set], ...(diff[set] ?? {})}), versions);
     if (chart !== before) this.embedded = true;
@@ -507,6 +570,7 @@ class Player {
     this.closed = true;
     clearTimeout(this.timer);
     this.resized.disconnect();
+    this.sight.disconnect();
     for (const chart of Object.values(this.charts)) chart.finalize();
     this.charts = {};
     this.root.remove();
@@ -530,6 +594,11 @@ class Panels {
     this.timers = [];
     this.cost = 0;  // ms the panels have taken to draw, smoothed
     this.resized = widthKeeper(() => this.charts);
+    this.sight = new Sight(() => {
+      this.work = this.work.then(() => this.catchUp()).catch(error => {
+        console.error('the panels could not be drawn', error);
+      });
+    });
   }
 
   // A run sends the panels it took, each with the seconds after its arrival at which to show
@@ -569,11 +638,14 @@ class Panels {
 
   async update(data) {
     if (this.closed) return;
-    this.root.dataset.step = String(data.step);  // for tests: the step the panels show
+    // For tests: the step of the panels last received (their captions); a chart's slot says
+    // the step it shows.
+    this.root.dataset.step = String(data.step);
     const arrangement = JSON.stringify(data.layout, (k, v) => (k === 'caption' ? '' : v));
     if (arrangement !== this.arrangement) {
       this.arrangement = arrangement;
       this.resized.disconnect();
+      this.sight.disconnect();
       this.slots = {};
       this.captions = [];
       this.root.replaceChildren(...this.blocks(data.layout));
@@ -587,7 +659,10 @@ class Panels {
           delete this.charts[name];
         }
       }
-      for (const slot of Object.values(this.slots)) this.resized.observe(slot);
+      for (const slot of Object.values(this.slots)) {
+        this.resized.observe(slot);
+        this.sight.observe(slot);
+      }
     }
     const texts = [];
     const gather = blocks => blocks.forEach(b => (b.columns ? b.columns.forEach(gather)
@@ -596,16 +671,39 @@ class Panels {
     texts.forEach((text, i) => markdown(this.captions[i], text));
     const theme = JSON.stringify(streamlitTheme(this.root));
     const config = JSON.parse(theme);
-    await Promise.all(Object.entries(data.charts).map(async ([name, {spec, data: sets}]) => {
-      const versions = Object.fromEntries(Object.entries(sets).map(
-        ([set, columns]) => [set, JSON.stringify(columns)]));
-      const before = this.charts[name];
-      const chart = await showChart(this.slots[name], before,
-                                    {vega: data.vega, spec, theme, config},
-                                    set => sets[set], versions);
-      if (chart !== before) this.embedded = true;
-      if (this.closed) chart.finalize();
-      else this.charts[name] = chart;
+    await Promise.all(Object.entries(data.charts).map(([name, {spec, data: sets}]) => this.draw(
+      name, {vega: data.vega, spec, theme, config}, sets, data.step)));
+  }
+
+  // One chart with its data, unless it is out of sight (then when it comes into sight).
+  async draw(name, look, sets, step) {
+    const before = this.charts[name];
+    const slot = this.slots[name];
+    if (before && !this.sight.sees(slot) && before.spec === look.spec
+        && before.theme === look.theme) {
+      before.waiting = {look, sets, step};
+      return;
+    }
+    const versions = Object.fromEntries(Object.entries(sets).map(
+      ([set, columns]) => [set, JSON.stringify(columns)]));
+    const chart = await showChart(slot, before, look, set => sets[set], versions);
+    if (chart !== before) this.embedded = true;
+    if (this.closed) {
+      chart.finalize();
+      return;
+    }
+    chart.waiting = null;
+    this.charts[name] = chart;
+    slot.dataset.step = String(step);  // for tests: the step this chart shows
+  }
+
+  // The charts that came into sight since they last drew: their newest data.
+  async catchUp() {
+    if (this.closed) return;
+    await Promise.all(Object.entries(this.charts).map(([name, chart]) => {
+      const {waiting} = chart;
+      if (!waiting || !this.sight.sees(this.slots[name])) return null;
+      return this.draw(name, waiting.look, waiting.sets, waiting.step);
     }));
   }
 
@@ -639,6 +737,7 @@ class Panels {
     this.closed = true;
     this.timers.forEach(clearTimeout);
     this.resized.disconnect();
+    this.sight.disconnect();
     for (const chart of Object.values(this.charts)) chart.finalize();
     this.charts = {};
     this.root.remove();

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from harness.visitors import button, toggle
 
+from .conftest import VIEWPORT
 from .test_app_in_browser import (
     curves_chart,
     metric,
@@ -138,27 +139,44 @@ def test_playing_shows_every_tick_in_order_several_times_a_second(app: App) -> N
     app.assert_clean()
 
 
-# Each step the panels show (their data-step), and when: a run of the page carries the panels
-# of about two seconds and the player shows each in its turn.
+# Each step a panel chart shows (its slot's data-step), and when: a run of the page carries
+# the panels of about two seconds and the player shows each in its turn. Slots are made anew
+# when the panels' arrangement changes, so the watch reads the chart's slot afresh each time.
 WATCH_PANELS = """
-() => {
+chart => {
   const root = document.querySelector('[data-testid=labPanels]');
   const seen = window.__panels = [];
   new MutationObserver(() => {
-    const step = Number(root.dataset.step);
-    if (!seen.length || seen[seen.length - 1].step !== step) {
+    const step = Number(root.querySelector(`[data-chart=${chart}]`)?.dataset.step);
+    if (Number.isFinite(step) && (!seen.length || seen[seen.length - 1].step !== step)) {
       seen.push({at: performance.now(), step});
     }
-  }).observe(root, {attributes: true, attributeFilter: ['data-step']});
+  }).observe(root, {subtree: true, attributes: true, attributeFilter: ['data-step']});
 }
 """
+
+
+def scroll_to_chart(page: Page, chart: str) -> None:
+    page.locator(f"[data-testid=labPanels] [data-chart={chart}]").scroll_into_view_if_needed()
+
+
+def chart_step(page: Page, chart: str) -> int:
+    """The step the panels' chart ``chart`` shows."""
+    return int(page.locator(f"[data-testid=labPanels] [data-chart={chart}]")
+               .get_attribute("data-step"))
+
+
+def panels_step(page: Page) -> int:
+    """The step of the panels last received (their captions are always written)."""
+    return int(page.get_by_test_id("labPanels").get_attribute("data-step"))
 
 
 def test_the_panels_move_on_at_least_once_a_second_with_the_run(app: App) -> None:
     page = app.page
     app.open()
     play_alone(page)
-    page.evaluate(WATCH_PANELS)
+    scroll_to_chart(page, "theory")
+    page.evaluate(WATCH_PANELS, "theory")
     page.wait_for_timeout(6_000)
     shown = page.evaluate("() => window.__panels")
     steps = [s["step"] for s in shown]
@@ -168,6 +186,70 @@ def test_the_panels_move_on_at_least_once_a_second_with_the_run(app: App) -> Non
     assert max(gaps) < 1.5, gaps  # about a second apart (a busy machine adds a little)
     # Each shows the run about where the live view is: within a run's worth of ticks.
     assert abs(step(page) - steps[-1]) <= 16 * 100, (step(page), steps[-1])
+    button(page, "Pause").click()
+    wait_until_paused(page)
+    app.assert_clean()
+
+
+def test_charts_out_of_sight_wait_and_catch_up_when_scrolled_to(app: App) -> None:
+    """Below the fold the panels' charts are not drawn while the page plays (their captions
+    still are); scrolled into sight, a chart shows the newest panels at once and moves on."""
+    page = app.page
+    app.open()
+    play_alone(page)
+    latent = page.locator("[data-testid=labPanels] [data-chart=latent]")
+    assert latent.evaluate("e => e.getBoundingClientRect().top") > 1.5 * VIEWPORT["height"]
+    page.wait_for_timeout(1_500)
+    held, received = chart_step(page, "latent"), panels_step(page)
+    page.wait_for_timeout(3_000)
+    assert chart_step(page, "latent") == held  # out of sight: not drawn...
+    assert panels_step(page) >= received + 2 * 100  # ...while the panels kept coming
+    scroll_to_chart(page, "latent")
+    expect(latent).not_to_have_attribute("data-step", str(held), timeout=2_000)
+    caught_up = chart_step(page, "latent")
+    assert caught_up >= panels_step(page) - 16 * 100, (caught_up, panels_step(page))
+    page.wait_for_timeout(2_500)
+    assert chart_step(page, "latent") > caught_up  # in sight, it moves on with the panels
+    button(page, "Pause").click()
+    wait_until_paused(page)
+    app.assert_clean()
+
+
+CHECKSUM = """
+c => {
+  const copy = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
+  copy.canvas.width = c.width;
+  copy.canvas.height = c.height;
+  copy.drawImage(c, 0, 0);
+  const {data} = copy.getImageData(0, 0, c.width, c.height);
+  let sum = 0;
+  for (let i = 0; i < data.length; i += 7) sum = (sum * 31 + data[i]) >>> 0;
+  return sum;
+}
+"""
+
+
+def test_the_curves_out_of_sight_wait_and_show_the_newest_tick_when_scrolled_to(
+        app: App) -> None:
+    """Scrolled down to the latent explorer, the curves far above are not drawn while the
+    readouts go on; scrolled back, they show the run as the readouts do."""
+    page = app.page
+    app.open()
+    play_alone(page)
+    page.locator("[data-testid=labPanels] [data-chart=latent]").evaluate(
+        "e => e.scrollIntoView({block: 'start'})")
+    canvas = page.locator("[data-testid=labPlayer] [data-chart=curves] canvas.marks")
+    assert canvas.evaluate("c => c.getBoundingClientRect().bottom") < -400
+    page.wait_for_timeout(600)
+    drawn, before = canvas.evaluate(CHECKSUM), step(page)
+    page.wait_for_timeout(2_000)
+    assert step(page) >= before + 4 * 100  # the readouts went on...
+    assert canvas.evaluate(CHECKSUM) == drawn  # ...the curves, out of sight, waited
+    page.get_by_test_id("labPlayer").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(500)
+    assert canvas.evaluate(CHECKSUM) != drawn
+    seen = watch(page, 2)  # and in sight, every frame draws its curves again
+    assert len({f["canvas"] for f in seen["frames"]}) == len(seen["frames"]) >= 4, seen
     button(page, "Pause").click()
     wait_until_paused(page)
     app.assert_clean()
