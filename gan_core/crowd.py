@@ -15,6 +15,13 @@ stretch it saw say how much CPU it could have used: its capacity. The visitors p
 ``TARGET_LOAD`` of that capacity evenly, which leaves the rest for clicks: a click's full run
 finds the server at most that busy.
 
+A server can only use what the machine has left, though. When other processes keep every core
+busy (visitors' browsers on the server's own machine, other tenants of a shared host), the
+server's threads wait for a core as long as for the GIL, its messages to the browsers wait
+behind its own ticks, and clicks go unanswered for seconds. So the crowd also reads the
+machine's idle CPU time over each window: the server's capacity is at most what it used plus
+what the machine left idle (its *room*), and the ticks keep their share below that.
+
 Each visitor's share is spent on its refreshes first (the measured cost of a tick apart from
 its training, every period) and on training with what is left, at least ``MIN_TRAINING_SHARE``
 of it: the period is the shortest on a ladder of the tick interval's multiples whose refreshes
@@ -68,6 +75,17 @@ doubled again and again. A new period costs a page nothing (``lab/timers.py``), 
 are close: a crowd gets the shortest period the server affords, not the next one a half up."""
 
 
+def machine_idle_seconds() -> float | None:
+    """Idle CPU seconds of the whole machine since boot, all cores together (``/proc/stat``:
+    idle and iowait); None where it cannot be read. In a container this is usually the host's,
+    which is what the container's processes compete for."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class Member(Protocol):
     """What the crowd needs of a session: the period it ticks at now."""
 
@@ -86,7 +104,11 @@ class Load:
     stretch: float
     """Wall time over CPU time of the ticks' training in the window."""
     capacity: float
-    """Cores the server could use, running estimate."""
+    """Cores the server could use, running estimate: the lesser of what the GIL allows and
+    the machine's room."""
+    room: float | None = None
+    """Cores the server used plus the machine's idle cores, running estimate (None where the
+    machine's idle time cannot be read)."""
 
 
 @dataclass(frozen=True)
@@ -107,14 +129,16 @@ class Crowd:
     and drops out after ``stale_seconds`` past its last period. Every tick reports its
     training (``record``) and asks for its plan (``plan``).
 
-    ``clock`` (wall seconds) and ``cpu_clock`` (the process's CPU seconds) are injectable, so
-    that a test can play a server's measurements.
+    ``clock`` (wall seconds), ``cpu_clock`` (the process's CPU seconds) and ``idle_clock``
+    (the machine's idle CPU seconds, all cores together; None: unknown) are injectable, so that
+    a test can play a server's measurements.
     """
 
     def __init__(self, *, target_load: float = TARGET_LOAD, cores: float | None = None,
                  window_seconds: float = WINDOW_SECONDS, stale_seconds: float = 5.0,
                  clock: Callable[[], float] = time.monotonic,
-                 cpu_clock: Callable[[], float] = time.process_time) -> None:
+                 cpu_clock: Callable[[], float] = time.process_time,
+                 idle_clock: Callable[[], float | None] = machine_idle_seconds) -> None:
         if not 0 < target_load < 1:
             raise ValueError(f"target_load must be between 0 and 1, not {target_load!r}")
         if cores is not None and not cores > 0:
@@ -125,11 +149,12 @@ class Crowd:
         self.max_capacity = min(GIL_CORES, cores if cores is not None else _usable_cores())
         self.window_seconds = window_seconds
         self.stale_seconds = stale_seconds
-        self._clock, self._cpu_clock = clock, cpu_clock
+        self._clock, self._cpu_clock, self._idle_clock = clock, cpu_clock, idle_clock
         self._lock = threading.Lock()
         self._seen: weakref.WeakKeyDictionary[Member, float] = weakref.WeakKeyDictionary()
         self._overhead = FIRST_OVERHEAD_SECONDS
         self._capacity = self.max_capacity
+        self._room: float | None = None
         self.load: Load | None = None
         """The last window's measurements (None before the first)."""
         self._last_tick = clock()
@@ -152,6 +177,7 @@ class Crowd:
             self._seen.clear()
             self._overhead, self._capacity, self.load = (FIRST_OVERHEAD_SECONDS,
                                                          self.max_capacity, None)
+            self._room = None
             self._last_tick = self._clock()
             self._restart_window(self._last_tick)
 
@@ -182,6 +208,7 @@ class Crowd:
 
     def _restart_window(self, now: float) -> None:
         self._window_start, self._window_cpu = now, self._cpu_clock()
+        self._window_idle = self._idle_clock()
         self._ticks, self._train_cpu, self._train_wall = 0, 0.0, 0.0
 
     def _close_window(self, now: float) -> None:
@@ -196,14 +223,29 @@ class Crowd:
         self._overhead += (RISING if overhead > self._overhead else SMOOTHING) * (
             overhead - self._overhead)
         self._capacity += SMOOTHING * (capacity - self._capacity)
-        self.load = Load(used, self._overhead, stretch, self._capacity)
+        idle = self._idle_clock()
+        if idle is not None and self._window_idle is not None:
+            # A busy spell of the machine (visitors arriving at once) lowers the room slowly
+            # and a freed machine gives it back at once: the reverse of the tick cost, as
+            # the room is the machine's to give, not the server's to take.
+            room = used + max(0.0, idle - self._window_idle) / wall
+            self._room = room if self._room is None else self._room + (
+                RISING if room > self._room else SMOOTHING) * (room - self._room)
+        self.load = Load(used, self._overhead, stretch, self.capacity, self._room)
         self._restart_window(now)
+
+    @property
+    def capacity(self) -> float:
+        """Cores the server may count on: its capacity, within the machine's room."""
+        if self._room is None:
+            return self._capacity
+        return max(MIN_CAPACITY, min(self._capacity, self._room))
 
     # -- what a visitor may spend ------------------------------------------------------------
 
     def share(self, now: float | None = None) -> float:
         """CPU seconds per second that each playing visitor may spend."""
-        return self.target_load * self._capacity / max(1, self.size(now))
+        return self.target_load * self.capacity / max(1, self.size(now))
 
     def plan(self, tick_seconds: float, current: float | None = None,
              now: float | None = None) -> Plan:

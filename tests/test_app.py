@@ -289,7 +289,7 @@ def test_with_other_visitors_playing_the_page_refreshes_less_often_and_says_so(
     from gan_core.crowd import Crowd
 
     # A crowd whose clocks stand still plans from its first assumptions, on any machine.
-    crowd = Crowd(cores=1, clock=lambda: 0.0, cpu_clock=lambda: 0.0)
+    crowd = Crowd(cores=1, clock=lambda: 0.0, cpu_clock=lambda: 0.0, idle_clock=lambda: None)
     monkeypatch.setattr(session, "CROWD", crowd)
     others = [session.LabSession() for _ in range(9)]
     for other in others:

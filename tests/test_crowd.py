@@ -5,7 +5,8 @@ leave, keeps room for clicks and never stops a visitor's training.
 The server here is simulated: each tick costs a refresh (``overhead`` seconds of CPU) and the
 training the crowd allows; the process's CPU clock advances by what the ticks used (no more
 than the cores the machine leaves it), and work is stretched as a processor shared in turns
-stretches it, ``1 / (1 - load)``.
+stretches it, ``1 / (1 - load)``. Where the simulated machine has a size, its idle time is what
+neither the server nor the other processes on it use.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gan_core.crowd import (
     TARGET_LOAD,
     Crowd,
     Plan,
+    machine_idle_seconds,
 )
 
 TICK = 0.25
@@ -44,13 +46,18 @@ class Server:
     """A simulated server process, its clocks injected into a ``Crowd``."""
 
     def __init__(self, cores: float = 1.0, overhead: float = 0.012,
-                 extra_cores: float = 0.0) -> None:
+                 extra_cores: float = 0.0, machine: float | None = None,
+                 others: float = 0.0) -> None:
         self.cores = cores  # what the machine leaves the server
+        self.machine = machine  # the machine's cores (None: its idle time is unknown)
+        self.others = others  # cores the machine's other processes use
         self.overhead = overhead  # CPU a tick costs apart from its training
         self.extra_cores = extra_cores  # other work of the server: clicks' full runs, ...
         self.now = 0.0
         self.cpu = 0.0
-        self.crowd = Crowd(clock=lambda: self.now, cpu_clock=lambda: self.cpu)
+        self.idle = 0.0
+        self.crowd = Crowd(clock=lambda: self.now, cpu_clock=lambda: self.cpu,
+                           idle_clock=lambda: None if self.machine is None else self.idle)
         self.visitors: list[Visitor] = []
         self._demand = 0.0  # cores the visitors' latest plans ask for
         self._queue: list[tuple[float, int, Visitor]] = []
@@ -105,6 +112,7 @@ class Server:
             load = min(0.95, self.demand() / self.cores)
             served = min(1.0, self.cores / self.demand())  # a saturated server falls behind
             self.cpu += (at - self.now) * self.extra_cores * served
+            self._idle_for(at - self.now)
             self.now = at
             self.crowd.join(visitor, now=at)
             plan = self.crowd.plan(visitor.tick_seconds, visitor.period, now=at)
@@ -114,7 +122,13 @@ class Server:
             self.crowd.record(trained, trained / (1 - load), now=at)
             heapq.heappush(self._queue, (at + visitor.period, next(self._order), visitor))
         self.cpu += (end - self.now) * self.extra_cores
+        self._idle_for(end - self.now)
         self.now = end
+
+    def _idle_for(self, seconds: float) -> None:
+        if self.machine is not None:
+            used = min(self.cores, self.demand())
+            self.idle += seconds * max(0.0, self.machine - self.others - used)
 
     def periods(self) -> set[float]:
         return {v.period for v in self.visitors}
@@ -127,6 +141,41 @@ def test_a_visitor_alone_ticks_at_its_tick_interval_with_a_full_tick_of_training
     assert {p.period for p in alone.plans} == {TICK}
     assert {p.training_budget for p in alone.plans} == {min(pacing.TICK_BUDGET_SECONDS,
                                                             0.6 * TICK)}
+
+
+def test_a_machine_kept_busy_by_other_processes_leaves_the_ticks_its_room_only() -> None:
+    """Browsers on the server's own machine leave it 0.3 of a core: the ticks keep below that,
+    so the machine keeps some idle time for clicks; once the others stop, the room is back
+    within a few windows."""
+    server = Server(cores=1.0, overhead=0.012, machine=2.0, others=1.7)
+    server.ramp(8)
+    server.run(60)
+    load = server.crowd.load
+    assert load is not None and load.room is not None
+    assert load.capacity == pytest.approx(0.3, rel=0.15)
+    assert server.demand() < 0.3  # the machine is never full: a click finds a core
+    assert load.capacity <= load.room
+    server.others = 0.0
+    server.run(12)
+    assert server.crowd.load.capacity > 0.9
+
+
+def test_the_machine_idle_time_is_read_from_the_kernel_and_only_grows() -> None:
+    first = machine_idle_seconds()
+    assert isinstance(first, float) and first > 0
+    assert machine_idle_seconds() >= first
+
+
+def test_a_machine_with_room_to_spare_does_not_limit_the_crowd() -> None:
+    """The same crowd on a machine with cores to spare: the GIL is the limit, as without a
+    view of the machine."""
+    with_room = Server(cores=1.0, overhead=0.012, machine=2.0, others=0.2)
+    unknown = Server(cores=1.0, overhead=0.012)
+    for server in (with_room, unknown):
+        server.ramp(30)
+        server.run(40)
+    assert with_room.crowd.load.capacity == pytest.approx(unknown.crowd.load.capacity, rel=0.02)
+    assert with_room.periods() == unknown.periods()
 
 
 def test_a_crowd_converges_to_its_target_load_and_stays_there() -> None:
@@ -262,7 +311,8 @@ def test_noisy_measurements_do_not_make_the_period_flap() -> None:
 
 def test_the_capacity_is_what_the_server_used_over_how_busy_its_work_waited() -> None:
     now, cpu = [0.0], [0.0]
-    crowd = Crowd(clock=lambda: now[0], cpu_clock=lambda: cpu[0], window_seconds=2.0)
+    crowd = Crowd(clock=lambda: now[0], cpu_clock=lambda: cpu[0], window_seconds=2.0,
+                  idle_clock=lambda: None)
     for _ in range(20):  # 2 s: 0.3 cores used, training took twice its CPU time on the clock
         now[0] += 0.1
         cpu[0] += 0.03
@@ -280,7 +330,8 @@ def test_the_capacity_is_what_the_server_used_over_how_busy_its_work_waited() ->
 
 def test_a_window_of_a_few_ticks_stays_open_until_it_has_enough() -> None:
     now, cpu = [0.0], [0.0]
-    crowd = Crowd(clock=lambda: now[0], cpu_clock=lambda: cpu[0], window_seconds=2.0)
+    crowd = Crowd(clock=lambda: now[0], cpu_clock=lambda: cpu[0], window_seconds=2.0,
+                  idle_clock=lambda: None)
     for _ in range(3):  # three slow ticks and a click's full run among them
         now[0] += 2.0
         cpu[0] += 0.5
@@ -294,7 +345,8 @@ def test_a_window_of_a_few_ticks_stays_open_until_it_has_enough() -> None:
 
 def test_an_idle_pause_is_not_counted_as_ticks_work() -> None:
     now, cpu = [0.0], [0.0]
-    crowd = Crowd(clock=lambda: now[0], cpu_clock=lambda: cpu[0], window_seconds=2.0)
+    crowd = Crowd(clock=lambda: now[0], cpu_clock=lambda: cpu[0], window_seconds=2.0,
+                  idle_clock=lambda: None)
     crowd.record(0.01, 0.01)
     now[0], cpu[0] = 100.0, 5.0  # nobody played for 100 s; the server did other things
     crowd.record(0.01, 0.01)

@@ -38,7 +38,7 @@ def frozen_crowd() -> Crowd:
     """A crowd whose clocks stand still: no window of measurements ever closes, so its plans
     come from its first assumptions alone (a tick's refresh costs ``FIRST_OVERHEAD_SECONDS``
     on one core), the same on any machine."""
-    return Crowd(cores=1, clock=lambda: 0.0, cpu_clock=lambda: 0.0)
+    return Crowd(cores=1, clock=lambda: 0.0, cpu_clock=lambda: 0.0, idle_clock=lambda: None)
 
 
 def test_alone_a_visitor_ticks_at_its_own_tick_interval() -> None:
@@ -114,7 +114,8 @@ def test_a_run_is_slowed_by_a_longer_period_or_by_training_cut_short() -> None:
 
 def test_a_tick_reports_its_training_to_the_crowd() -> None:
     now, cpu = [0.0], [0.0]
-    crowd = Crowd(cores=1, clock=lambda: now[0], cpu_clock=lambda: cpu[0])
+    crowd = Crowd(cores=1, clock=lambda: now[0], cpu_clock=lambda: cpu[0],
+                  idle_clock=lambda: None)
     lab = LabSession(pacing=Pacing(steps_per_tick=20), crowd=crowd)
     lab.play()
     for _ in range(8):
