@@ -36,6 +36,7 @@ import os
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,9 @@ RISING = 0.75
 at once with this weight: the ticks make room for the clicks now, and take it back slowly."""
 FIRST_OVERHEAD_SECONDS = 0.03
 """What a tick's refresh is assumed to cost before the first window has measured it."""
+ROOM_WINDOWS = 3
+"""The machine's room is the most it left over this many windows: a busy spell as short as a
+class arriving at once does not slow the class, a machine busy for longer does."""
 MIN_CAPACITY = 0.1
 """The least capacity the crowd assumes, in cores, however busy the machine."""
 MARGIN = 0.2
@@ -107,8 +111,8 @@ class Load:
     """Cores the server could use, running estimate: the lesser of what the GIL allows and
     the machine's room."""
     room: float | None = None
-    """Cores the server used plus the machine's idle cores, running estimate (None where the
-    machine's idle time cannot be read)."""
+    """Cores the server used plus the machine's idle cores, the most of the last few windows
+    (None where the machine's idle time cannot be read)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ class Crowd:
         self._seen: weakref.WeakKeyDictionary[Member, float] = weakref.WeakKeyDictionary()
         self._overhead = FIRST_OVERHEAD_SECONDS
         self._capacity = self.max_capacity
-        self._room: float | None = None
+        self._rooms: deque[float] = deque(maxlen=ROOM_WINDOWS)
         self.load: Load | None = None
         """The last window's measurements (None before the first)."""
         self._last_tick = clock()
@@ -177,7 +181,7 @@ class Crowd:
             self._seen.clear()
             self._overhead, self._capacity, self.load = (FIRST_OVERHEAD_SECONDS,
                                                          self.max_capacity, None)
-            self._room = None
+            self._rooms.clear()
             self._last_tick = self._clock()
             self._restart_window(self._last_tick)
 
@@ -225,21 +229,21 @@ class Crowd:
         self._capacity += SMOOTHING * (capacity - self._capacity)
         idle = self._idle_clock()
         if idle is not None and self._window_idle is not None:
-            # A busy spell of the machine (visitors arriving at once) lowers the room slowly
-            # and a freed machine gives it back at once: the reverse of the tick cost, as
-            # the room is the machine's to give, not the server's to take.
-            room = used + max(0.0, idle - self._window_idle) / wall
-            self._room = room if self._room is None else self._room + (
-                RISING if room > self._room else SMOOTHING) * (room - self._room)
-        self.load = Load(used, self._overhead, stretch, self.capacity, self._room)
+            self._rooms.append(used + max(0.0, idle - self._window_idle) / wall)
+        self.load = Load(used, self._overhead, stretch, self.capacity, self.room)
         self._restart_window(now)
+
+    @property
+    def room(self) -> float | None:
+        """Cores the server used plus the machine's idle cores, the most of the last
+        ``ROOM_WINDOWS`` windows (None: the machine's idle time is unknown)."""
+        return max(self._rooms) if self._rooms else None
 
     @property
     def capacity(self) -> float:
         """Cores the server may count on: its capacity, within the machine's room."""
-        if self._room is None:
-            return self._capacity
-        return max(MIN_CAPACITY, min(self._capacity, self._room))
+        room = self.room
+        return self._capacity if room is None else max(MIN_CAPACITY, min(self._capacity, room))
 
     # -- what a visitor may spend ------------------------------------------------------------
 

@@ -420,6 +420,7 @@ class Player {
   }
 
   async next() {
+    if (this.busy) return;  // a chart catching up (catchUp): it calls pump() when done
     // Every stride-th frame, each at its own time: stride periods apart.
     const stride = this.stride();
     const behind = Math.max(0, this.queue.length - (this.perBatch + 1));

@@ -160,6 +160,20 @@ def test_a_machine_kept_busy_by_other_processes_leaves_the_ticks_its_room_only()
     assert server.crowd.load.capacity > 0.9
 
 
+def test_a_short_busy_spell_of_the_machine_does_not_slow_the_crowd() -> None:
+    """A class arriving at once fills the machine for a few seconds: no page slows for it."""
+    server = Server(cores=1.0, overhead=0.012, machine=2.0)
+    server.ramp(30)
+    server.run(30)
+    settled = server.periods()
+    server.others = 1.9
+    server.run(4)  # two windows
+    server.others = 0.0
+    assert server.crowd.capacity > 0.9
+    server.run(10)
+    assert server.periods() == settled
+
+
 def test_the_machine_idle_time_is_read_from_the_kernel_and_only_grows() -> None:
     first = machine_idle_seconds()
     assert isinstance(first, float) and first > 0
