@@ -83,24 +83,31 @@ WATCH = """
 }
 """
 
-# Pixels of the curves' canvas near a colour of gan_core.charts: D's forces (#c2185b) and the
-# ghost (#8e7cc3, drawn at opacity 0.7 over the band and the page).
-COLOURED = """
-kind => {
-  const c = document.querySelector('[data-testid=labPlayer] [data-chart=curves] canvas.marks');
+# A canvas's pixels, read through a copy: reading Vega's own canvas often makes Chromium warn.
+PIXELS = """
+c => {
   const copy = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
   copy.canvas.width = c.width;
   copy.canvas.height = c.height;
   copy.drawImage(c, 0, 0);
-  const {data} = copy.getImageData(0, 0, c.width, c.height);
+  return copy.getImageData(0, 0, c.width, c.height).data;
+}
+"""
+
+# Pixels of the curves' canvas near a colour of gan_core.charts: D's forces (#c2185b) and the
+# ghost (#8e7cc3, drawn at opacity 0.7 over the band and the page).
+COLOURED = f"""
+kind => {{
+  const data = ({PIXELS})(
+    document.querySelector('[data-testid=labPlayer] [data-chart=curves] canvas.marks'));
   let n = 0;
-  for (let i = 0; i < data.length; i += 4) {
+  for (let i = 0; i < data.length; i += 4) {{
     const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
     if (kind === 'force' ? r > 150 && g < 90 && b > 50 && b < 150
                          : b - g > 35 && r - g > 5 && b > 180 && g < 190) n += 1;
-  }
+  }}
   return n;
-}
+}}
 """
 
 
@@ -215,17 +222,13 @@ def test_charts_out_of_sight_wait_and_catch_up_when_scrolled_to(app: App) -> Non
     app.assert_clean()
 
 
-CHECKSUM = """
-c => {
-  const copy = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
-  copy.canvas.width = c.width;
-  copy.canvas.height = c.height;
-  copy.drawImage(c, 0, 0);
-  const {data} = copy.getImageData(0, 0, c.width, c.height);
+CHECKSUM = f"""
+c => {{
+  const data = ({PIXELS})(c);
   let sum = 0;
   for (let i = 0; i < data.length; i += 7) sum = (sum * 31 + data[i]) >>> 0;
   return sum;
-}
+}}
 """
 
 
