@@ -292,6 +292,26 @@ class Sight {
   disconnect() {
     this.observer.disconnect();
   }
+
+  // Does ``chart`` (in ``slot``) wait instead of drawing? Only where it is out of sight and
+  // keeps its look (a new look is drawn at once); then ``redraw`` is kept for when it comes
+  // into sight, the newest replacing any older. A chart that draws forgets what it kept.
+  defers(slot, chart, look, redraw) {
+    if (!chart) return false;
+    const waits = !this.sees(slot) && chart.spec === look.spec && chart.theme === look.theme;
+    chart.waiting = waits ? redraw : null;
+    return waits;
+  }
+
+  // Draw what the charts in sight kept while they were out of it.
+  async catchUp(charts, slots) {
+    await Promise.all(Object.entries(charts).map(([name, chart]) => {
+      const redraw = chart.waiting;
+      if (!redraw || !this.sees(slots[name])) return null;
+      chart.waiting = null;
+      return redraw();
+    }));
+  }
 }
 
 // Keeps each chart's view as wide as its slot.
@@ -455,16 +475,12 @@ class Player {
   // while a frame is being shown, once it is).
   async catchUp() {
     if (this.busy || this.closed) return;
-    const late = CHARTS.filter(name => this.charts[name]?.waiting
-                                       && this.sight.sees(this.slots[name]));
-    if (!late.length) return;
+    if (!CHARTS.some(name => this.charts[name]?.waiting && this.sight.sees(this.slots[name]))) {
+      return;
+    }
     this.busy = true;
     try {
-      await Promise.all(late.map(name => {
-        const {batch, frame} = this.charts[name].waiting;
-        this.charts[name].waiting = null;
-        return this.draw(name, batch, frame);
-      }));
+      await this.sight.catchUp(this.charts, this.slots);
     } finally {
       this.busy = false;
       this.settle();
@@ -555,9 +571,7 @@ class Player {
     }
     const look = {vega: batch.vega, spec, theme: this.theme, config: this.config};
     const before = this.charts[name];
-    if (before && !this.sight.sees(this.slots[name]) && before.spec === spec
-        && before.theme === this.theme) {
-      before.waiting = {batch, frame};  // drawn when it comes into sight
+    if (this.sight.defers(this.slots[name], before, look, () => this.draw(name, batch, frame))) {
       return;
     }
     const chart = await showChart(this.slots[name], before, look,
@@ -595,11 +609,7 @@ class Panels {
     this.timers = [];
     this.cost = 0;  // ms the panels have taken to draw, smoothed
     this.resized = widthKeeper(() => this.charts);
-    this.sight = new Sight(() => {
-      this.work = this.work.then(() => this.catchUp()).catch(error => {
-        console.error('the panels could not be drawn', error);
-      });
-    });
+    this.sight = new Sight(() => this.then(() => this.sight.catchUp(this.charts, this.slots)));
   }
 
   // A run sends the panels it took, each with the seconds after its arrival at which to show
@@ -624,16 +634,21 @@ class Panels {
     });
   }
 
+  // Panels' work, one piece after another.
+  then(work) {
+    this.work = this.work.then(work).catch(error => {
+      console.error('the panels could not be drawn', error);
+    });
+  }
+
   queue(data) {
-    this.work = this.work.then(async () => {
+    this.then(async () => {
       const started = performance.now();
       this.embedded = false;
       await this.update(data);
       // What an update in place costs: charts embedded anew (loading Vega) are not.
       const took = performance.now() - started;
       if (!this.embedded) this.cost = this.cost ? 0.7 * this.cost + 0.3 * took : took;
-    }).catch(error => {
-      console.error('the panels could not be drawn', error);
     });
   }
 
@@ -680,11 +695,7 @@ class Panels {
   async draw(name, look, sets, step) {
     const before = this.charts[name];
     const slot = this.slots[name];
-    if (before && !this.sight.sees(slot) && before.spec === look.spec
-        && before.theme === look.theme) {
-      before.waiting = {look, sets, step};
-      return;
-    }
+    if (this.sight.defers(slot, before, look, () => this.draw(name, look, sets, step))) return;
     const versions = Object.fromEntries(Object.entries(sets).map(
       ([set, columns]) => [set, JSON.stringify(columns)]));
     const chart = await showChart(slot, before, look, set => sets[set], versions);
@@ -693,19 +704,8 @@ class Panels {
       chart.finalize();
       return;
     }
-    chart.waiting = null;
     this.charts[name] = chart;
     slot.dataset.step = String(step);  // for tests: the step this chart shows
-  }
-
-  // The charts that came into sight since they last drew: their newest data.
-  async catchUp() {
-    if (this.closed) return;
-    await Promise.all(Object.entries(this.charts).map(([name, chart]) => {
-      const {waiting} = chart;
-      if (!waiting || !this.sight.sees(this.slots[name])) return null;
-      return this.draw(name, waiting.look, waiting.sets, waiting.step);
-    }));
   }
 
   blocks(layout) {
