@@ -20,7 +20,9 @@ busy (visitors' browsers on the server's own machine, other tenants of a shared 
 server's threads wait for a core as long as for the GIL, its messages to the browsers wait
 behind its own ticks, and clicks go unanswered for seconds. So the crowd also reads the
 machine's idle CPU time over each window: the server's capacity is at most what it used plus
-what the machine left idle (its *room*), and the ticks keep their share below that.
+what the machine left idle beyond a reserve (its *room*), and the ticks keep their share below
+that. The reserve keeps a part of a core idle for the server's event loop to answer a click at
+once: a machine that is merely nearly full still makes it wait behind everyone.
 
 Each visitor's share is spent on its refreshes first (the measured cost of a tick apart from
 its training, every period) and on training with what is left, at least ``MIN_TRAINING_SHARE``
@@ -63,6 +65,9 @@ RISING = 0.75
 at once with this weight: the ticks make room for the clicks now, and take it back slowly."""
 FIRST_OVERHEAD_SECONDS = 0.03
 """What a tick's refresh is assumed to cost before the first window has measured it."""
+IDLE_RESERVE = 0.25
+"""Cores of the machine's idle time that the room leaves out: kept idle, so that a click's
+answer finds a core at once."""
 ROOM_WINDOWS = 3
 """The machine's room is the most it left over this many windows: a busy spell as short as a
 class arriving at once does not slow the class, a machine busy for longer does."""
@@ -111,8 +116,8 @@ class Load:
     """Cores the server could use, running estimate: the lesser of what the GIL allows and
     the machine's room."""
     room: float | None = None
-    """Cores the server used plus the machine's idle cores, the most of the last few windows
-    (None where the machine's idle time cannot be read)."""
+    """Cores the server used plus the machine's idle cores beyond ``IDLE_RESERVE``, the most
+    of the last few windows (None where the machine's idle time cannot be read)."""
 
 
 @dataclass(frozen=True)
@@ -229,14 +234,15 @@ class Crowd:
         self._capacity += SMOOTHING * (capacity - self._capacity)
         idle = self._idle_clock()
         if idle is not None and self._window_idle is not None:
-            self._rooms.append(used + max(0.0, idle - self._window_idle) / wall)
+            idle_cores = max(0.0, idle - self._window_idle) / wall
+            self._rooms.append(used + idle_cores - IDLE_RESERVE)
         self.load = Load(used, self._overhead, stretch, self.capacity, self.room)
         self._restart_window(now)
 
     @property
     def room(self) -> float | None:
-        """Cores the server used plus the machine's idle cores, the most of the last
-        ``ROOM_WINDOWS`` windows (None: the machine's idle time is unknown)."""
+        """Cores the server used plus the machine's idle cores beyond ``IDLE_RESERVE``, the
+        most of the last ``ROOM_WINDOWS`` windows (None: the machine's idle time is unknown)."""
         return max(self._rooms) if self._rooms else None
 
     @property
