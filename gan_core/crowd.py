@@ -24,6 +24,12 @@ what the machine left idle beyond a reserve (its *room*), and the ticks keep the
 that. The reserve keeps a part of a core idle for the server's event loop to answer a click at
 once: a machine that is merely nearly full still makes it wait behind everyone.
 
+A machine that leaves the server a whole core and a reserve more says something of the stretch
+too: the waits were for the GIL, not for a core, and those the stretch overstates. numpy lets
+go of the GIL inside each array operation and queues to take it back, so the training of a
+server using half a core stretches two to six times, and a crowd that believed it could settle
+at about half of what the server can do. There, the capacity is the GIL's core.
+
 Each visitor's share is spent on its refreshes first (the measured cost of a tick apart from
 its training, every period) and on training with what is left, at least ``MIN_TRAINING_SHARE``
 of it: the period is the shortest on a ladder of the tick interval's multiples whose refreshes
@@ -59,10 +65,14 @@ WINDOW_TICKS = 8
 """...holding at least this many ticks (or four times as long), so that a window of a few slow
 ticks, or of clicks' full runs with a tick or two among them, does not swing the estimates."""
 SMOOTHING = 0.25
-"""Weight of the latest window in the running estimates..."""
+"""Weight of the latest window in the running estimate of the capacity from the stretch."""
 RISING = 0.75
-"""...but a tick's cost that has risen (a burst of clicks, each a full run of a page) counts
-at once with this weight: the ticks make room for the clicks now, and take it back slowly."""
+"""Weight of the latest window in the estimate of a tick's cost when it has risen (a burst of
+clicks, each a full run of a page): the ticks make room for the clicks at once..."""
+FALLING = 0.5
+"""...and when it has fallen: they take the room back over a few windows. Slower, and a class
+arriving at once (thirty first runs of the page) kept the ticks slow for most of a minute:
+the fewer ticks a window holds, the more of the server's other work each is charged."""
 FIRST_OVERHEAD_SECONDS = 0.03
 """What a tick's refresh is assumed to cost before the first window has measured it."""
 IDLE_RESERVE = 0.25
@@ -113,8 +123,7 @@ class Load:
     stretch: float
     """Wall time over CPU time of the ticks' training in the window."""
     capacity: float
-    """Cores the server could use, running estimate: the lesser of what the GIL allows and
-    the machine's room."""
+    """Cores the server may count on (``Crowd.capacity``)."""
     room: float | None = None
     """Cores the server used plus the machine's idle cores beyond ``IDLE_RESERVE``, the most
     of the last few windows (None where the machine's idle time cannot be read)."""
@@ -229,7 +238,7 @@ class Crowd:
         busy = 1.0 - 1.0 / stretch
         capacity = self.max_capacity if busy <= 0 else used / busy
         capacity = min(self.max_capacity, max(MIN_CAPACITY, capacity))
-        self._overhead += (RISING if overhead > self._overhead else SMOOTHING) * (
+        self._overhead += (RISING if overhead > self._overhead else FALLING) * (
             overhead - self._overhead)
         self._capacity += SMOOTHING * (capacity - self._capacity)
         idle = self._idle_clock()
@@ -247,9 +256,15 @@ class Crowd:
 
     @property
     def capacity(self) -> float:
-        """Cores the server may count on: its capacity, within the machine's room."""
+        """Cores the server may count on: what the stretch says, within the machine's room; the
+        GIL's core where the room holds a core and a reserve more (the stretch's waits were for
+        the GIL)."""
         room = self.room
-        return self._capacity if room is None else max(MIN_CAPACITY, min(self._capacity, room))
+        if room is None:
+            return self._capacity
+        if room >= self.max_capacity + IDLE_RESERVE:
+            return self.max_capacity
+        return max(MIN_CAPACITY, min(self._capacity, room))
 
     # -- what a visitor may spend ------------------------------------------------------------
 
