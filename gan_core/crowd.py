@@ -171,7 +171,7 @@ class Crowd:
         self._lock = threading.Lock()
         self._seen: weakref.WeakKeyDictionary[Member, float] = weakref.WeakKeyDictionary()
         self._overhead = FIRST_OVERHEAD_SECONDS
-        self._capacity = self.max_capacity
+        self._stretched = self.max_capacity  # the capacity the stretch says, smoothed
         self._rooms: deque[float] = deque(maxlen=ROOM_WINDOWS)
         self.load: Load | None = None
         """The last window's measurements (None before the first)."""
@@ -193,7 +193,7 @@ class Crowd:
         """No one plays, and nothing has been measured."""
         with self._lock:
             self._seen.clear()
-            self._overhead, self._capacity, self.load = (FIRST_OVERHEAD_SECONDS,
+            self._overhead, self._stretched, self.load = (FIRST_OVERHEAD_SECONDS,
                                                          self.max_capacity, None)
             self._rooms.clear()
             self._last_tick = self._clock()
@@ -240,7 +240,7 @@ class Crowd:
         capacity = min(self.max_capacity, max(MIN_CAPACITY, capacity))
         self._overhead += (RISING if overhead > self._overhead else FALLING) * (
             overhead - self._overhead)
-        self._capacity += SMOOTHING * (capacity - self._capacity)
+        self._stretched += SMOOTHING * (capacity - self._stretched)
         idle = self._idle_clock()
         if idle is not None and self._window_idle is not None:
             idle_cores = max(0.0, idle - self._window_idle) / wall
@@ -261,10 +261,10 @@ class Crowd:
         the GIL)."""
         room = self.room
         if room is None:
-            return self._capacity
+            return self._stretched
         if room >= self.max_capacity + IDLE_RESERVE:
             return self.max_capacity
-        return max(MIN_CAPACITY, min(self._capacity, room))
+        return max(MIN_CAPACITY, min(self._stretched, room))
 
     # -- what a visitor may spend ------------------------------------------------------------
 

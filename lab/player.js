@@ -303,11 +303,16 @@ class Sight {
     return waits;
   }
 
+  // The charts in sight that kept a redraw while they were out of it.
+  due(charts, slots) {
+    return Object.entries(charts).filter(([name, chart]) => chart?.waiting
+                                                            && this.sees(slots[name]));
+  }
+
   // Draw what the charts in sight kept while they were out of it.
   async catchUp(charts, slots) {
-    await Promise.all(Object.entries(charts).map(([name, chart]) => {
+    await Promise.all(this.due(charts, slots).map(([, chart]) => {
       const redraw = chart.waiting;
-      if (!redraw || !this.sees(slots[name])) return null;
       chart.waiting = null;
       return redraw();
     }));
@@ -475,9 +480,7 @@ class Player {
   // while a frame is being shown, once it is).
   async catchUp() {
     if (this.busy || this.closed) return;
-    if (!CHARTS.some(name => this.charts[name]?.waiting && this.sight.sees(this.slots[name]))) {
-      return;
-    }
+    if (!this.sight.due(this.charts, this.slots).length) return;
     this.busy = true;
     try {
       await this.sight.catchUp(this.charts, this.slots);
