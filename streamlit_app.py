@@ -12,7 +12,8 @@ import io
 import streamlit as st
 from PIL import Image
 
-from gan_core import charts, use_one_thread
+from gan_core import use_one_thread
+from gan_core.views import charts
 from lab import (
     controls,
     explainer,

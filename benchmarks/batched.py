@@ -25,7 +25,7 @@ import torch
 
 from benchmarks.reference import TutorialLoop, timed
 from gan_core import GANConfig
-from gan_core.batched import Axis, BatchedTrainer
+from gan_core.training.batched import Axis, BatchedTrainer
 
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 MEMBERS = 64

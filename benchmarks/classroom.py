@@ -360,11 +360,11 @@ def classify(stack: list[str]) -> tuple[str, str]:
         below = stack[min(found)[0]:]
         if has(below, ELEMENT_CALL):
             return run, "Streamlit serialisation"
-        if has(below, ("gan_core/charts.py",)):
+        if has(below, ("gan_core/views/charts.py",)):
             return run, "chart data"
         if has(below, ("LabSession.tick ", "LabSession.advance ", "Trainer.train ")):
             return run, "training chunk"
-        if has(below, ("readouts ", "Trainer.evaluate ", "gan_core/metrics.py")):
+        if has(below, ("readouts ", "Trainer.evaluate ", "gan_core/measure/metrics.py")):
             return run, "readouts/evaluation"
         return run, "page script: layout, state"
     if has(stack, MACHINERY):

@@ -3,7 +3,7 @@
 Each preset's script trains for the preset's step budget from its own seed, with its own
 random streams, exactly as ``python run.py --steps N`` would (its ``main``, executed in this
 process so that its ``G`` can be measured afterwards). Reported per run: in-band fraction and
-parameter W1 of 1,000 curves of the trained G (``gan_core.metrics``, as the page measures a
+parameter W1 of 1,000 curves of the trained G (``gan_core.measure.metrics``, as the page measures a
 run), and the wall and CPU time of training. The script trains on one thread.
 
     python benchmarks/script.py [--presets tutorial fast] [--seeds 0 1 2]
@@ -24,9 +24,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.presets import BUDGETS
 from gan_core import PRESETS
-from gan_core.metrics import EVAL_SAMPLES, in_band_fraction, parameter_w1
+from gan_core.gan.targets import curve_grid, get_target
+from gan_core.measure.metrics import EVAL_SAMPLES, in_band_fraction, parameter_w1
 from gan_core.pytorch import script
-from gan_core.targets import curve_grid, get_target
 
 
 def run_preset(name: str, seed: int) -> dict[str, float]:

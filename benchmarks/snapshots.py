@@ -32,7 +32,7 @@ import numpy as np
 
 from benchmarks.side_by_side import print_table, side_by_side
 from gan_core import GANConfig, Trainer
-from gan_core.snapshots import (
+from gan_core.training.snapshots import (
     Snapshot,
     Snapshots,
     max_snapshot_memory,

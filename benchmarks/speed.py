@@ -33,7 +33,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.reference import TutorialLoop, timed
 from gan_core import GANConfig, Trainer
-from gan_core.history import History
+from gan_core.gan.history import History
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""Cost of the theory readouts, and the kernel-width experiment behind ``gan_core.theory``.
+"""Cost of the theory readouts, and the kernel-width experiment behind ``gan_core.measure.theory``.
 
 Part 1, per tick (what the page would add to its 100 ms budget): the forces on 16 curves, the
 theory view (D*, densities, JSD) on 1,000 curves, and the full evaluation (every metric and
@@ -31,10 +31,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.reference import timed
 from gan_core import GANConfig, Trainer, get_target
-from gan_core.losses import loss_values, sigmoid
-from gan_core.metrics import in_band_fraction, parameter_w1
-from gan_core.streams import EVALUATION, stream
-from gan_core.theory import jensen_shannon, jsd_floor, parameter_density, parameter_jsd
+from gan_core.gan.losses import loss_values, sigmoid
+from gan_core.gan.streams import EVALUATION, stream
+from gan_core.measure.metrics import in_band_fraction, parameter_w1
+from gan_core.measure.theory import jensen_shannon, jsd_floor, parameter_density, parameter_jsd
 
 TICK_CURVES = 16
 EVAL_N = 1000

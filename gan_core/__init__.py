@@ -5,22 +5,21 @@
 >>> trainer.train(10_000); trainer.evaluate()
 """
 
-from .batched import Axis, BatchedTrainer, MemberResult
-from .checkpoint import CheckpointError
-from .config import PRESETS, GANConfig, Param
-from .engine import NetState
-from .events import Event, detect_events
-from .fork import Ghost
-from .link import Link, from_link, link_query, read_link
-from .losses import Equilibrium, equilibrium_point
-from .metrics import Metrics, NoiseFloors
-from .pacing import Pacing
-from .schedule import Change, format_changes, parse_changes
-from .state import RunState
-from .targets import TARGET_FAMILIES, Target, get_target
-from .theory import TheoryView
+from .files.checkpoint import CheckpointError
+from .files.link import Link, from_link, link_query, read_link
+from .gan.config import PRESETS, GANConfig, Pacing, Param
+from .gan.engine import NetState
+from .gan.losses import Equilibrium, equilibrium_point
+from .gan.schedule import Change, format_changes, parse_changes
+from .gan.state import RunState
+from .gan.targets import TARGET_FAMILIES, Target, get_target
+from .measure.events import Event, detect_events
+from .measure.metrics import Metrics, NoiseFloors
+from .measure.theory import TheoryView
 from .threads import use_one_thread
-from .trainer import ConfigChangeError, DiscriminatorMap, Trainer, TrainingDiverged
+from .training.batched import Axis, BatchedTrainer, MemberResult
+from .training.fork import Ghost
+from .training.trainer import ConfigChangeError, DiscriminatorMap, Trainer, TrainingDiverged
 
 __all__ = [
     "PRESETS",

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from gan_core import GANConfig, Trainer
-from gan_core.checkpoint import MAX_BYTES
+from gan_core.files.checkpoint import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 V1_FILE = ROOT / "tests" / "data" / "v1-tutorial.pt"

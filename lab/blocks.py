@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from gan_core import charts as ch
+from gan_core.views import charts as ch
 
 from .chart import chart
 

@@ -13,7 +13,7 @@ import pandas  # noqa: F401  (whole, before any session draws a chart: see above
 import pyarrow as pa
 import streamlit as st
 
-from gan_core import charts as ch
+from gan_core.views import charts as ch
 
 
 def chart(spec: dict, data: ch.Datasets, key: str) -> None:

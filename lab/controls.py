@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from gan_core.session import LabSession
+from gan_core.serve.session import LabSession
 
 from . import moment, phases
 from .run import GHOST, notices, session

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gan_core import Trainer, inference
-from gan_core import charts as ch
-from gan_core.losses import equilibrium_point
-from gan_core.metrics import EVAL_SAMPLES, noise_floors
+from gan_core import Trainer
+from gan_core.gan.losses import equilibrium_point
+from gan_core.measure.metrics import EVAL_SAMPLES, noise_floors
+from gan_core.views import charts as ch
+from gan_core.views import inference
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Readout:
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart's spec (the same object while its look stays: ``gan_core.charts`` caches
+    """A chart's spec (the same object while its look stays: ``gan_core.views.charts`` caches
     them) and its datasets at one tick."""
 
     spec: ch.Spec

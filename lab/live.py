@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from gan_core.pacing import TickClock, panel_ticks, ticks_per_rerun
-from gan_core.session import LabSession
+from gan_core.serve.pacing import TickClock, panel_ticks, ticks_per_rerun
+from gan_core.serve.session import LabSession
 
 from . import controls, moment, panels, phases, player, timers
 from .controls import forces_on, slow_on

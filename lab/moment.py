@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from gan_core import Trainer
-from gan_core.session import LabSession
+from gan_core.serve.session import LabSession
 
 from .run import notices, session
 from .slot import slot

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from gan_core import Trainer, detect_events, inference
-from gan_core import charts as ch
-from gan_core.events import Event
-from gan_core.inference import LatentSweep
-from gan_core.schedule import Change, spell
-from gan_core.theory import TheoryView
+from gan_core import Trainer, detect_events
+from gan_core.gan.schedule import Change, spell
+from gan_core.measure.events import Event
+from gan_core.measure.theory import TheoryView
+from gan_core.views import charts as ch
+from gan_core.views import inference
+from gan_core.views.inference import LatentSweep
 
 from . import moment, player
 from .blocks import Block, Caption, Chart, Columns, Heading

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from gan_core import RunState, Trainer, inference
-from gan_core import charts as ch
-from gan_core.session import LabSession
+from gan_core import RunState, Trainer
+from gan_core.serve.session import LabSession
+from gan_core.views import charts as ch
+from gan_core.views import inference
 
 from .chart import chart
 from .state import holder

@@ -227,7 +227,7 @@ async function showChart(slot, chart, look, datasets, versions) {
       changed = true;
     }
     // Laid out again (autosize) as Streamlit does on each update, unless the spec says new data
-    // never moves its axes (gan_core.charts.curves_spec).
+    // never moves its axes (gan_core.views.charts.curves_spec).
     if (changed) await (chart.fixedLayout ? chart.view : chart.view.resize()).runAsync();
     return chart;
   }

@@ -29,7 +29,7 @@ import numpy as np
 import streamlit as st
 from streamlit import config
 
-from gan_core import charts as ch
+from gan_core.views import charts as ch
 
 from . import blocks
 from .chart import chart

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from gan_core import GANConfig, Pacing
-from gan_core.link import SCHEDULE_KEY
-from gan_core.schedule import format_changes
-from gan_core.session import Applied, LabSession
+from gan_core.files.link import SCHEDULE_KEY
+from gan_core.gan.schedule import format_changes
+from gan_core.serve.session import Applied, LabSession
 
 from .settings import PARAMS, link_changes
 from .state import holder

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from gan_core import CheckpointError, GANConfig
-from gan_core.checkpoint import MAX_BYTES
+from gan_core.files.checkpoint import MAX_BYTES
 
 from . import settings
 from .run import notices, session

@@ -1,7 +1,7 @@
 """Settings and link: one widget per setting, bound to the URL, so a link reproduces a run.
 
 Every widget comes from a field's ``Param`` (label, help, range or choices) and is keyed by the
-field's name, which is also its key in the URL. A link is read once, by ``gan_core.link``,
+field's name, which is also its key in the URL. A link is read once, by ``gan_core.files.link``,
 before any widget exists: what cannot be used is removed from the URL (and named in the one
 warning), and what can is respelled as its widget spells it, so the widgets seed themselves
 from a URL they all accept and Streamlit never sees a value it cannot take.
@@ -16,8 +16,8 @@ from typing import Any
 import streamlit as st
 
 from gan_core import PRESETS, GANConfig, Pacing, Param, read_link
-from gan_core.config import GROUPS
-from gan_core.schedule import Change
+from gan_core.gan.config import GROUPS
+from gan_core.gan.schedule import Change
 
 from .state import holder
 

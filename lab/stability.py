@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from gan_core import GANConfig
-from gan_core import charts as ch
-from gan_core.batched import AXIS_FIELDS, Axis
-from gan_core.stability import StabilityRun
+from gan_core.serve.stability import StabilityRun
+from gan_core.training.batched import AXIS_FIELDS, Axis
+from gan_core.views import charts as ch
 
 from . import settings
 from .run import notices, session

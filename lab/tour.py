@@ -18,7 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from gan_core import GANConfig
-from gan_core.losses import equilibrium_point
+from gan_core.gan.losses import equilibrium_point
 
 from .run import session
 from .state import holder

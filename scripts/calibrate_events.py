@@ -1,4 +1,4 @@
-"""Where the thresholds of ``gan_core.events`` come from.
+"""Where the thresholds of ``gan_core.measure.events`` come from.
 
 Trains healthy configurations and configurations known to show each behaviour, several seeds
 each, and prints every run's detector statistics (``collapse_statistic``,
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_core import PRESETS, GANConfig, Trainer, TrainingDiverged, use_one_thread
-from gan_core import events as ev
+from gan_core.measure import events as ev
 
 HEALTHY = "healthy"
 RUNS: dict[str, dict[str, GANConfig]] = {

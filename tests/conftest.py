@@ -21,7 +21,7 @@ def no_tick_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     """A live tick stops early past its time budget so one visitor cannot starve the others;
     on a busy test machine that would make step counts vary, so page tests lift it (the budget
     has its own tests in test_session.py)."""
-    from gan_core import pacing
+    from gan_core.serve import pacing
 
     monkeypatch.setattr(pacing, "TICK_BUDGET_SECONDS", 60.0)
 
@@ -30,6 +30,6 @@ def no_tick_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
 def alone_on_the_server() -> None:
     """Each test's sessions are the only ones playing: the server-wide crowd, which slows
     refreshes when many visitors play, starts empty (its own tests use their own crowds)."""
-    from gan_core.crowd import CROWD
+    from gan_core.serve.crowd import CROWD
 
     CROWD.clear()

@@ -285,8 +285,8 @@ def test_a_cell_config_reproduces_the_cell_as_a_single_trainer() -> None:
 
 def test_with_other_visitors_playing_the_page_refreshes_less_often_and_says_so(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from gan_core import session
-    from gan_core.crowd import Crowd
+    from gan_core.serve import session
+    from gan_core.serve.crowd import Crowd
 
     # A crowd whose clocks stand still plans from its first assumptions, on any machine.
     crowd = Crowd(cores=1, clock=lambda: 0.0, cpu_clock=lambda: 0.0, idle_clock=lambda: None)

@@ -12,7 +12,7 @@ from page_driver import play, start, step_readout, trainer, weights
 from streamlit.testing.v1 import AppTest
 
 from gan_core import GANConfig, Pacing, read_link
-from gan_core.checkpoint import MAX_BYTES
+from gan_core.files.checkpoint import MAX_BYTES
 
 PARAMS = {**GANConfig.params(), **Pacing.params()}
 """Every setting of the page: each has a widget bound to the URL under its name."""

@@ -10,8 +10,8 @@ from run_state import assert_same_course
 from streamlit.testing.v1 import AppTest
 
 from gan_core import GANConfig, Trainer
-from gan_core.link import SCHEDULE_KEY
-from gan_core.schedule import Change, check_changes, format_changes
+from gan_core.files.link import SCHEDULE_KEY
+from gan_core.gan.schedule import Change, check_changes, format_changes
 
 pytestmark = pytest.mark.usefixtures("no_tick_time_limit")
 

@@ -8,8 +8,9 @@ import pytest
 from page_driver import play, start, step_readout, trainer
 from streamlit.testing.v1 import AppTest
 
-from gan_core import GANConfig, Trainer, inference
-from gan_core import charts as ch
+from gan_core import GANConfig, Trainer
+from gan_core.views import charts as ch
+from gan_core.views import inference
 
 pytestmark = pytest.mark.usefixtures("no_tick_time_limit")
 

@@ -12,10 +12,10 @@ import math
 import numpy as np
 import pytest
 
-import gan_core.batched as batched
+import gan_core.training.batched as batched
 from gan_core import GANConfig, Trainer, TrainingDiverged
-from gan_core.batched import MAX_MEMBERS, Axis, BatchedTrainer, MemberResult
-from gan_core.config import LOSSES
+from gan_core.gan.config import LOSSES
+from gan_core.training.batched import MAX_MEMBERS, Axis, BatchedTrainer, MemberResult
 
 STEPS = 20
 

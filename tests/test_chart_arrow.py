@@ -13,8 +13,9 @@ import pyarrow as pa
 import pytest
 from streamlit import dataframe_util
 
-from gan_core import GANConfig, Trainer, inference
-from gan_core import charts as ch
+from gan_core import GANConfig, Trainer
+from gan_core.views import charts as ch
+from gan_core.views import inference
 from lab.chart import arrow_table, records_columns
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gan_core import DiscriminatorMap, GANConfig, Trainer, inference
-from gan_core import charts as ch
-from gan_core.config import TARGETS
+from gan_core import DiscriminatorMap, GANConfig, Trainer
+from gan_core.gan.config import TARGETS
+from gan_core.views import charts as ch
+from gan_core.views import inference
 
 PER_ROW_TRANSFORMS = {"calculate", "filter", "window", "joinaggregate", "aggregate"}
 

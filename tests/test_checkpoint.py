@@ -20,7 +20,7 @@ import pytest
 import torch
 from run_state import assert_same_course, assert_same_run, trained
 
-import gan_core.checkpoint
+import gan_core.files.checkpoint
 from gan_core import CheckpointError, GANConfig, Trainer
 
 CONFIG = GANConfig(seed=5, lr_g=1e-3, lr_d=1e-3, beta1=0.5)
@@ -81,7 +81,7 @@ def test_a_checkpoint_of_a_live_reconfigured_run_keeps_its_new_settings() -> Non
 
 def test_the_largest_allowed_model_fits_under_the_size_cap() -> None:
     biggest = GANConfig(hidden=512, n_points=100, latent_dim=64)
-    assert len(checkpoint_bytes(Trainer(biggest))) < gan_core.checkpoint.MAX_BYTES
+    assert len(checkpoint_bytes(Trainer(biggest))) < gan_core.files.checkpoint.MAX_BYTES
 
 
 def test_loading_a_checkpoint_never_imports_torch(tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_a_truncated_checkpoint_is_refused(fraction: float) -> None:
 def test_a_file_over_the_size_cap_is_refused_before_it_is_parsed(
         monkeypatch: pytest.MonkeyPatch) -> None:
     data = checkpoint_bytes(trained(CONFIG, 5))
-    monkeypatch.setattr(gan_core.checkpoint, "MAX_BYTES", len(data) - 1)
+    monkeypatch.setattr(gan_core.files.checkpoint, "MAX_BYTES", len(data) - 1)
     assert "larger" in str(refused(data))
 
 
@@ -135,7 +135,7 @@ def test_reading_stops_at_the_size_cap() -> None:
     stream = Endless()
     with pytest.raises(CheckpointError):
         Trainer.load(stream)  # type: ignore[arg-type]
-    assert stream.served <= gan_core.checkpoint.MAX_BYTES + 1
+    assert stream.served <= gan_core.files.checkpoint.MAX_BYTES + 1
 
 
 class Payload:

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from gan_core import CheckpointError, GANConfig, Trainer
-from gan_core.checkpoint import MAX_BYTES
+from gan_core.files.checkpoint import MAX_BYTES
 from harness.hostile_uploads import (
     HOSTILE,
     MEMORY_BOUND_MB,

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from gan_core import GANConfig, Trainer
-from gan_core.engine import draw_batch
-from gan_core.layout import from_named, network_sizes
+from gan_core.files.layout import from_named, network_sizes
+from gan_core.gan.engine import draw_batch
 
 
 def load_in_plain_torch(path: Path) -> tuple[nn.Module, nn.Module, torch.optim.Optimizer,

@@ -15,7 +15,7 @@ import pytest
 from run_state import assert_same_run
 
 from gan_core import Trainer
-from gan_core.checkpoint import FORMAT, FORMAT_V1
+from gan_core.files.checkpoint import FORMAT, FORMAT_V1
 from tests.data.make_v1_checkpoints import EXPECTED, HERE, digests, named_state
 
 CASES = json.loads(EXPECTED.read_text())

@@ -18,7 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gan_core import PRESETS, GANConfig, Pacing, Param
-from gan_core.config import GROUPS
+from gan_core.gan.config import GROUPS
 
 PARAMS = GANConfig.params()
 NUMERIC = [name for name, p in PARAMS.items() if not p.choices]

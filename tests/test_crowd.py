@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from gan_core import pacing
-from gan_core.crowd import (
+from gan_core.serve import pacing
+from gan_core.serve.crowd import (
     FALLING,
     FIRST_OVERHEAD_SECONDS,
     IDLE_RESERVE,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gan_core.pacing import ticks_per_rerun
+from gan_core.serve.pacing import ticks_per_rerun
 from harness.protocol import LoopThread, Visitor, caption_with
 from harness.server import ARTIFACTS, free_port, start_server, stop_server
 

@@ -11,8 +11,8 @@ import pytest
 from run_state import trained
 
 from gan_core import GANConfig, Trainer
-from gan_core import events as ev
-from gan_core.history import History
+from gan_core.gan.history import History
+from gan_core.measure import events as ev
 
 # Configurations the calibration shows each behaviour with, on every seed tried.
 COLLAPSING = GANConfig(loss="non_saturating", lr_g=1e-2, lr_d=1e-3)

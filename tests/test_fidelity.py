@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 from gan_core import GANConfig
-from gan_core.config import LOSSES
-from gan_core.engine import GANStack, Net, draw_batch
+from gan_core.gan.config import LOSSES
+from gan_core.gan.engine import GANStack, Net, draw_batch
 
 STEPS = 20
 # Distinct, non-default hyperparameters, so that swapping G's and D's would show.

@@ -9,9 +9,9 @@ import pytest
 from run_state import trained
 
 from gan_core import GANConfig, Trainer
-from gan_core.config import LOSSES
-from gan_core.forces import force_size
-from gan_core.losses import generator_loss, loss_values
+from gan_core.gan.config import LOSSES
+from gan_core.gan.losses import generator_loss, loss_values
+from gan_core.measure.forces import force_size
 
 CONFIG = GANConfig(seed=3)
 

@@ -8,7 +8,7 @@ import pytest
 from run_state import assert_same_course, trained
 
 from gan_core import ConfigChangeError, GANConfig, Trainer, TrainingDiverged
-from gan_core.engine import MEMBER_FIELDS
+from gan_core.gan.engine import MEMBER_FIELDS
 
 CONFIG = GANConfig(seed=2)
 STACKED = {"lr_g": 1e-3, "lr_d": 3e-4, "beta1": 0.5, "beta2": 0.99, "loss": "hinge"}

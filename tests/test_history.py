@@ -10,7 +10,7 @@ import pytest
 from run_state import trained
 
 from gan_core import GANConfig, Trainer
-from gan_core.history import History, Series
+from gan_core.gan.history import History, Series
 
 
 def test_a_series_saves_its_column_names_and_loads_them_in_any_order() -> None:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from gan_core import GANConfig, Trainer
-from gan_core.layout import PARAMETER_NAMES, from_named, network_sizes, to_named
+from gan_core.files.layout import PARAMETER_NAMES, from_named, network_sizes, to_named
 
 
 def test_named_weights_load_into_the_tutorials_modules_and_compute_the_same_curves() -> None:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gan_core import GANConfig, Pacing, from_link, read_link
-from gan_core.link import SHOWN_PROBLEMS
+from gan_core.files.link import SHOWN_PROBLEMS
 
 
 def test_a_link_sets_run_settings_and_pacing() -> None:

@@ -2,7 +2,7 @@
 
 References are written the way papers and the tutorial write them (on probabilities
 ``D = sigmoid(logit)`` for the log losses, on raw logits for LSGAN and hinge) and differentiated
-by torch autograd in float64, so they share no code with ``gan_core.losses``.
+by torch autograd in float64, so they share no code with ``gan_core.gan.losses``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core.config import LOSSES
-from gan_core.losses import equilibrium, equilibrium_point, logit_grads, loss_values
+from gan_core.gan.config import LOSSES
+from gan_core.gan.losses import equilibrium, equilibrium_point, logit_grads, loss_values
 
 Pair = tuple[torch.Tensor, torch.Tensor]
 

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from gan_core import get_target
-from gan_core.config import TARGETS
-from gan_core.metrics import (
+from gan_core.gan.config import TARGETS
+from gan_core.gan.targets import Uniforms, curve_grid
+from gan_core.measure.metrics import (
     IN_BAND_TOLERANCE,
     in_band_fraction,
     noise_floors,
@@ -22,7 +23,6 @@ from gan_core.metrics import (
     spread_ratio,
     w1_to_law,
 )
-from gan_core.targets import Uniforms, curve_grid
 
 N = 1000  # the trainer's evaluation size
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gan_core.pacing import (
+from gan_core.serve.pacing import (
     PANEL_SECONDS,
     RERUN_SECONDS,
     TickClock,

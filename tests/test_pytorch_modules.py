@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from gan_core import GANConfig, Trainer
-from gan_core.engine import draw_batch
-from gan_core.layout import from_named, network_sizes
+from gan_core.files.layout import from_named, network_sizes
+from gan_core.gan.engine import draw_batch
 from gan_core.pytorch import modules, optimizers
 
 

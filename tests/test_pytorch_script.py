@@ -41,11 +41,11 @@ from test_fidelity import (
 )
 
 from gan_core import PRESETS, GANConfig, Trainer
-from gan_core.config import LOSSES, OPTIMIZERS, TARGETS
-from gan_core.engine import draw_batch
-from gan_core.metrics import in_band_fraction, parameter_w1, w1_to_law
+from gan_core.gan.config import LOSSES, OPTIMIZERS, TARGETS
+from gan_core.gan.engine import draw_batch
+from gan_core.gan.targets import curve_grid, get_target
+from gan_core.measure.metrics import in_band_fraction, parameter_w1, w1_to_law
 from gan_core.pytorch import modules, script
-from gan_core.targets import curve_grid, get_target
 
 ROOT = Path(__file__).resolve().parents[1]
 

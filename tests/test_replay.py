@@ -10,7 +10,7 @@ import pytest
 from run_state import assert_same_course, assert_same_run, run_state, trained
 
 from gan_core import GANConfig, RunState, Trainer, TrainingDiverged
-from gan_core.schedule import MAX_UPDATES, Change
+from gan_core.gan.schedule import MAX_UPDATES, Change
 
 CONFIG = GANConfig(seed=5)
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from run_state import assert_same_course
 
 from gan_core import GANConfig, Pacing, Trainer
-from gan_core.link import SCHEDULE_KEY, link_query, read_link
-from gan_core.schedule import (
+from gan_core.files.link import SCHEDULE_KEY, link_query, read_link
+from gan_core.gan.schedule import (
     ACTIONS,
     LIVE_FIELDS,
     MAX_CHANGES_CHARS,

@@ -12,8 +12,8 @@ import pytest
 from run_state import assert_same_run
 
 from gan_core import CheckpointError, GANConfig, Pacing
-from gan_core.crowd import FIRST_OVERHEAD_SECONDS, RISING, Crowd
-from gan_core.session import LabSession
+from gan_core.serve.crowd import FIRST_OVERHEAD_SECONDS, RISING, Crowd
+from gan_core.serve.session import LabSession
 
 pytestmark = pytest.mark.usefixtures("no_tick_time_limit")
 
@@ -222,8 +222,8 @@ def test_concurrent_callers_never_interleave_on_the_trainer() -> None:
 
 
 def test_a_stability_map_trains_longer_alone_and_a_tick_s_worth_while_others_play() -> None:
-    from gan_core import pacing, stability
-    from gan_core.batched import Axis
+    from gan_core.serve import pacing, stability
+    from gan_core.training.batched import Axis
 
     crowd = Crowd()
     run = stability.StabilityRun(GANConfig(), Axis("lr_g", [1e-4, 1e-3]), None, 1, 100,

@@ -10,8 +10,8 @@ import pytest
 from run_state import assert_same_course, assert_same_run, run_state, trained
 
 from gan_core import GANConfig, Trainer
-from gan_core.schedule import Change
-from gan_core.snapshots import (
+from gan_core.gan.schedule import Change
+from gan_core.training.snapshots import (
     FIRST_STRIDE,
     MAX_SNAPSHOTS,
     SNAPSHOT_BUDGET_BYTES,

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from gan_core import TARGET_FAMILIES, get_target
-from gan_core.config import TARGETS
-from gan_core.targets import curve_grid
+from gan_core.gan.config import TARGETS
+from gan_core.gan.targets import curve_grid
 
 # Documented law of every parameter: a mixture of equally weighted uniform ranges.
 LAWS: dict[str, dict[str, tuple[tuple[float, float], ...]]] = {

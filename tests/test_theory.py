@@ -11,8 +11,8 @@ import pytest
 from run_state import trained
 
 from gan_core import GANConfig, get_target
-from gan_core.config import LOSSES, TARGETS
-from gan_core.theory import (
+from gan_core.gan.config import LOSSES, TARGETS
+from gan_core.measure.theory import (
     bandwidth,
     jensen_shannon,
     jsd_floor,

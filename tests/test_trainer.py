@@ -14,8 +14,8 @@ from gan_core import (
     Trainer,
     TrainingDiverged,
 )
-from gan_core.config import TARGETS
-from gan_core.history import History, Series
+from gan_core.gan.config import TARGETS
+from gan_core.gan.history import History, Series
 
 CONFIG = GANConfig(seed=7)
 

@@ -94,7 +94,7 @@ c => {
 }
 """
 
-# Pixels of the curves' canvas near a colour of gan_core.charts: D's forces (#c2185b) and the
+# Pixels of the curves' canvas near a colour of gan_core.views.charts: D's forces (#c2185b) and the
 # ghost (#8e7cc3, drawn at opacity 0.7 over the band and the page).
 COLOURED = f"""
 kind => {{

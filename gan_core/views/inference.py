@@ -1,6 +1,6 @@
 """What the page shows of a run, as arrays: the one step between a trainer and the charts.
 
-Every random number drawn here comes from the streams of ``gan_core.streams``.
+Every random number drawn here comes from the streams of ``gan_core.gan.streams``.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .streams import CURVES, HISTOGRAM, LATENT, stream
-from .trainer import Trainer
+from ..gan.streams import CURVES, HISTOGRAM, LATENT, stream
+from ..training.trainer import Trainer
 
 LATENT_RANGE = (-2.5, 2.5)
 """The latent explorer moves one input of G over this range (±2.5 standard deviations)."""

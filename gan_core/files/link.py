@@ -7,7 +7,7 @@ range, or one no widget offers) is not used, and is said so by key; a setting th
 keeps its default.
 
 Its settings are the run's settings as the page's widgets showed them. A ``changes`` key
-(``gan_core.schedule``) adds the run's changes while it trains, with the value each changed
+(``gan_core.gan.schedule``) adds the run's changes while it trains, with the value each changed
 setting started from: the link's run starts there and follows them, so a page opening the link
 shows the start values first (``Link.spelled``) and moves on as the run replays its changes.
 A schedule that is malformed, out of order, or never gives a changed setting the value the
@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .config import GANConfig, Param, Settings
-from .pacing import Pacing
-from .schedule import Change, check_moment, format_changes, parse_changes, start_of
+from ..gan.config import GANConfig, Pacing, Param, Settings
+from ..gan.schedule import Change, check_moment, format_changes, parse_changes, start_of
 
 SCHEMAS: tuple[type[Settings], ...] = (GANConfig, Pacing)
 """What a link can set: a run's config and the page's pacing."""

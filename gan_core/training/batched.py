@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .config import LOSSES, GANConfig
-from .engine import MEMBER_FIELDS, GANStack
-from .metrics import EVAL_SAMPLES, band_and_w1
+from ..gan.config import LOSSES, GANConfig
+from ..gan.engine import MEMBER_FIELDS, GANStack
+from ..measure.metrics import EVAL_SAMPLES, band_and_w1
 
 AXIS_FIELDS = (*MEMBER_FIELDS, "seed")
 """The fields a grid may vary: the per-member fields of :class:`GANStack`, and seed."""

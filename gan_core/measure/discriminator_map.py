@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import GANConfig
-from .engine import GANStack
-from .losses import sigmoid
-from .streams import DISCRIMINATOR_MAP, stream
+from ..gan.config import GANConfig
+from ..gan.engine import GANStack
+from ..gan.losses import sigmoid
+from ..gan.streams import DISCRIMINATOR_MAP, stream
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ weights_only=True)`` opens. With ``L``, ``H``, ``N`` the config's ``latent_dim``
 - ``"rng"``: the training stream's state, ``np.random.default_rng(seed).bit_generator.state``
   (a dict of text and integers).
 - ``"history"``: ``{"train": S, "eval": S}``, each ``S = {"steps": int64 (n,), "rows": float64
-  (n, c), "stride": int, "columns": [c names]}`` (``gan_core.history.Series.state()``; the
+  (n, c), "stride": int, "columns": [c names]}`` (``gan_core.gan.history.Series.state()``; the
   columns of ``History.TRAIN_COLUMNS`` and ``History.EVAL_COLUMNS``; files written before
   columns were named hold the leading ones).
 - ``"schedule"`` (optional): the run's changes in order, each ``{"step": int, "values":
-  {name: value}, "before": {name: value}}`` (``gan_core.schedule.Change.to_plain``).
+  {name: value}, "before": {name: value}}`` (``gan_core.gan.schedule.Change.to_plain``).
 
 For example::
 
@@ -46,10 +46,10 @@ Files saved before this format, ``gan-curve-lab/1``, still load and resume exact
 and moments) and ``"t"`` (int).
 
 Reading a file never runs code from it and never allocates much more than its size:
-:mod:`gan_core.torch_file` checks its zip directory and runs its pickle on a machine that builds
-no tensor; every entry is then compared with what the file's own config implies (exact key sets,
-dtypes, shapes, one contiguous storage per tensor holding exactly its bytes, bounded plain
-data); only then are arrays copied out. Any failure is a :class:`CheckpointError` naming the
+:mod:`gan_core.files.torch_file` checks its zip directory and runs its pickle on a machine that
+builds no tensor; every entry is then compared with what the file's own config implies (exact
+key sets, dtypes, shapes, one contiguous storage per tensor holding exactly its bytes, bounded
+plain data); only then are arrays copied out. Any failure is a :class:`CheckpointError` naming the
 entry.
 """
 
@@ -60,15 +60,15 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .config import GANConfig, _shown
-from .engine import ADAM_EPS, NetState, mlp_layout
-from .history import History
+from ..gan.config import GANConfig, Pacing, _shown
+from ..gan.engine import ADAM_EPS, NetState, mlp_layout
+from ..gan.history import History
+from ..gan.schedule import changes_from_plain, changes_to_plain
+from ..gan.state import RunState
+from ..threads import import_torch
 from .layout import PARAMETER_NAMES, from_named, network_sizes, to_named
-from .pacing import Pacing
-from .schedule import changes_from_plain, changes_to_plain
-from .state import RunState
-from .threads import import_torch
 from .torch_file import FLOAT32, FLOAT64, INT64, TensorRef, TorchFile, TorchFileError
+from .torch_modules import new_optimizer
 
 FORMAT = "gan-curve-lab/2"
 FORMAT_V1 = "gan-curve-lab/1"
@@ -93,7 +93,6 @@ class CheckpointError(ValueError):
 def write_checkpoint(state: RunState, f: str | os.PathLike | BinaryIO) -> None:
     """Save ``state`` in format ``gan-curve-lab/2`` (see the module docstring)."""
     torch = import_torch()
-    from .pytorch import new_optimizer
 
     config, sizes = state.config, network_sizes(state.config)
     contents: dict[str, Any] = {"format": FORMAT, "config": config.to_mapping(),

@@ -27,15 +27,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .config import GANConfig
-from .discriminator_map import DiscriminatorMap, discriminator_map
-from .engine import MEMBER_FIELDS, GANStack
-from .history import History
-from .losses import sigmoid
-from .metrics import EVAL_SAMPLES, Metrics, evaluate_member, quality_member
-from .schedule import Change, FrozenMapping
-from .state import RunState
-from .streams import SAMPLE, stream
+from ..gan.config import GANConfig
+from ..gan.engine import MEMBER_FIELDS, GANStack
+from ..gan.history import History
+from ..gan.losses import sigmoid
+from ..gan.schedule import Change, FrozenMapping
+from ..gan.state import RunState
+from ..gan.streams import SAMPLE, stream
+from ..measure.discriminator_map import DiscriminatorMap, discriminator_map
+from ..measure.metrics import EVAL_SAMPLES, Metrics, evaluate_member, quality_member
+from .errors import TrainingDiverged
 
 if TYPE_CHECKING:
     from .trainer import Trainer
@@ -259,8 +260,6 @@ class FollowerGhost(Ghost):
         return self._trainer._stack, 0
 
     def follow(self, step: int) -> None:
-        from .trainer import TrainingDiverged
-
         trainer = self._trainer
         if self.stopped_at is not None or trainer.step == step:
             return
@@ -280,8 +279,6 @@ class FollowerGhost(Ghost):
         return new
 
     def act(self, name: str, n: int, step: int) -> None:
-        from .trainer import TrainingDiverged
-
         self.follow(step)
         if self.stopped_at is not None:
             return

@@ -6,7 +6,9 @@ The page builds its sidebar and its shareable URL from these, and ``from_mapping
 with them, so a new hyperparameter is one new field here and nothing else.
 
 :class:`GANConfig` holds what decides a run (a checkpoint stores it); how fast the page shows
-that run is :class:`gan_core.pacing.Pacing`, a second schema of the same kind.
+that run is :class:`Pacing`, a second schema of the same kind. Pacing is not part of a run: the
+same run can be watched fast or slowly, so it never reaches the engine, a checkpoint or a
+stability-map member; ``gan_core.serve.pacing`` keeps the server to it.
 """
 
 from __future__ import annotations
@@ -229,6 +231,18 @@ def _check(name: str, param: Param, value: Any) -> None:
     # Range first: NaN fails it, and isfinite() of a huge int raises OverflowError.
     if not param.low <= value <= param.high or not math.isfinite(value):
         raise ValueError(f"{name}: {_shown(value)} is not {param.describe_range()}")
+
+
+@dataclass(frozen=True)
+class Pacing(Settings):
+    """Steps per tick and seconds between ticks while the page plays."""
+
+    steps_per_tick: int = _param(
+        100, label="Steps per tick", group="Run", live=True, low=1, high=500,
+        help="Training steps per screen update while playing.")
+    tick_seconds: float = _param(
+        0.25, label="Tick interval (s)", group="Run", live=True, low=0.1, high=5.0, step=0.05,
+        help="Seconds between screen updates while playing.")
 
 
 PRESETS: dict[str, GANConfig] = {

@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ..gan.config import GANConfig, Pacing
+from ..gan.schedule import Change
+from ..training.trainer import Trainer, TrainingDiverged
 from . import pacing as _pacing
-from .config import GANConfig
 from .crowd import CROWD, Crowd, Plan
-from .pacing import Pacing, train_for
-from .schedule import Change
-from .trainer import Trainer, TrainingDiverged
+from .pacing import train_for
 
 
 @dataclass(frozen=True)

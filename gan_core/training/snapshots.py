@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .config import GANConfig
-from .engine import DTYPE, GANStack, NetState
-from .history import History
-from .state import RunState
+from ..gan.config import GANConfig
+from ..gan.engine import DTYPE, GANStack, NetState
+from ..gan.history import History
+from ..gan.state import RunState
 
 MAX_SNAPSHOTS = 32
 SNAPSHOT_BUDGET_BYTES = 8 * 2**20

@@ -10,7 +10,8 @@ generated curves almost never lie exactly on it, so the two laws barely overlap 
 is mapped to its least-squares parameter (``Target.fit``) and ``D*`` and the JSD are those of the
 laws of that parameter. Mapping curves to parameters can only lose information, so this JSD is at
 most the curve-space one; it reads 0 when G paints the right mix of parameters whatever the
-curves' shapes, which is what the fit residual and ``joint_w1`` of :mod:`gan_core.metrics` show.
+curves' shapes, which is what the fit residual and ``joint_w1`` of
+:mod:`gan_core.measure.metrics` show.
 
 Densities are Gaussian kernel density estimates on a grid (linear binning, then a product with
 the kernel matrix). The target's density goes through the same estimator, fed the law's exact
@@ -39,9 +40,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from .losses import sigmoid, softplus
-from .streams import NOISE_FLOOR, stream
-from .targets import Target, Uniforms, get_target
+from ..gan.losses import sigmoid, softplus
+from ..gan.streams import NOISE_FLOOR, stream
+from ..gan.targets import Target, Uniforms, get_target
 
 BANDWIDTH_SCALE = {1: 1.0, 2: 2.0}
 """``c_d`` of the kernel width rule, by the number of parameters (see the module's docstring)."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import GANConfig
-from .engine import mlp_layout
+from ..gan.config import GANConfig
+from ..gan.engine import mlp_layout
 
 PARAMETER_NAMES = ("0.weight", "0.bias", "2.weight", "2.bias")
 """A network's parameters in ``nn.Sequential`` order: what ``parameters()`` yields."""

@@ -9,11 +9,11 @@ import math
 from string import Template
 from typing import TYPE_CHECKING
 
-from .losses import equilibrium
-from .targets import QuadraticFamily, SineFamily, Target, Uniforms, get_target
+from ..gan.losses import equilibrium
+from ..gan.targets import QuadraticFamily, SineFamily, Target, Uniforms, get_target
 
 if TYPE_CHECKING:
-    from .config import GANConfig
+    from ..gan.config import GANConfig
 
 TUTORIAL_URL = ("https://github.com/MorvanZhou/PyTorch-Tutorial/blob/master/"
                 "tutorial-contents/406_GAN.py")

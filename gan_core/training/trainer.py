@@ -16,11 +16,27 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
-from .config import GANConfig
-from .discriminator_map import DiscriminatorMap, discriminator_map
-from .engine import GANStack
-from .forces import curve_forces
+from ..files.checkpoint import CheckpointError, read_checkpoint, write_checkpoint
+from ..gan.config import GANConfig
+from ..gan.engine import GANStack
+from ..gan.history import History
+from ..gan.losses import sigmoid
+from ..gan.schedule import MAX_UPDATES, Change, check_changes, start_config
+from ..gan.state import RunState
+from ..gan.streams import SAMPLE, stream
+from ..measure.discriminator_map import DiscriminatorMap, discriminator_map
+from ..measure.forces import curve_forces
+from ..measure.metrics import (
+    EVAL_SAMPLES,
+    Metrics,
+    Readouts,
+    evaluate_member,
+    evaluation_sample,
+    quality_member,
+    readouts_member,
+)
+from ..measure.theory import TheoryView, theory_view
+from .errors import ConfigChangeError, TrainingDiverged
 from .fork import (
     STACKED_FIELDS,
     FollowerGhost,
@@ -30,38 +46,7 @@ from .fork import (
     single_stack,
     twin_stack,
 )
-from .history import History
-from .losses import sigmoid
-from .metrics import (
-    EVAL_SAMPLES,
-    Metrics,
-    Readouts,
-    evaluate_member,
-    evaluation_sample,
-    quality_member,
-    readouts_member,
-)
-from .schedule import MAX_UPDATES, Change, check_changes, start_config
 from .snapshots import Snapshot, Snapshots, copy_stack, restore_stack, snapshot_capacity
-from .state import RunState
-from .streams import SAMPLE, stream
-from .theory import TheoryView, theory_view
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss, an output or a gradient became non-finite or exploded at ``step``; the trainer is
-    rewound to a state a few steps earlier whose outputs were finite. Lower a learning rate
-    (``reconfigure``) and train on, or start a new trainer."""
-
-    def __init__(self, step: int) -> None:
-        super().__init__(
-            f"training diverged at step {step}: outputs or gradients became infinite or NaN. "
-            "The last finite weights are kept; try lower learning rates.")
-        self.step = step
-
-
-class ConfigChangeError(ValueError):
-    """A change that a running trainer cannot take (shapes, target, seed)."""
 
 
 class _Undo:
@@ -401,7 +386,7 @@ class Trainer:
     def fork(self, config: GANConfig) -> list[str]:
         """Take ``config`` live as :meth:`reconfigure` does, and keep a ghost that did not:
         the run as it would go on without this change, trained beside it on the same batches
-        (see ``gan_core.fork``). Replaces an earlier ghost; the live run goes on exactly as
+        (see ``gan_core.training.fork``). Replaces an earlier ghost; the live run goes on exactly as
         without one. Raises ``ValueError`` if ``config`` changes nothing."""
         changed = self._live_changes(config)
         if not changed:
@@ -458,7 +443,7 @@ class Trainer:
         """The push G receives at each of its curves for latent vectors ``z``: an array like
         ``generate(z)`` holding ``-d l_G / d x``, float64, under ``loss`` (default: the run's).
 
-        ``l_G`` is a curve's own G loss (:func:`gan_core.losses.generator_loss`), so this is
+        ``l_G`` is a curve's own G loss (:func:`gan_core.gan.losses.generator_loss`), so this is
         the gradient per curve, ``batch`` times what a training step gives each curve of its
         batch (the step averages over it). Changes nothing.
         """
@@ -467,7 +452,7 @@ class Trainer:
     def theory(self, n: int = EVAL_SAMPLES) -> TheoryView:
         """The optimal discriminator for the current G beside the learned one, and the JSD
         they imply, on the same ``n`` generated and real curves as :meth:`evaluate` (so the
-        same ``jsd`` and ``jsd_d``). See :mod:`gan_core.theory`."""
+        same ``jsd`` and ``jsd_d``). See :mod:`gan_core.measure.theory`."""
         sample = evaluation_sample(self._stack, 0, self.config, self.step, n)
         return theory_view(self.target, self.x, sample.fake_params, sample.l_real,
                            sample.l_fake, self._stack.discriminate, self.config.loss)

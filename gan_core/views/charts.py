@@ -1,6 +1,6 @@
 """Vega-Lite charts of a run, built with Altair (usable from a notebook as from the page).
 
-Charts take arrays (``gan_core.inference`` computes them from a trainer), never a trainer.
+Charts take arrays (``gan_core.views.inference`` computes them from a trainer), never a trainer.
 
 Each chart is a spec that depends only on the target family and the loss, plus small named
 datasets that change every tick. Specs are built once and cached, and data is referenced by
@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 import altair as alt
 import numpy as np
 
-from .history import History
+from ..gan.history import History
+from ..gan.losses import equilibrium_point
+from ..gan.targets import curve_grid, get_target
+from ..measure.metrics import EVAL_SAMPLES, noise_floors
 from .inference import CURVE_LIMIT, LATENT_RANGE, CurvesView, LatentSweep
-from .losses import equilibrium_point
-from .metrics import EVAL_SAMPLES, noise_floors
-from .targets import curve_grid, get_target
 
 if TYPE_CHECKING:
-    from .theory import TheoryView
-    from .trainer import DiscriminatorMap
+    from ..measure.theory import TheoryView
+    from ..training.trainer import DiscriminatorMap
 
 Spec = dict[str, Any]
 Datasets = dict[str, dict[str, np.ndarray]]

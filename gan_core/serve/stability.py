@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import threading
 
+from ..gan.config import GANConfig
+from ..measure.metrics import EVAL_SAMPLES
+from ..training.batched import Axis, BatchedTrainer
 from . import pacing as _pacing
-from .batched import Axis, BatchedTrainer
-from .config import GANConfig
 from .crowd import CROWD, Crowd
-from .metrics import EVAL_SAMPLES
 from .pacing import train_for
 
 LIVE_SAMPLES = 250

@@ -91,7 +91,7 @@ class History:
     real and on the generated curves, and the mean length of the force G received per curve
     (``GANStack.force_sizes``)."""
     EVAL_COLUMNS = ("in_band", "w1", "fit_residual", "joint_w1", "spread", "jsd", "jsd_d")
-    """Fields of :class:`gan_core.metrics.Metrics` at the evaluation cadence."""
+    """Fields of :class:`gan_core.measure.metrics.Metrics` at the evaluation cadence."""
 
     def __init__(self) -> None:
         self.train = Series(self.TRAIN_COLUMNS, capacity=1600, stride=4)

@@ -7,12 +7,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from .config import GANConfig
-from .engine import GANStack
-from .history import History
-from .losses import loss_values, sigmoid
-from .streams import EVALUATION, NOISE_FLOOR, stream
-from .targets import Target, Uniforms, curve_grid, get_target
+from ..gan.config import GANConfig
+from ..gan.engine import GANStack
+from ..gan.history import History
+from ..gan.losses import loss_values, sigmoid
+from ..gan.streams import EVALUATION, NOISE_FLOOR, stream
+from ..gan.targets import Target, Uniforms, curve_grid, get_target
 from .theory import FLOOR_DRAWS, jsd_floor, jsd_from_d, parameter_jsd
 
 IN_BAND_TOLERANCE = 0.05
@@ -39,7 +39,7 @@ class Metrics:
       true law, each parameter on its own. ``joint_w1``: the sliced W1 between the joint law of
       fitted parameters of generated and of as many real curves (``Target.joint_coords``), which
       also sees wrong pairings of amplitude and phase. ``jsd``: the Jensen–Shannon divergence of
-      the parameter laws (:mod:`gan_core.theory`); ``jsd_d`` the same read off D's
+      the parameter laws (:mod:`gan_core.measure.theory`); ``jsd_d`` the same read off D's
       cross-entropy.
     - ``spread``: how varied G's curves are: the interquartile range of each fitted parameter
       over its true law's, the smallest over parameters (1 for the target, near 0 when every
@@ -75,7 +75,7 @@ class NoiseFloors:
     curves, the largest mean residual ``n`` real curves plausibly give. ``joint_w1``: the mean
     over ``FLOOR_DRAWS`` pairs of the sliced W1 between two independent ``n``-samples of the
     true law (generated curves are compared with ``n`` real ones, so this is its noise alone).
-    ``jsd``: :func:`gan_core.theory.jsd_floor`.
+    ``jsd``: :func:`gan_core.measure.theory.jsd_floor`.
     """
 
     fit_residual: float

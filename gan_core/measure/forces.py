@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import GANStack
-from .losses import generator_loss_grad
+from ..gan.engine import GANStack
+from ..gan.losses import generator_loss_grad
 
 
 def _d_weights(stack: GANStack, member: int) -> tuple[np.ndarray, ...]:

@@ -1,6 +1,6 @@
 """Name what a run's history shows: mode collapse, D overpowering G, oscillation.
 
-Each detector reads only a :class:`~gan_core.history.History` (so it works on a loaded run as
+Each detector reads only a :class:`~gan_core.gan.history.History` (so it works on a loaded run as
 on a live one) and returns :class:`Event` s: a kind, the first and last step it covers and one
 sentence for a learner. Every threshold below comes from ``scripts/calibrate_events.py``, which
 trains healthy configurations and configurations known to show each behaviour over several
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .history import History, Series
+from ..gan.history import History, Series
 
 COLLAPSE = "mode_collapse"
 OVERPOWER = "d_overpowers"

@@ -2,9 +2,8 @@
 training and the state it reached), and the server's runs of the live view each train the ticks
 whose time has come, about every two seconds.
 
-Pacing is not part of a run: the same run can be watched fast or slowly, so it never reaches the
-engine, a checkpoint or a stability-map member. It shares :class:`GANConfig`'s schema machinery,
-so the sidebar and the URL treat its fields like any other setting.
+The settings themselves (steps per tick, tick interval) are :class:`gan_core.gan.config.Pacing`,
+beside every other setting a link can carry; this module is how the server keeps to them.
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from .config import Settings, _param
 
 TICK_BUDGET_SECONDS = 0.15
 """Training time one tick may take, so that one visitor's tick cannot starve the others."""
@@ -28,18 +25,6 @@ PANEL_SECONDS = 1.0
 """The slower panels (history, maps) are drawn this often, or every other tick when ticks are
 slower (a busy server slows them with the ticks): a run takes them at ticks so far apart
 (``panel_ticks``) and the browser shows each in its turn."""
-
-
-@dataclass(frozen=True)
-class Pacing(Settings):
-    """Steps per tick and seconds between ticks while the page plays."""
-
-    steps_per_tick: int = _param(
-        100, label="Steps per tick", group="Run", live=True, low=1, high=500,
-        help="Training steps per screen update while playing.")
-    tick_seconds: float = _param(
-        0.25, label="Tick interval (s)", group="Run", live=True, low=0.1, high=5.0, step=0.05,
-        help="Seconds between screen updates while playing.")
 
 
 def train_for(train: Callable[[int], object], steps: int, budget: float,

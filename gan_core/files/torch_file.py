@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import _shown
+from ..gan.config import _shown
 
 MAX_RECORDS = 64
 """Zip entries: a checkpoint has about 40 (one per tensor, six of torch's own)."""
