@@ -15,6 +15,7 @@ import pytest
 import gan_core.training.batched as batched
 from gan_core import GANConfig, Trainer, TrainingDiverged
 from gan_core.gan.config import LOSSES
+from gan_core.gan.engine import GANStack
 from gan_core.training.batched import MAX_MEMBERS, Axis, BatchedTrainer, MemberResult
 
 STEPS = 20
@@ -70,6 +71,37 @@ def test_six_members_with_their_own_lr_and_seed_match_their_trainers(
 
     assert grid.members == 6 and grid.stack_sizes == ([6] if most >= 6 else [3, 3])
     assert_every_member_matches(grid)
+
+
+def test_stacks_trained_one_by_one_in_slices_end_where_the_whole_grid_would(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A time-bounded tick trains the stacks one at a time, a slice at a time: the grid's step
+    is what every member has trained, and the members end as their own trainers do."""
+    monkeypatch.setattr(batched, "STACK_MEMBERS", 2)
+    grid = BatchedTrainer(GANConfig(), Axis("lr_g", (1e-4, 1e-3, 3e-3)), Axis.seeds(2))
+    assert grid.stack_sizes == [2, 2, 2] and grid.stack_steps == (0, 0, 0)
+    grid.train_stack(2, 7)
+    grid.train_stack(0, 3)
+    assert grid.stack_steps == (3, 0, 7) and grid.step == 0
+    grid.train(4)  # every stack on to the step all have trained, plus four
+    assert grid.stack_steps == (4, 4, 7) and grid.step == 4
+    grid.train_stack(0, STEPS - 4)
+    grid.train_stack(1, STEPS - 4)
+    grid.train_stack(2, STEPS - 7)
+    assert grid.step == STEPS
+    assert_every_member_matches(grid)
+    assert [r.w1 for r in grid.evaluate(200, stacks=[1])] == \
+        [r.w1 for r in grid.evaluate(200)[2:4]]
+
+
+def test_larger_models_stack_fewer_members_down_to_one_at_the_largest_sizes() -> None:
+    largest = GANConfig(hidden=512, batch_size=512, n_points=100, latent_dim=64, d_steps=10)
+    assert batched.members_per_stack(GANConfig()) == batched.STACK_MEMBERS
+    assert batched.members_per_stack(GANConfig(hidden=256)) == batched.STACK_MEMBERS // 2
+    assert batched.members_per_stack(largest) == 1
+    assert BatchedTrainer(largest, Axis.seeds(3)).stack_sizes == [1, 1, 1]
+    sizes = [batched.members_per_stack(GANConfig(hidden=h)) for h in (16, 64, 128, 256, 512)]
+    assert sizes == sorted(sizes, reverse=True)
 
 
 def test_every_seed_of_a_cell_matches_its_trainer() -> None:
@@ -223,6 +255,26 @@ def test_bad_grids_are_refused(base: GANConfig, x: Axis, y: Axis | None, seeds: 
                                named: str) -> None:
     with pytest.raises(ValueError, match=named):
         BatchedTrainer(base, x, y, seeds_per_cell=seeds)
+
+
+def test_a_grid_of_large_models_is_refused_past_its_memory_naming_what_would_fit() -> None:
+    largest = GANConfig(hidden=512, batch_size=512, n_points=100, latent_dim=64, d_steps=10)
+    most = batched.MAX_GRID_BYTES // GANStack.bytes_per_member(largest)
+    assert 8 <= most < 32  # a useful map of the largest models, not gigabytes of one
+    with pytest.raises(ValueError, match=f"at most {most} members"):
+        BatchedTrainer(largest, Axis.log("lr_g", 1e-5, 1e-2, 8), Axis.seeds(4))
+    assert BatchedTrainer(largest, Axis.log("lr_g", 1e-5, 1e-2, 8), Axis.seeds(2)).members == 16
+
+
+def test_a_stack_allocates_what_its_memory_estimate_says() -> None:
+    def allocated(stack: GANStack) -> int:
+        return sum(a.nbytes for obj in (stack, stack.g, stack.d) for a in vars(obj).values()
+                   if isinstance(a, np.ndarray) and a.base is None)
+
+    for config in (GANConfig(), GANConfig(hidden=512, batch_size=512, n_points=100,
+                                          latent_dim=64), GANConfig(hidden=4, batch_size=8)):
+        stack = GANStack(config, [0, 1, 2])
+        assert allocated(stack) == pytest.approx(3 * GANStack.bytes_per_member(config), rel=0.01)
 
 
 def test_the_largest_grid_is_accepted() -> None:

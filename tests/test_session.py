@@ -234,3 +234,41 @@ def test_a_stability_map_trains_longer_alone_and_a_tick_s_worth_while_others_pla
     assert run.budget == pacing.TICK_BUDGET_SECONDS  # what a live tick may take
     other.pause()
     assert run.budget == stability.ALONE_BUDGET_SECONDS
+
+
+LARGEST = GANConfig(hidden=512, batch_size=512, n_points=100, latent_dim=64, d_steps=10)
+"""Every Model and Training size at the page's maximum."""
+
+
+def test_a_stability_tick_of_the_largest_models_trains_one_member_step_past_its_budget() -> None:
+    """A stack of the largest models holds one member, and a tick's first slice is one step:
+    a tick whose budget is gone after its first step trains exactly that one step of one
+    member, not a step of the whole grid."""
+    from gan_core.serve import stability
+    from gan_core.training.batched import Axis
+
+    run = stability.StabilityRun(LARGEST, Axis("lr_g", [1e-4, 1e-3, 1e-2]), None, 1, 50)
+    assert run.grid.stack_sizes == [1, 1, 1]
+    assert run.tick(budget=0.0) == 0 and run.grid.stack_steps == (0, 0, 0)
+    run.tick(budget=1e-3)
+    assert sorted(run.grid.stack_steps) == [0, 0, 1]
+    run.tick(budget=1e-3)  # the least advanced stack goes next
+    assert sorted(run.grid.stack_steps) == [0, 1, 1]
+
+
+def test_a_stability_map_scores_the_cells_whose_stack_moved_as_a_fresh_evaluation_would(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from gan_core.serve import stability
+    from gan_core.training import batched
+
+    monkeypatch.setattr(batched, "STACK_MEMBERS", 2)
+    run = stability.StabilityRun(GANConfig(), batched.Axis("lr_g", [1e-4, 1e-3, 3e-3]),
+                                 batched.Axis.seeds(2), 1, 30)
+    for _ in range(4):
+        run.tick(budget=1e-3)  # a few steps of one stack or two
+        fresh = run.grid.cell_table(run.grid.evaluate(stability.LIVE_SAMPLES))
+        assert run.cells == fresh
+    while run.running:
+        run.tick(budget=math.inf)
+    assert run.done and run.grid.stack_steps == (30, 30, 30)
+    assert run.cells == run.grid.cell_table(run.grid.evaluate(stability.EVAL_SAMPLES))

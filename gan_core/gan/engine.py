@@ -264,6 +264,18 @@ class GANStack:
         self._mask_g = np.zeros((k, batch, h), bool)
         self._mask_d = np.zeros((k, 2 * batch, h), bool)
 
+    @staticmethod
+    def bytes_per_member(config: GANConfig) -> int:
+        """Bytes of arrays a stack holds per member of ``config``'s sizes: each network's
+        weights, gradients, moments and scratch (six arrays of its size) and the step's working
+        arrays (``_alloc``). What a grid of many members costs in memory."""
+        b, z, h, n = config.batch_size, config.latent_dim, config.hidden, config.n_points
+        weights = mlp_layout((z, h, n))[1] + mlp_layout((n, h, 1))[1]
+        floats = (6 * weights + b * z + 2 * b * n + b * h + 2 * b * h + 2 * b + 2 * b + b
+                  + 2 * b * h + b * h + b * n + b * h + b * h + 2 * b * h + b + 2 * b)
+        masks = b * h + 2 * b * h
+        return 4 * floats + masks
+
     # -- one step --------------------------------------------------------------------------
 
     def _draw(self) -> None:

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 TICK_BUDGET_SECONDS = 0.15
 """Training time one tick may take, so that one visitor's tick cannot starve the others."""
-BUDGET_CHECK_STEPS = 10
-"""Steps trained between two looks at the clock by :func:`train_for`."""
 RERUN_SECONDS = 2.0
 """The live view's runs on the server come at least this far apart: a run costs the visitor's
 browser far more than a tick's training costs the server, so a run trains several ticks and the
@@ -28,17 +26,39 @@ slower (a busy server slows them with the ticks): a run takes them at ticks so f
 
 
 def train_for(train: Callable[[int], object], steps: int, budget: float,
-              cpu_budget: float = math.inf) -> int:
-    """Call ``train(n)`` in slices of at most ``BUDGET_CHECK_STEPS`` until ``steps`` are done,
-    ``budget`` seconds have passed or this thread has used ``cpu_budget`` seconds of CPU (the
-    slice under way finishes); the steps done."""
-    start, cpu_start, done = time.perf_counter(), time.thread_time(), 0
-    while (done < steps and time.perf_counter() - start < budget
-           and time.thread_time() - cpu_start < cpu_budget):
-        n = min(BUDGET_CHECK_STEPS, steps - done)
+              cpu_budget: float = math.inf, *, clock: Callable[[], float] = time.perf_counter,
+              cpu_clock: Callable[[], float] = time.thread_time) -> int:
+    """Call ``train(n)`` in slices until ``steps`` are done, ``budget`` seconds have passed or
+    this thread has used ``cpu_budget`` seconds of CPU; the steps done.
+
+    A slice starts only while both budgets last, and holds half the steps that the time left
+    pays for at the cost per step measured so far (the first slice is one step, to measure
+    it). So a call ends within its budget plus at most one step, whatever a step costs (a
+    default model's tenth of a millisecond or the largest model's fifty), and looks at the
+    clock a few times a call, not every step.
+    """
+    start, cpu_start, done = clock(), cpu_clock(), 0
+    per_step = per_step_cpu = 0.0  # seconds a step took so far, on the clock and the CPU
+    while done < steps:
+        left = budget - (clock() - start)
+        cpu_left = cpu_budget - (cpu_clock() - cpu_start)
+        if left <= 0 or cpu_left <= 0:
+            break
+        n = 1 if done == 0 else min(_affordable(left, per_step),
+                                    _affordable(cpu_left, per_step_cpu), steps - done)
         train(n)
         done += n
+        per_step = (clock() - start) / done
+        per_step_cpu = (cpu_clock() - cpu_start) / done
     return done
+
+
+def _affordable(left: float, per_step: float) -> int:
+    """Steps for a slice: half of what ``left`` seconds pay for at ``per_step``, at least one
+    (a step that might not fit is the one step a call may run over)."""
+    if per_step <= 0 or math.isinf(left):
+        return 2**31
+    return max(1, int(left / per_step / 2))
 
 
 def ticks_per_rerun(period: float) -> int:

@@ -1,18 +1,23 @@
 """A stability map on the page: a grid of GANs training in time-bounded slices, like a live run.
 
-Cells are scored on a few hundred samples while the grid trains (cheap enough for every tick)
-and on the full evaluation size once it has finished. A stability map is an explicit request,
-so alone on the server it takes a longer slice; while others play it takes no more than a live
-tick does.
+A tick trains the grid's stacks one after another, the least advanced first, each in slices
+bounded by the time left (``pacing.train_for``), so it ends within its budget plus one stack's
+step whatever the models' size (a stack of the largest models holds one member:
+``batched.members_per_stack``). Cells are scored on a few hundred samples while the grid trains,
+only those whose stack moved (cheap enough for every tick), and on the full evaluation size once
+it has finished. A stability map is an explicit request, so alone on the server it takes a
+longer slice; while others play it takes no more than a live tick does.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 
 from ..gan.config import GANConfig
 from ..measure.metrics import EVAL_SAMPLES
-from ..training.batched import Axis, BatchedTrainer
+from ..training.batched import Axis, BatchedTrainer, MemberResult
 from . import pacing as _pacing
 from .crowd import CROWD, Crowd
 from .pacing import train_for
@@ -31,7 +36,8 @@ class StabilityRun:
         self.grid = BatchedTrainer(base, x_axis, y_axis, seeds_per_cell)
         self.steps = steps
         self.running = True
-        self.cells = self.grid.cell_table(self.grid.evaluate(LIVE_SAMPLES))
+        self._scores: list[MemberResult] = self.grid.evaluate(LIVE_SAMPLES)
+        self.cells = self.grid.cell_table(self._scores)
 
     @property
     def done(self) -> bool:
@@ -50,17 +56,33 @@ class StabilityRun:
         """Seconds of training per tick: shorter while other visitors play."""
         return ALONE_BUDGET_SECONDS if self.crowd.size() == 0 else _pacing.TICK_BUDGET_SECONDS
 
-    def tick(self, budget: float | None = None) -> int:
-        """Train until ``budget`` seconds (default: ``self.budget``) pass or the grid is done,
-        then score every cell."""
+    def tick(self, budget: float | None = None, cpu_budget: float = math.inf) -> int:
+        """Train until ``budget`` seconds (default: ``self.budget``) or ``cpu_budget`` seconds
+        of this thread's CPU pass, or the grid is done, then score the cells that moved; the
+        steps the grid as a whole advanced."""
         with self.lock:
             if not self.running:
                 return 0
-            first = self.grid.step
-            train_for(self.grid.train, self.steps - first,
-                      self.budget if budget is None else budget)
+            budget = self.budget if budget is None else budget
+            grid, first = self.grid, self.grid.step
+            wall, cpu = time.perf_counter(), time.thread_time()
+            moved = []
+            # The least advanced stack first, so that the grid moves on as a whole.
+            for j in sorted(range(len(grid.stack_steps)), key=lambda j: grid.stack_steps[j]):
+                left = budget - (time.perf_counter() - wall)
+                cpu_left = cpu_budget - (time.thread_time() - cpu)
+                if left <= 0 or cpu_left <= 0:
+                    break
+                if train_for(lambda n, j=j: grid.train_stack(j, n),
+                             self.steps - grid.stack_steps[j], left, cpu_left):
+                    moved.append(j)
             if self.done:
                 self.running = False
-            samples = EVAL_SAMPLES if self.done else LIVE_SAMPLES
-            self.cells = self.grid.cell_table(self.grid.evaluate(samples))
-            return self.grid.step - first
+                self._scores = grid.evaluate(EVAL_SAMPLES)
+            elif moved:
+                fresh = iter(grid.evaluate(LIVE_SAMPLES, stacks=sorted(moved)))
+                members = {k for j in moved for k in grid.stack_members[j]}
+                self._scores = [next(fresh) if k in members else score
+                                for k, score in enumerate(self._scores)]
+            self.cells = grid.cell_table(self._scores)
+            return grid.step - first

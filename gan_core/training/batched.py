@@ -25,6 +25,10 @@ AXIS_FIELDS = (*MEMBER_FIELDS, "seed")
 OPTIMIZER_ONLY = {"beta1": "adam", "beta2": "adam", "momentum": "sgd"}
 """Fields that do nothing under the other optimizer: a grid over them would be flat."""
 MAX_MEMBERS = 256
+MAX_GRID_BYTES = 256 * 2**20
+"""Memory a grid's arrays may hold. The tutorial's size takes half a megabyte a member (a full
+grid of 256: 124 MB); the page's largest models take 15 MB a member, so a grid of them holds at
+most 17 members instead of taking gigabytes of a shared server."""
 STACK_MEMBERS = 16
 """Members per stacked pass. Past this the activations spill out of the L2 cache and each pass
 over them slows down (``benchmarks/batched.py``), so a big grid trains as several stacks."""
@@ -125,9 +129,9 @@ class BatchedTrainer:
         self.shape = (1 if y_axis is None else len(y_axis), len(x_axis))
         self.members = self.shape[0] * self.shape[1] * seeds_per_cell
         self._configs = [self._build_config(k) for k in range(self.members)]
-        self._bounds = _stack_bounds(self.members, STACK_MEMBERS)
+        self._bounds = _stack_bounds(self.members, members_per_stack(base))
         self._stacks = [self._build_stack(lo, hi) for lo, hi in self._bounds]
-        self.step = 0
+        self._steps = [0] * len(self._stacks)
         self.diverged_at = np.full(self.members, -1)
         """Per member: completed steps when it blew up (``TrainingDiverged.step``), or -1."""
 
@@ -186,25 +190,41 @@ class BatchedTrainer:
         """Per member: has it blown up (and been frozen)? A copy."""
         return np.concatenate([stack.diverged for stack in self._stacks])
 
+    @property
+    def step(self) -> int:
+        """Steps every member has trained (stacks trained one by one may stand further on)."""
+        return min(self._steps)
+
+    @property
+    def stack_steps(self) -> tuple[int, ...]:
+        """Steps each stack has trained, in order."""
+        return tuple(self._steps)
+
     def train(self, steps: int) -> None:
-        """Advance ``step`` by ``steps``. Members that blow up freeze; the others go on. Each
-        stack runs all its steps before the next starts, so its working set stays in cache."""
+        """Advance ``step`` by ``steps``: every stack to that step (one already past it stays).
+        Members that blow up freeze; the others go on. Each stack runs all its steps before the
+        next starts, so its working set stays in cache."""
         steps = int(steps)
         if steps < 0:
             raise ValueError(f"steps: {steps!r} is negative")
-        for stack, (lo, _) in zip(self._stacks, self._bounds, strict=True):
-            self._train_stack(stack, lo, steps)
-        self.step += steps
+        target = self.step + steps
+        for j in range(len(self._stacks)):
+            self.train_stack(j, max(0, target - self._steps[j]))
 
-    def _train_stack(self, stack: GANStack, lo: int, steps: int) -> None:
+    def train_stack(self, j: int, steps: int) -> None:
+        """Advance stack ``j`` alone by ``steps``: a slice of a grid's training as small as one
+        stack's step, which is what a time-bounded tick needs."""
+        if steps < 0:
+            raise ValueError(f"steps: {steps!r} is negative")
+        stack, (lo, _) = self._stacks[j], self._bounds[j]
         seen = stack.diverged.copy()
-        for i in range(steps):
-            if seen.all():
-                return
-            stack.train_step()
-            if not np.array_equal(stack.diverged, seen):
-                self.diverged_at[lo + np.flatnonzero(stack.diverged & ~seen)] = self.step + i
-                seen = stack.diverged.copy()
+        for _ in range(steps):
+            if not seen.all():
+                stack.train_step()
+                if not np.array_equal(stack.diverged, seen):
+                    self.diverged_at[lo + np.flatnonzero(stack.diverged & ~seen)] = self._steps[j]
+                    seen = stack.diverged.copy()
+            self._steps[j] += 1
 
     # -- results -------------------------------------------------------------------------
 
@@ -213,18 +233,26 @@ class BatchedTrainer:
         stack, i = self._locate(k)
         return stack.g.params[i].copy(), stack.d.params[i].copy()
 
-    def evaluate(self, n: int = EVAL_SAMPLES) -> list[MemberResult]:
+    def evaluate(self, n: int = EVAL_SAMPLES,
+                 stacks: Iterable[int] | None = None) -> list[MemberResult]:
         """One result per member, equal to ``Trainer(member_config(k)).evaluate(n)`` at the
-        same step; diverged members are not scored (NaN)."""
+        step its stack stands at; diverged members are not scored (NaN). With ``stacks``, only
+        the members of those stacks, in order."""
         results = []
-        for k in range(self.members):
-            stack, i = self._locate(k)
-            if stack.diverged[i]:
-                results.append(MemberResult(math.nan, math.nan, True))
-                continue
-            in_band, w1 = band_and_w1(stack, i, self._configs[k], self.step, n)
-            results.append(MemberResult(in_band, w1, False))
+        for j in range(len(self._stacks)) if stacks is None else stacks:
+            stack, (lo, hi) = self._stacks[j], self._bounds[j]
+            for i in range(hi - lo):
+                if stack.diverged[i]:
+                    results.append(MemberResult(math.nan, math.nan, True))
+                    continue
+                in_band, w1 = band_and_w1(stack, i, self._configs[lo + i], self._steps[j], n)
+                results.append(MemberResult(in_band, w1, False))
         return results
+
+    @property
+    def stack_members(self) -> list[range]:
+        """The members of each stack, in order."""
+        return [range(lo, hi) for lo, hi in self._bounds]
 
     def cell_table(self, results: Sequence[MemberResult]) -> list[dict[str, Any]]:
         """One row per cell, row by row: its axis values and its seeds' results aggregated.
@@ -259,6 +287,25 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(values)) if values else math.nan
 
 
+def members_per_stack(config: GANConfig) -> int:
+    """Members a stack of this config's models holds: ``STACK_MEMBERS`` of the tutorial's
+    size, fewer of larger models (one at the page's largest sizes), so that one step of a
+    stack, the least a slice of training can be, stays as short as the tutorial's: a stability
+    map's tick ends within its time budget plus one stack's step
+    (``gan_core.serve.stability``). Fewer members also keep a stack's activations in cache."""
+    tutorial = step_work(GANConfig())
+    return max(1, min(STACK_MEMBERS, STACK_MEMBERS * tutorial // step_work(config)))
+
+
+def step_work(config: GANConfig) -> int:
+    """Multiply-adds of one training step of one member, roughly: G's forward and backward on
+    a batch, and D's on the real and generated batch, once per D step."""
+    b, z, h, n = config.batch_size, config.latent_dim, config.hidden, config.n_points
+    g = b * h * (z + n)  # one pass through G
+    d = 2 * b * h * (n + 1)  # one pass through D, real and generated curves
+    return 3 * g + 3 * d * config.d_steps  # forward + backward (twice the forward)
+
+
 def _stack_bounds(members: int, most: int) -> list[tuple[int, int]]:
     """Contiguous, near-equal ranges of at most ``most`` members (36 -> 12 + 12 + 12)."""
     n = -(-members // most)
@@ -286,3 +333,10 @@ def _check_grid(base: GANConfig, x_axis: Axis, y_axis: Axis | None, seeds_per_ce
     if members > MAX_MEMBERS:
         raise ValueError(f"grid of {members} members is larger than {MAX_MEMBERS}; use fewer "
                          "axis values or seeds per cell")
+    per_member = GANStack.bytes_per_member(base)
+    if members * per_member > MAX_GRID_BYTES:
+        raise ValueError(
+            f"a grid of {members} members of these sizes needs {members * per_member / 2**20:,.0f}"
+            f" MB, more than the {MAX_GRID_BYTES // 2**20} MB a map may hold: use at most "
+            f"{MAX_GRID_BYTES // per_member} members (fewer cells or seeds per cell) or smaller "
+            "models (hidden units, batch size, points per curve)")
