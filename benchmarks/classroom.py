@@ -15,7 +15,10 @@ asyncio loop in this process: its CPU and how late its timers fire are reported,
 load generator is not mistaken for a slow server.
 
     python -m benchmarks.classroom [--visitors 1 8 16 30 50] [--seconds 60] [--browsers 2]
-                                   [--json PATH] [--profile DIR]
+                                   [--heavy N] [--json PATH] [--profile DIR]
+
+``--heavy N``: N of the students open a link that sets every Model and Training size and the
+steps per tick at the page's maximum (the last N seeds): the others must still refresh as often.
 
 ``--profile DIR`` also samples the server with py-spy (``pip install py-spy``) while everyone
 plays (the stacks of the thread holding the GIL) and splits its CPU in proportion: training,
@@ -49,6 +52,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
+from gan_core import GANConfig, Pacing
 from harness.browser import launch_chromium
 from harness.protocol import LoopThread, Visitor, caption_with, metric_below, parse_number
 from harness.server import (
@@ -65,6 +69,10 @@ from harness.visitors import Visitor as BrowserVisitor
 from harness.visitors import observe_until
 
 CLASSROOM = 30
+LARGEST = "&".join(f"{name}={int(schema.params()[name].high)}" for schema, names in (
+    (GANConfig, ("hidden", "batch_size", "n_points", "latent_dim", "d_steps")),
+    (Pacing, ("steps_per_tick",))) for name in names)
+"""A link's settings at the page's largest sizes and steps per tick."""
 REFRESHES_PER_SECOND = 1.0
 ANSWER_SECONDS = 2.0
 RSS_LIMIT_MB = 1024.0
@@ -103,6 +111,7 @@ def plans(n: int, seconds: float, seed: int = 0) -> list[Plan]:
 class Student:
     visitor: Visitor
     seed: int
+    heavy: bool = False
     windows: list[list[float]] = field(default_factory=list)  # [start, end] while playing
     failures: list[str] = field(default_factory=list)
     first_play: float | None = None
@@ -150,9 +159,12 @@ async def attend(student: Student, plan: Plan, start: float, end: float) -> None
         student.stopped(min(time.monotonic(), end))
 
 
-async def open_students(base_url: str, seeds: list[int]) -> list[Student]:
-    """All students arrive at once; one that cannot open is kept with its failure."""
-    students = [Student(Visitor(base_url, f"seed={s}", f"student {s}", max_seconds=3600), s)
+async def open_students(base_url: str, seeds: list[int], heavy: int = 0) -> list[Student]:
+    """All students arrive at once, the last ``heavy`` with the largest settings; one that
+    cannot open is kept with its failure."""
+    big = set(seeds[len(seeds) - heavy:]) if heavy else set()
+    students = [Student(Visitor(base_url, f"seed={s}" + (f"&{LARGEST}" if s in big else ""),
+                                f"student {s}", max_seconds=3600), s, s in big)
                 for s in seeds]
     opened = await asyncio.gather(
         *(s.visitor.open(timeout=300, ready=lambda v: v.number("Step") is not None)
@@ -225,6 +237,7 @@ def student_report(student: Student, end: float) -> dict[str, Any]:
             and student.first_play <= run.at <= end]
     return {
         "seed": student.seed,
+        "heavy": student.heavy,
         "played_s": played,
         "refreshes": refreshes,
         "refreshes_per_s": refreshes / played if played else 0.0,
@@ -394,7 +407,8 @@ def profile_split(raw: Path, seconds: float, cores: float) -> dict[str, dict[str
 
 # -- one count -------------------------------------------------------------------------------------
 
-def run(n: int, seconds: float, browsers: int, profile: Path | None) -> dict[str, Any]:
+def run(n: int, seconds: float, browsers: int, profile: Path | None,
+        heavy: int = 0) -> dict[str, Any]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/"
     started = time.monotonic()
@@ -411,7 +425,8 @@ def run(n: int, seconds: float, browsers: int, profile: Path | None) -> dict[str
                 for k in range(browsers):
                     assert chromium is not None
                     pages.append(BrowserVisitor.arrive(chromium, base_url, k, 1000 + k))
-                students = loop.run(open_students(base_url, [k + 1 for k in range(n)]), 400)
+                students = loop.run(open_students(base_url, [k + 1 for k in range(n)], heavy),
+                                    400)
                 for page in pages:
                     page.wait_ready()
                 result = play(n, seconds, proc.pid, loop, students, pages, profile)
@@ -424,7 +439,7 @@ def run(n: int, seconds: float, browsers: int, profile: Path | None) -> dict[str
                     chromium.close()
     finally:
         stop_server(proc)
-    return {"visitors": n, "browsers": browsers, "seconds": seconds,
+    return {"visitors": n, "heavy": heavy, "browsers": browsers, "seconds": seconds,
             "wall_s": time.monotonic() - started, "rss_start_mb": rss_start,
             "rss_warm_mb": rss_warm, "first_visit_errors": first_errors, **result}
 
@@ -597,6 +612,10 @@ def print_details(r: dict[str, Any]) -> None:
           f"rest of this process {used['this process'] - used['students']:.2f}, other processes "
           f"{used['other processes']:.2f} (load average {r['load_average_mean']:.1f} on "
           f"average while playing, {r['load_average_max']:.1f} at most, {os.cpu_count()} cores)")
+    for row in r["students"]:
+        if row["heavy"]:
+            print(f"  student {row['seed']} at the largest settings: refresh period "
+                  f"{row['period_at_least_s']:.2f} s, {row['steps_per_s']:.1f} steps/s")
     for error in s["errors"][:10]:
         print(f"  error: {error}")
     if r["profile"]:
@@ -616,12 +635,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--browsers", type=int, default=2, help="real Chromium pages beside")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--profile", type=Path, help="sample the server with py-spy, to DIR")
+    parser.add_argument("--heavy", type=int, default=0,
+                        help="students of each count at the page's largest settings")
     args = parser.parse_args(argv)
     if min(args.visitors) < 1 or args.browsers < 0 or args.seconds < 10:
         parser.error("at least 1 student, 0 or more browsers and 10 s of play")
+    if not 0 <= args.heavy <= min(args.visitors):
+        parser.error("--heavy: between 0 and the smallest number of students")
     results, failed = [], []
     for n in args.visitors:
-        result = run(n, args.seconds, args.browsers, args.profile)
+        result = run(n, args.seconds, args.browsers, args.profile, args.heavy)
         result["summary"] = summary(result)
         result["checks"] = ([asdict(c) for c in checks(result, result["summary"])]
                             if n <= CLASSROOM else [])
