@@ -1,6 +1,7 @@
 """Make the repository importable when pytest is run as ``pytest tests`` from its root."""
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,19 @@ def alone_on_the_server() -> None:
     from gan_core.serve.crowd import CROWD
 
     CROWD.clear()
+
+
+@pytest.fixture(scope="module")
+def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A ``streamlit run`` of the app on loopback for the tests of one module (its own server,
+    so that one module's visitors never count among another's crowd); its log goes to
+    ``artifacts/<module>-server.log``."""
+    from harness.server import ARTIFACTS, free_port, start_server, stop_server
+
+    module = request.module.__name__.rpartition(".")[2]
+    port = free_port()
+    proc = start_server(port, ARTIFACTS / f"{module}-server.log")
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        stop_server(proc)

@@ -6,28 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from gan_core.serve.pacing import ticks_per_rerun
 from harness.protocol import LoopThread, Visitor, caption_with
-from harness.server import ARTIFACTS, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
 OTHERS = 15
 STATUS = re.compile(r"steps every ([0-9.]+) s")
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    port = free_port()
-    proc = start_server(port, ARTIFACTS / "crowd-live-server.log")
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        stop_server(proc)
 
 
 def status_period(visitor: Visitor) -> float | None:

@@ -8,7 +8,7 @@ the app on loopback (one server for the module) and visit it without a browser.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from typing import Any
 
 import pytest
@@ -25,7 +25,6 @@ from harness.protocol import (
     stream_url,
     with_param,
 )
-from harness.server import ARTIFACTS, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -114,16 +113,6 @@ def test_a_visitor_only_connects_to_loopback() -> None:
 # -- against the app ------------------------------------------------------------------------------
 
 STATUS = " steps every "
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    port = free_port()
-    proc = start_server(port, ARTIFACTS / "protocol-server.log")
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        stop_server(proc)
 
 
 def play_out(scenario: Coroutine[Any, Any, None], timeout: float = 120.0) -> None:
