@@ -344,7 +344,7 @@ def _checked_table(array: Any, what: str) -> np.ndarray:
     bad = ~np.isfinite(values) | (np.abs(values) > MAX_VALUE)
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
-        value = values[row, column]
+        value = float(values[row, column])
         why = "is not a number" if np.isnan(value) else (
             "is infinite" if np.isinf(value) else f"is beyond ±{MAX_VALUE:g}")
         raise DataError(f"{what}: row {row + 1}, column {column + 1}: {value!r} {why}",
