@@ -9,7 +9,7 @@ import streamlit as st
 from gan_core import CheckpointError, GANConfig
 from gan_core.files.checkpoint import MAX_BYTES
 
-from . import settings
+from . import settings, your_data
 from .run import notices, session
 from .state import holder
 
@@ -72,4 +72,5 @@ def _resume() -> None:
         state.error = f"Could not load {upload.name!r}: {exc}"
         return
     settings.show(session().config)
+    your_data.adopt(session().trainer.data)
     notices().info = f"Resumed from {upload.name!r} at step {session().trainer.step:,}."
