@@ -292,7 +292,8 @@ class Pad {
       line.dataset.values = curve.join(',');
       curve.forEach((v, i) => element('circle', {cx: this.px(x[i], box), cy: this.py(v, box),
                                                  r: k === this.active ? 4.5 : 3.5, fill: colour,
-                                                 class: 'lab-pad-point'}, g));
+                                                 class: 'lab-pad-point', 'data-curve': String(k),
+                                                 'data-point': String(i)}, g));
     });
     const names = band ? this.data.names : this.curves.map((_, k) => `curve ${k + 1}`);
     const legend = element('g', {class: 'lab-pad-legend'}, g);
