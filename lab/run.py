@@ -118,6 +118,10 @@ def _announce(change: Applied, now: GANConfig) -> None:
         what = ", ".join(f"{PARAMS[n].label} {PARAMS[n].format(change.before[n])} → "
                          f"{PARAMS[n].format(getattr(now, n))}" for n in change.fields)
         st.toast(f"Applied live: {what}", icon=":material/tune:")
+    elif change.fields == ("data",):
+        # Redrawn on the pad: said where nothing moves, so the pad stays under the pointer.
+        st.toast("New model: your data changed, so training starts over.",
+                 icon=":material/draw:")
     elif change.kind == "fresh":
         labels = ", ".join("your data" if n == "data" else PARAMS[n].label.lower()
                            for n in change.fields if n == "data" or not PARAMS[n].live)

@@ -58,7 +58,7 @@ def test_drawing_curves_learns_them_with_the_noise_the_slider_sets(on_data: AppT
     on_data.radio(key=your_data.SOURCE).set_value("curves").run()
     data = trainer(on_data).data
     assert data.kind == "around" and data.noise == 0.1 and data.n_curves == 2
-    assert "New model: your data changed" in on_data.info[0].value
+    assert "New model: your data changed" in on_data.toast[0].value  # the page does not move
     on_data.slider(key=your_data.NOISE).set_value(0.35).run()
     assert trainer(on_data).data.noise == 0.35
     on_data.radio(key=your_data.SOURCE).set_value("band").run()
@@ -158,7 +158,7 @@ def test_a_checkpoint_of_your_data_resumes_on_the_same_curves_with_the_page_foll
     assert other.selectbox(key="target").value == "data"
     assert other.radio(key=your_data.SOURCE).value == "curves"
     other.run()  # the page's next run keeps learning the same curves: no new model
-    assert trainer(other).step == step and not any("New model" in i.value for i in other.info)
+    assert trainer(other).step == step and not other.toast
 
 
 def test_a_checkpoint_of_a_csv_run_resumes_with_its_curves() -> None:
@@ -194,8 +194,10 @@ def test_live_changes_presets_and_one_network_steps_work_on_your_data(on_data: A
     assert not on_data.exception
 
 
-def test_slow_motion_ghost_and_looking_back_work_on_your_data(on_data: AppTest) -> None:
+def test_forces_slow_motion_ghost_and_looking_back_work_on_your_data(on_data: AppTest) -> None:
     on_data.radio(key=your_data.SOURCE).set_value("curves").run()
+    on_data.toggle(key="forces").set_value(True).run()
+    assert any(c.value.startswith("Forces: each line is D's push") for c in on_data.caption)
     on_data.toggle(key="slow_motion").set_value(True).run()
     on_data.button(key="step").click().run()
     assert trainer(on_data).step == 1

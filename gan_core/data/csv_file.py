@@ -73,7 +73,8 @@ class Table:
 
 def read_csv(source: str | bytes | IO[bytes] | os.PathLike | Any) -> Table:
     """A CSV file's curves, from its text, bytes, binary file object or path (see the
-    module)."""
+    module). A string is the file's text if it holds a newline or a comma, else a path (give
+    an odd path as a ``pathlib.Path``)."""
     data, name = _read_bytes(source)
     text, notes = _decode(data)
     del data

@@ -171,7 +171,8 @@ def test_drawing_a_band_with_the_mouse_redraws_it_and_the_run_learns_it(app: App
     raised = band.values[1] - tutorial.values[1]
     assert (raised[3:8] > 0.5).all() and np.abs(raised[9:]).max() < 0.01
     assert np.all(np.diff(band.values[1][3:8]) >= 0)  # the stroke's straight line, rising
-    expect(alerts(page, "Info")).to_contain_text("New model: your data changed")
+    expect(page.get_by_test_id("stToast")).to_contain_text("New model: your data changed")
+    expect(alerts(page, "Info")).to_have_count(0)  # nothing above the pad moved it
     expect(curves_chart(page).locator("canvas.marks, svg.marks")).to_be_visible()
     page.wait_for_timeout(1000)
     assert curves_chart(page).screenshot() != chart_before
