@@ -250,3 +250,30 @@ def test_a_stability_map_of_your_data_scores_each_cell_as_its_run_would() -> Non
         assert result.w1 == pytest.approx(metrics.sliced_w1)
     with pytest.raises(ValueError, match="data=Curves"):
         BatchedTrainer(base, Axis("lr_g", (1e-4,)))
+
+
+def test_a_dropped_run_of_your_data_leaves_nothing_holding_its_curves() -> None:
+    """Every visitor may bring curves of their own: the caches of floors, densities and charts
+    are by name and must not keep a run's curves alive once the run is gone."""
+    import gc
+
+    from gan_core.views import charts as ch
+    from gan_core.views import inference
+
+    rows = np.random.default_rng(42).standard_normal((300, 12))
+    trainer = Trainer(GANConfig(target="data"), data=Curves.from_array(rows))
+    trainer.train(150)
+    name = trainer.target.name
+    trainer.evaluate()
+    trainer.theory()
+    trainer.discriminator_map(resolution=ch.MAP_RESOLUTION)
+    ch.curves_data(inference.curves_view(trainer), name)
+    ch.distribution_data(inference.fitted_parameter(trainer), name)
+    for panel in ch.history_panels(name):
+        ch.history_spec(panel, "minimax", target_name=name)
+    ch.discriminator_spec(name)
+    ch.theory_spec(name)
+    del trainer
+    gc.collect()
+    with pytest.raises(KeyError):
+        get_target(name)

@@ -143,7 +143,8 @@ class ParameterDensity:
         laws = target.param_laws()
         if len(laws) > 2:
             raise ValueError(f"{target.name}: densities of more than two parameters")
-        self.target, self.n = target, n
+        # The name, not the target: estimators are cached, and must not keep your data alive.
+        self.target_name, self.n = target.name, n
         built = [_Axis.build(law, period, bandwidth(law, n, len(laws)), len(laws))
                  for law, period in zip(laws, target.param_periods, strict=True)]
         self.axes = tuple(axis for axis, _ in built)
