@@ -25,6 +25,7 @@ from lab import (
     settings,
     stability,
     tour,
+    your_data,
 )
 from lab.slot import slot
 
@@ -60,6 +61,7 @@ with slot(settings.link_warned() or run.has_notices()):
 live_tab, stability_tab, torch_tab = st.tabs(["Live training", "Stability map", "PyTorch"],
                                              key=stability.TAB, on_change="rerun")
 with live_tab:
+    your_data.panel(run.session().trainer)
     controls.controls()
     tour.tour()
     live.fragments()

@@ -7,7 +7,8 @@ one tick drawn with Streamlit's own elements, whose serialized size is the bytes
 player receives the same datasets as JSON). The panels (history, discriminator map, latent
 explorer's chart) are taken about once a second. The page times its tick (``LiveState.last_tick``
 in ``lab/live.py``). Run: ``python benchmarks/tick.py``. Budgets: median tick <= 100 ms, data
-per tick <= 50 KB.
+per tick <= 50 KB. ``--query "target=data"`` measures a run opened from that link's query (your
+data's readouts: ``python benchmarks/tick.py --query "target=data&data=curves~0.1~..."``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import statistics
 import sys
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from streamlit.testing.v1 import AppTest
 
@@ -44,10 +46,13 @@ def part_bytes(at: AppTest) -> tuple[int, int]:
     return fast + sum(e.proto.ByteSize() for e in [*at.metric, *at.caption]), panels
 
 
-def measure(ticks: int, warmup: int, toggles: tuple[str, ...] = ()) -> dict[str, float]:
-    """Play at default settings with the ``toggles`` of the controls on (e.g. "forces")."""
+def measure(ticks: int, warmup: int, toggles: tuple[str, ...] = (),
+            query: dict[str, str] | None = None) -> dict[str, float]:
+    """Play at default settings (or a link's ``query``) with the ``toggles`` of the controls
+    on (e.g. "forces")."""
     use_one_thread()
     at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update(query or {})
     at.run()
     for toggle in toggles:
         at.toggle(key=toggle).set_value(True).run()
@@ -79,9 +84,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--forces", action="store_true", help="with D's forces drawn")
+    parser.add_argument("--query", default="", help="a link's query, e.g. target=data")
     args = parser.parse_args()
-    r = measure(args.ticks, args.warmup, ("forces",) if args.forces else ())
-    print(f"one tick at default settings{' with forces' if args.forces else ''} "
+    query = dict(parse_qsl(args.query))
+    r = measure(args.ticks, args.warmup, ("forces",) if args.forces else (), query)
+    print(f"one tick at {args.query or 'default settings'}{' with forces' if args.forces else ''} "
           f"({r['steps_per_tick']:.0f} training steps), "
           f"{r['ticks']} ticks after {args.warmup} warm-up ticks")
     print(f"  server time  median {r['median_ms']:6.1f} ms   p90 {r['p90_ms']:6.1f} ms"

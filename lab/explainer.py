@@ -15,8 +15,13 @@ TUTORIAL = ("https://github.com/MorvanZhou/PyTorch-Tutorial/blob/master/tutorial
 
 
 def explainer() -> None:
-    targets = "\n".join(f"- **{t.title}**: `{t.formula}`. {t.lesson}"
-                        for t in TARGET_FAMILIES.values())
+    targets = "\n".join([*(f"- **{t.title}**: `{t.formula}`. {t.lesson}"
+                          for t in TARGET_FAMILIES.values()),
+                        "- **Your data** (target `data`): draw a band, draw curves with noise "
+                        "around them, or upload a CSV file of curves, and G learns them; the "
+                        "readouts then judge G in curve space (sliced W1, precision and "
+                        "recall, the nearest real curve). The tutorial's own data are a band: "
+                        "every parabola is a uniform blend of x² and 2x² + 1."])
     with st.expander("What am I looking at?"):
         st.markdown(
             f"**The tutorial.** This is the GAN of Morvan Zhou's PyTorch tutorial "

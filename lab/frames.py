@@ -14,7 +14,7 @@ import numpy as np
 
 from gan_core import Trainer
 from gan_core.gan.losses import equilibrium_point
-from gan_core.measure.metrics import EVAL_SAMPLES, noise_floors
+from gan_core.measure.metrics import EVAL_SAMPLES, DataReadouts, data_floors, noise_floors
 from gan_core.views import charts as ch
 from gan_core.views import inference
 
@@ -51,7 +51,7 @@ class Frame:
 
 def record(trainer: Trainer, forces: bool) -> Frame:
     """The live view of ``trainer`` now (its "Last tick" line is written by ``timed``)."""
-    target = trainer.config.target
+    target = trainer.target.name
     curves, notes = _curves(trainer, forces)
     hist = Chart(ch.distribution_spec(target),
                  ch.distribution_data(inference.fitted_parameter(trainer), target))
@@ -65,12 +65,12 @@ def timed(frame: Frame, steps: int, seconds: float) -> Frame:
 
 
 def _curves(trainer: Trainer, forces: bool) -> tuple[Chart, list[str]]:
-    target = trainer.config.target
+    target = trainer.target.name
     view = inference.curves_view(trainer)
     ghost = inference.ghost_curves(trainer)
     pushes = trainer.forces(inference.latent(trainer, inference.CURVES, len(view.generated))) \
         if forces else None
-    scale = ch.force_scale(pushes) if pushes is not None else 1.0
+    scale = ch.force_scale(pushes, ch.force_reach(target)) if pushes is not None else 1.0
     chart = Chart(ch.curves_spec(target, ghost=ghost is not None, forces=pushes is not None),
                   ch.curves_data(view, target, ghost=ghost, forces=pushes, scale=scale))
     notes = []
@@ -87,20 +87,12 @@ def _curves(trainer: Trainer, forces: bool) -> tuple[Chart, list[str]]:
 
 def readouts(trainer: Trainer) -> list[Readout]:
     m = trainer.readouts()
+    if isinstance(m, DataReadouts):
+        return _step_and_d(trainer, m) + data_readouts(trainer, m)
     config = trainer.config
-    eq = equilibrium_point(config.loss)
     floors = noise_floors(config.target, config.n_points, EVAL_SAMPLES)
     shown = [
-        Readout("Step", f"{trainer.step:,}", "Training steps so far: each updates G, then D "
-                "(Train D and Train G update one network alone and add no step)."),
-        Readout("D accuracy", f"{m.d_real:.3f}",
-                f"Mean D(real): D's probability that a real curve is real (the tutorial's "
-                f"'D accuracy'). Target {eq.d_real:.3f} for this loss, where D can no longer "
-                "tell" + (": least squares' undecided D outputs 1/2 before the sigmoid."
-                          if config.loss == "least_squares" else ".")),
-        Readout("D score", f"{m.d_score:.3f}",
-                f"-D_loss (the tutorial's 'D score'). Target {eq.d_score:.3f} for this loss, "
-                "where D is reduced to guessing (-log 4 = -1.386 for minimax)."),
+        *_step_and_d(trainer, m),
         Readout("In band", f"{100 * m.in_band:.1f}%",
                 "Share of generated points inside the target's envelope (±0.05). Target "
                 "100%; the tutorial reaches ~94% after 10,000 steps. A curve of the wrong "
@@ -124,3 +116,54 @@ def readouts(trainer: Trainer) -> list[Readout]:
         f"0 for a curve of the right shape (real curves read {floors.fit_residual:.1g}, float "
         "rounding). In band can be high while this says the curves are the wrong shape."))
     return shown
+
+
+def _step_and_d(trainer: Trainer, m: object) -> list[Readout]:
+    """Step, D accuracy and D score: the readouts of every target."""
+    config = trainer.config
+    eq = equilibrium_point(config.loss)
+    return [
+        Readout("Step", f"{trainer.step:,}", "Training steps so far: each updates G, then D "
+                "(Train D and Train G update one network alone and add no step)."),
+        Readout("D accuracy", f"{m.d_real:.3f}",
+                f"Mean D(real): D's probability that a real curve is real (the tutorial's "
+                f"'D accuracy'). Target {eq.d_real:.3f} for this loss, where D can no longer "
+                "tell" + (": least squares' undecided D outputs 1/2 before the sigmoid."
+                          if config.loss == "least_squares" else ".")),
+        Readout("D score", f"{m.d_score:.3f}",
+                f"-D_loss (the tutorial's 'D score'). Target {eq.d_score:.3f} for this loss, "
+                "where D is reduced to guessing (-log 4 = -1.386 for minimax)."),
+    ]
+
+
+def data_readouts(trainer: Trainer, m: DataReadouts) -> list[Readout]:
+    """In band, sliced W1, precision, recall and the nearest real curve of a run of your data,
+    each with its target and what a perfect generator reads (``DataMetrics``)."""
+    floors = data_floors(trainer.target.name, EVAL_SAMPLES)
+    unit = " (in the curves' own units)" if trainer.target.unit != 1 else ""
+    return [
+        Readout("In band", f"{100 * m.in_band:.1f}%",
+                "Share of generated points inside your data's envelope (per point, the lowest "
+                "and highest real value), with a tolerance of "
+                f"{trainer.target.tolerance * trainer.target.unit:.3g}: the tutorial's 0.05 in "
+                "proportion to the envelope's width. Target 100%; real curves read "
+                f"{100 * floors.in_band:.1f}%. A curve of the wrong shape can lie inside."),
+        Readout("Sliced W1", f"{m.sliced_w1:.3g}",
+                "Wasserstein-1 distance between 1,000 generated and 1,000 real curves in curve "
+                "space, averaged over 64 fixed directions" + unit + ". 0 is perfect; sampling "
+                f"noise alone (two samples of the real curves) reads {floors.sliced_w1:.3g}."),
+        Readout("Precision", f"{m.precision:.2f}",
+                "Are G's curves realistic? The share of 500 generated curves inside the real "
+                "curves' manifold (k-nearest-neighbour balls, k = 3, Kynkäänniemi et al. 2019; "
+                "each ball at least the in-band tolerance wide). Target 1; a perfect generator "
+                f"reads {floors.precision:.2f}."),
+        Readout("Recall", f"{m.recall:.2f}",
+                "Is all of your data covered? The share of real curves inside the generated "
+                "curves' manifold. A G that paints only part of a mixture reads low recall "
+                f"(mode collapse). Target 1; a perfect generator reads {floors.recall:.2f}."),
+        Readout("Nearest real", f"{m.nearest_real:.3g}",
+                "Mean RMS distance from a generated curve to its nearest real curve" + unit
+                + f". Real curves lie {floors.real_spacing:.3g} from their nearest other one: "
+                "far below that, G copies curves of your data; far above, it paints curves "
+                "unlike any."),
+    ]

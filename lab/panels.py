@@ -41,7 +41,8 @@ class Panels:
     """Each history panel: its name, spec (None: nothing to draw yet) and data."""
     events: list[Event]
     dmap: ch.Datasets
-    theory: TheoryView
+    theory: TheoryView | None
+    """None where the target's data are too few for a density (``target.theory_reason``)."""
     latent: LatentSweep
     step: int
     """The step of the run they show."""
@@ -49,7 +50,7 @@ class Panels:
     def blocks(self) -> list[Block]:
         """Six history panels in two rows, each marked with the run's changes and events; the
         events; the discriminator map beside the optimal D."""
-        target = self.trainer.config.target
+        target = self.trainer.target.name
         history: list[Block] = [
             Chart(f"history_{panel}", spec, data) if spec is not None else
             # An empty dataset has no extent for Vega to scale.
@@ -61,10 +62,12 @@ class Panels:
             *(Caption(f":orange[**{EVENT_TITLES[e.kind]}**], steps {e.first_step:,}–"
                       f"{e.last_step:,}: {e.explanation}") for e in self.events),
             Columns([[Heading("Discriminator map"),
-                      Chart("dmap", ch.discriminator_spec(target), self.dmap)],
+                      Chart("dmap", ch.discriminator_spec(target), self.dmap),
+                      *_map_caption(self.trainer)],
                      [Heading("What D should be, and what it is"),
-                      Chart("theory", ch.theory_spec(target), ch.theory_data(self.theory)),
-                      Caption(_theory_caption(self.theory))]]),
+                      *([Chart("theory", ch.theory_spec(target), ch.theory_data(self.theory)),
+                         Caption(_theory_caption(self.theory))] if self.theory is not None
+                        else [Caption(str(self.trainer.target.theory_reason))])]]),
             Heading("Latent explorer"),
             Chart("latent", ch.latent_spec(target), ch.latent_data(self.latent, target)),
         ]
@@ -83,7 +86,8 @@ def prepare() -> Panels:
         history, events = _history(trainer)
         dmap = trainer.discriminator_map(resolution=ch.MAP_RESOLUTION, n_generated=120,
                                          n_real=40)
-        return Panels(trainer, history, events, ch.discriminator_data(dmap), trainer.theory(),
+        theory = trainer.theory() if trainer.target.theory_reason is None else None
+        return Panels(trainer, history, events, ch.discriminator_data(dmap), theory,
                       inference.latent_sweep(trainer, *_latent_choice(trainer)), trainer.step)
 
 
@@ -96,11 +100,12 @@ def _history(trainer: Trainer) -> tuple[list[tuple[str, ch.Spec | None, ch.Datas
     marks = [ch.Mark(e.first_step, e.last_step, f"{EVENT_TITLES[e.kind]}: {e.explanation}")
              for e in events]
     panels = []
-    for panel in ch.history_panels(config.target):
+    for panel in ch.history_panels(trainer.target.name):
         data = ch.history_data(trainer.history, panel, changes, marks, ghost=ghost)
         spec = ch.history_spec(panel, config.loss, ghost=ghost is not None,
                                changes=bool(changes), events=bool(marks),
-                               target_name=config.target) if _has_values(data[panel]) else None
+                               target_name=trainer.target.name) if _has_values(data[panel]) \
+            else None
         panels.append((panel, spec, data))
     return panels, events
 
@@ -114,6 +119,15 @@ def _nats(value: float) -> str:
 def _has_values(columns: dict) -> bool:
     """Has the panel a value to draw? (A run loaded from an older file has gaps.)"""
     return any(np.isfinite(values).any() for name, values in columns.items() if name != "step")
+
+
+def _map_caption(trainer: Trainer) -> list[Block]:
+    """For your data: what the map's plane is."""
+    if trainer.data is None:
+        return []
+    return [Caption("The plane of your curves' first two principal components, around their "
+                    "mean curve: each curve is a point at its two scores (in the curves' own "
+                    "units), and D is shown on the curves of the plane.")]
 
 
 def _theory_caption(view: TheoryView) -> str:

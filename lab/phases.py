@@ -84,7 +84,7 @@ def strip(trainer: Trainer) -> None:
     if phase.kind is None or phase.after is None or phase.after.step != trainer.step:
         return
     before, after = Trainer.from_state(phase.before), Trainer.from_state(phase.after)
-    target = trainer.config.target
+    target = trainer.target.name
     titles = PHASES[phase.kind]
     panels = [(before, True, None), (after, False, before)] if phase.kind == "g" else \
         [(before, True, None), (after, True, None)] if phase.kind == "d" else \
@@ -103,7 +103,7 @@ def _panel(view: Trainer, target: str, forces: bool, ghost: Trainer | None, key:
     pushes = view.forces(inference.latent(view, inference.CURVES, len(curves.generated))) \
         if forces else None
     before = inference.curves_view(ghost).generated if ghost is not None else None
-    scale = ch.force_scale(pushes) if pushes is not None else 1.0
+    scale = ch.force_scale(pushes, ch.force_reach(target)) if pushes is not None else 1.0
     chart(ch.curves_spec(target, ghost=before is not None, forces=forces, small=True),
           ch.curves_data(curves, target, ghost=before, forces=pushes, scale=scale), key)
     if pushes is not None:

@@ -18,8 +18,10 @@ opt_G.load_state_dict(ckpt["opt_G"]); opt_D.load_state_dict(ckpt["opt_D"])
 
 
 def tab() -> None:
-    config = session().config
-    code = script(config)
+    config, data = session().config, session().trainer.data
+    code = script(config, data)
+    table = data is not None and data.kind == "rows"
+    file = f" --data {data.name if data.name.endswith('.csv') else 'FILE.csv'}" if table else ""
     left, right = st.columns([3, 2], gap="large")
     with right:
         st.markdown(
@@ -29,8 +31,13 @@ def tab() -> None:
         st.download_button("Download run.py", code, file_name="run.py", mime="text/x-python",
                            icon=":material/download:", on_click="ignore", key="download_script",
                            width="stretch", type="primary")
-        st.code("python run.py --steps 10000\n"
-                "python run.py --steps 10000 --resume gan-curve-lab.pt", language="bash")
+        st.code(f"python run.py --steps 10000{file}\n"
+                f"python run.py --steps 10000{file} --resume gan-curve-lab.pt", language="bash")
+        if data is not None:
+            st.caption("Your curves are in the script: a drawn band's or drawn curves' values "
+                       "are written into `artist_works()`." if not table else
+                       "Your curves come from the CSV file you give with `--data`, read as "
+                       "the page read it (its header and leading columns skipped).")
         st.markdown(
             "**The checkpoint is plain PyTorch.** `torch.load(..., weights_only=True)` opens "
             "it into `G` and `D` state dicts for the tutorial's modules, `opt_G` and `opt_D` "

@@ -13,9 +13,11 @@ import streamlit as st
 
 from gan_core import GANConfig, Pacing
 from gan_core.files.link import SCHEDULE_KEY
-from gan_core.gan.schedule import format_changes
+from gan_core.files.link_data import DATA_KEY, spell_data
+from gan_core.gan.schedule import MAX_CHANGES_CHARS, format_changes
 from gan_core.serve.session import Applied, LabSession
 
+from . import your_data
 from .settings import PARAMS, link_changes
 from .state import holder
 
@@ -72,22 +74,37 @@ def follow(config: GANConfig, pacing: Pacing) -> None:
     """Make the run on the first visit (following the link's schedule, if any); afterwards
     apply the settings, live or as a fresh model, and say which. Then write the run's
     schedule into the URL."""
+    data = your_data.current(config)
     if "lab" not in st.session_state:
-        st.session_state.lab = LabSession(config, pacing, schedule=link_changes())
+        st.session_state.lab = LabSession(config, pacing, schedule=link_changes(), data=data)
     else:
         run = session()
-        _announce(run.apply(config, ghost=bool(st.session_state.get(GHOST))), run.config)
+        _announce(run.apply(config, ghost=bool(st.session_state.get(GHOST)), data=data),
+                  run.config)
         run.set_pacing(pacing)
     holder("shown", Shown).config = session().config
-    _write_schedule()
+    _write_schedule(_write_data())
 
 
-def _write_schedule() -> None:
+def _write_data() -> int:
+    """Your data as the URL's ``data`` key (drawn curves quantised, ``csv`` for a file);
+    returns the characters it takes from the changes' share of a link."""
+    data = session().trainer.data
+    text = spell_data(data) if data is not None else ""
+    if text and st.query_params.get(DATA_KEY) != text:
+        st.query_params[DATA_KEY] = text
+    elif not text and DATA_KEY in st.query_params:
+        del st.query_params[DATA_KEY]
+    return len(text)
+
+
+def _write_schedule(taken: int = 0) -> None:
     """The run's changes, made and planned, as the URL's ``changes`` key: a link to this page
-    replays the run; past a link's length it holds the settings only (and the page says so)."""
+    replays the run; past a link's length (less the ``taken`` characters of drawn curves) it
+    holds the settings only (and the page says so)."""
     trainer = session().trainer
     changes = trainer.changes + trainer.planned
-    text = format_changes(changes) if changes else ""
+    text = format_changes(changes, MAX_CHANGES_CHARS - taken) if changes else ""
     notices().link_too_long = text is None
     current = st.query_params.get(SCHEDULE_KEY)
     if text and text != current:
@@ -101,8 +118,13 @@ def _announce(change: Applied, now: GANConfig) -> None:
         what = ", ".join(f"{PARAMS[n].label} {PARAMS[n].format(change.before[n])} → "
                          f"{PARAMS[n].format(getattr(now, n))}" for n in change.fields)
         st.toast(f"Applied live: {what}", icon=":material/tune:")
+    elif change.fields == ("data",):
+        # Redrawn on the pad: said where nothing moves, so the pad stays under the pointer.
+        st.toast("New model: your data changed, so training starts over.",
+                 icon=":material/draw:")
     elif change.kind == "fresh":
-        labels = ", ".join(PARAMS[n].label.lower() for n in change.fields if not PARAMS[n].live)
+        labels = ", ".join("your data" if n == "data" else PARAMS[n].label.lower()
+                           for n in change.fields if n == "data" or not PARAMS[n].live)
         notices().info = f"New model: {labels} changed, so training starts over."
 
 

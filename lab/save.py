@@ -9,7 +9,7 @@ import streamlit as st
 from gan_core import CheckpointError, GANConfig
 from gan_core.files.checkpoint import MAX_BYTES
 
-from . import settings
+from . import settings, your_data
 from .run import notices, session
 from .state import holder
 
@@ -25,10 +25,11 @@ class SaveState:
 def panel() -> None:
     """The sidebar's *Save & resume* expander."""
     state = holder("save", SaveState)
+    run = session()  # the downloads are built after the script's run, outside Session State
     with st.sidebar.expander("Save & resume", expanded=False):
         checkpoint_button(key="download_checkpoint")
         st.download_button(
-            "Download history (CSV)", data=lambda: session().trainer.history.to_csv(),
+            "Download history (CSV)", data=lambda: run.trainer.history.to_csv(),
             file_name="gan-curve-lab-history.csv", mime="text/csv", width="stretch",
             help="Losses, D outputs, in-band fraction and W1 over steps.", on_click="ignore",
             key="download_history")
@@ -42,9 +43,10 @@ def panel() -> None:
 
 
 def checkpoint_button(key: str) -> None:
-    """Download the run as a checkpoint; built only when clicked (it imports torch)."""
+    """Download the run as a checkpoint; built only when clicked (it imports torch), after the
+    script's run and outside Session State: the run is taken when the button is drawn."""
     st.download_button(
-        "Download checkpoint", data=lambda: session().checkpoint(),
+        "Download checkpoint", data=session().checkpoint,
         file_name="gan-curve-lab.pt", mime="application/octet-stream", width="stretch",
         icon=":material/save:",
         help="Weights, optimizer and RNG state, step and history, as plain PyTorch: upload it "
@@ -72,4 +74,5 @@ def _resume() -> None:
         state.error = f"Could not load {upload.name!r}: {exc}"
         return
     settings.show(session().config)
+    your_data.adopt(session().trainer.data)
     notices().info = f"Resumed from {upload.name!r} at step {session().trainer.step:,}."

@@ -19,6 +19,7 @@ from gan_core import PRESETS, GANConfig, Pacing, Param, read_link
 from gan_core.gan.config import GROUPS
 from gan_core.gan.schedule import Change
 
+from . import your_data
 from .state import holder
 
 SCHEMAS = (GANConfig, Pacing)
@@ -50,6 +51,7 @@ def follow_link() -> None:
     link = read_link(query)
     state.read, state.problems, state.summary = True, link.problems, link.summary()
     state.changes = link.changes
+    your_data.take_link(link)
     for key in link.problems:
         del st.query_params[key]
     respelled = {k: v for k, v in link.spelled.items() if query[k] != [v]}
@@ -72,11 +74,11 @@ def link_warning() -> None:
                    icon=":material/link_off:")
 
 
-def _widget(name: str, param: Param) -> Any:
+def _widget(name: str, param: Param, disabled: bool = False) -> Any:
     """The widget for one setting. Its default is the field's, so the URL holds only the
     settings that differ from their defaults."""
     common: dict[str, Any] = {"label": param.label, "help": param.help, "key": name,
-                              "bind": "query-params"}
+                              "bind": "query-params", "disabled": disabled}
     if param.choices:
         # Options show as their config values: Streamlit writes a selectbox's displayed text
         # into the URL, and the URL must hold values the link reader accepts.
@@ -104,11 +106,16 @@ def sidebar() -> tuple[GANConfig, Pacing]:
         help="tutorial: the original 406_GAN.py settings. fast: reaches the tutorial's "
         "10,000-step quality in 2,000 steps. best: the lowest W1 found.")
     values: dict[str, Any] = {}
+    your_data.before_sidebar()
     for group in GROUPS:
         with st.sidebar.expander(group, expanded=group in ("Training", "Run")):
             for name, param in PARAMS.items():
                 if param.group == group:
-                    values[name] = _widget(name, param)
+                    # A file's curves set the points per curve: the setting shows theirs.
+                    values[name] = _widget(name, param, disabled=(
+                        name == your_data.POINTS and your_data.points_fixed()))
+            if group == "Target":
+                your_data.controls(values["target"])
     return (GANConfig(**{k: values[k] for k in GANConfig.params()}),
             Pacing(**{k: values[k] for k in Pacing.params()}))
 
@@ -127,5 +134,10 @@ def offered(config: GANConfig) -> list[str]:
 
 
 def _load_preset() -> None:
+    """A preset's training settings; the seed stays, and so does your data (target and its
+    points) where you learn them: the presets are about training, not curves."""
     preset = PRESETS[st.session_state[PRESET]]
-    show(preset.replace(seed=st.session_state.get("seed", preset.seed)))
+    kept: dict[str, Any] = {"seed": st.session_state.get("seed", preset.seed)}
+    if st.session_state.get("target") == "data":
+        kept.update(target="data", n_points=st.session_state.get("n_points", preset.n_points))
+    show(preset.replace(**kept))

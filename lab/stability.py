@@ -92,7 +92,8 @@ def _axis(field: str, prefix: str, default_n: int) -> Axis:
 def _start(x_axis: Axis, y_axis: Axis | None, seeds: int, steps: int) -> None:
     state().error = None
     try:
-        state().run = StabilityRun(session().config, x_axis, y_axis, seeds, steps)
+        state().run = StabilityRun(session().config, x_axis, y_axis, seeds, steps,
+                                   data=session().trainer.data)
     except ValueError as exc:
         state().error = str(exc)
 

@@ -3,6 +3,9 @@
 Run from anywhere: ``python scripts/screenshot.py [--seconds 10] [--steps 1500] [--out PATH]``.
 It trains for ``--seconds`` and, on a slow machine, on until ``--steps`` steps, so that the
 picture shows the same stage of training wherever it is taken.
+
+``python scripts/screenshot.py --your-data`` regenerates docs/your-data.png instead: a drawn
+band (``drawn_band``, opened from its link) being learned, the drawing pad above the curves.
 """
 
 from __future__ import annotations
@@ -23,6 +26,24 @@ from harness.browser import launch_chromium  # noqa: E402
 from harness.server import ARTIFACTS, free_port, start_server, stop_server  # noqa: E402
 from harness.visitors import button  # noqa: E402
 from lab.tour import DISMISSED, STORAGE_KEY  # noqa: E402
+
+
+def drawn_band() -> str:
+    """The query of a link to a run of a hand-drawn band: a wave above a flatter curve, far
+    from the tutorial's parabolas, as the drawing pad quantises it."""
+    import numpy as np
+
+    from gan_core import GANConfig, link_query
+    from gan_core.data import Curves
+    from gan_core.data.curves import curve_grid
+    from gan_core.files.link_data import quantised
+
+    x = curve_grid(15).astype(np.float64)
+    lower = 0.6 * np.sin(np.pi * x) + 0.4 * x**2
+    upper = lower + 0.7 + 0.8 * np.cos(np.pi * x / 2) ** 2
+    band = Curves.between(quantised(lower), quantised(upper))
+    query = link_query(GANConfig(target="data"), data=band)
+    return "&".join(f"{key}={value}" for key, value in query.items())
 
 VIEWPORT = {"width": 1500, "height": 1900}
 IDLE = """() => document.querySelector("[data-testid=stApp]").dataset.testScriptState
@@ -48,8 +69,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="training time to show")
     parser.add_argument("--steps", type=int, default=1500, help="and at least so many steps")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument("--out", type=Path, help="default docs/screenshot.png, or "
+                        "docs/your-data.png with --your-data")
+    parser.add_argument("--your-data", action="store_true",
+                        help="a drawn band being learned (docs/your-data.png)")
     args = parser.parse_args()
+    query = "?" + drawn_band() if args.your_data else ""
+    args.out = args.out or ROOT / "docs" / ("your-data.png" if args.your_data
+                                            else "screenshot.png")
 
     port = free_port()
     proc = start_server(port, ARTIFACTS / "screenshot-server.log")
@@ -60,7 +87,7 @@ def main() -> None:
             # A returning visitor: the guided tour was dismissed in this browser before.
             page.add_init_script(
                 f"window.localStorage.setItem({STORAGE_KEY!r}, {DISMISSED!r})")
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(f"http://127.0.0.1:{port}/{query}")
             expect(page.locator("[data-testid=stApp]")).to_have_attribute(
                 "data-test-script-state", "notRunning", timeout=90_000)
             button(page, "Play").click()

@@ -58,7 +58,7 @@ def every_dataset(trainer: Trainer) -> dict[str, dict[str, np.ndarray]]:
         **ch.latent_data(inference.latent_sweep(trainer, 1, 0.5), target),
     }
     marks = [ch.Mark(c.step, c.step, f"step {c.step:,}: lr G → 1e-3") for c in trainer.changes]
-    for panel in ch.HISTORY_PANELS:
+    for panel in ch.history_panels(target):
         for name, columns in ch.history_data(trainer.history, panel, marks,
                                              [ch.Mark(10, 30, "mode collapse")],
                                              ghost=trainer.ghost.history).items():

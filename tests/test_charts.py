@@ -4,17 +4,20 @@ to the run they show."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 from gan_core import DiscriminatorMap, GANConfig, Trainer
+from gan_core.data import Curves
 from gan_core.gan.config import TARGETS
 from gan_core.views import charts as ch
 from gan_core.views import inference
 
 PER_ROW_TRANSFORMS = {"calculate", "filter", "window", "joinaggregate", "aggregate"}
+MIXTURE = Path(__file__).resolve().parents[1] / "docs" / "data" / "two-shapes.csv"
 
 
 def _walk(node: Any) -> Iterator[dict]:
@@ -38,16 +41,20 @@ def dmap(trainer: Trainer) -> DiscriminatorMap:
     return trainer.discriminator_map(resolution=ch.MAP_RESOLUTION, n_generated=120, n_real=40)
 
 
-@pytest.fixture(scope="module")
-def trainer() -> Trainer:
-    t = Trainer(GANConfig(seed=3))
+@pytest.fixture(scope="module", params=["parabola", "data"])
+def trainer(request: pytest.FixtureRequest) -> Trainer:
+    """A run of the tutorial's family, and one of your data (a CSV file's curves)."""
+    if request.param == "data":
+        t = Trainer(GANConfig(seed=3, target="data"), data=Curves.from_csv(MIXTURE))
+    else:
+        t = Trainer(GANConfig(seed=3))
     t.train(30)
     return t
 
 
 def live_charts(trainer: Trainer) -> dict[str, tuple[dict, dict]]:
     """Every chart of the live view: spec and this tick's data."""
-    target, loss = trainer.config.target, trainer.config.loss
+    target, loss = trainer.target.name, trainer.config.loss
     charts = {
         "curves": (ch.curves_spec(target), ch.curves_data(inference.curves_view(trainer),
                                                            target)),
@@ -57,8 +64,9 @@ def live_charts(trainer: Trainer) -> dict[str, tuple[dict, dict]]:
         "latent": (ch.latent_spec(target),
                    ch.latent_data(inference.latent_sweep(trainer, 1, 0.5), target)),
     }
-    for panel in ch.HISTORY_PANELS:
-        charts[panel] = (ch.history_spec(panel, loss), ch.history_data(trainer.history, panel))
+    for panel in ch.history_panels(target):
+        charts[panel] = (ch.history_spec(panel, loss, target_name=target),
+                         ch.history_data(trainer.history, panel))
     return charts
 
 
@@ -82,7 +90,7 @@ def test_each_chart_gets_exactly_the_datasets_its_spec_names(trainer: Trainer) -
 
 
 def test_curves_chart_highlights_the_first_generated_curve(trainer: Trainer) -> None:
-    data = ch.curves_data(inference.curves_view(trainer), trainer.config.target)
+    data = ch.curves_data(inference.curves_view(trainer), trainer.target.name)
     curves, highlighted = data["curves"], data["highlighted"]
     bold = curves["k"] == 2
     np.testing.assert_array_equal(curves["y"][bold], highlighted["y"])

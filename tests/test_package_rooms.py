@@ -2,11 +2,17 @@
 it, no module imports itself back through others, and nothing in it imports Streamlit.
 
 The rooms, lowest first (``docs/design.md`` says what each holds and why this order):
-``gan`` (what a run is and how one step trains), ``measure`` (numbers computed from networks and
-history), ``files`` (checkpoints, the PyTorch script, links), ``training`` (a run over time:
-trainer, ghosts, snapshots, grids), ``views`` (what a page draws of a run), ``serve`` (many
-visitors on one server). Top-level helpers (``threads``) sit below every room; the public
-facades (``__init__``, ``pytorch``) above them all.
+``data`` (your curves: reading and checking them), ``gan`` (what a run is and how one step
+trains), ``measure`` (numbers computed from networks and history), ``files`` (checkpoints, the
+PyTorch script, links), ``training`` (a run over time: trainer, ghosts, snapshots, grids),
+``views`` (what a page draws of a run), ``serve`` (many visitors on one server). Top-level
+helpers (``threads``) sit below every room; the public facades (``__init__``, ``pytorch``)
+above them all.
+
+``data`` sits below ``gan``: curves are plain, checked data with no notion of a GAN (a notebook
+reads and checks a file without the engine), while the target family that samples them is a
+GAN's notion and lives with the other families in ``gan.targets``, where the engine, the
+metrics and the charts find every target the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "gan_core"
-ROOMS = ("gan", "measure", "files", "training", "views", "serve")
+ROOMS = ("data", "gan", "measure", "files", "training", "views", "serve")
 BELOW_ALL = {"gan_core.threads"}
 FACADES = {"gan_core", "gan_core.pytorch"}
 

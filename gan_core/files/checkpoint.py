@@ -25,10 +25,15 @@ weights_only=True)`` opens. With ``L``, ``H``, ``N`` the config's ``latent_dim``
   (a dict of text and integers).
 - ``"history"``: ``{"train": S, "eval": S}``, each ``S = {"steps": int64 (n,), "rows": float64
   (n, c), "stride": int, "columns": [c names]}`` (``gan_core.gan.history.Series.state()``; the
-  columns of ``History.TRAIN_COLUMNS`` and ``History.EVAL_COLUMNS``; files written before
-  columns were named hold the leading ones).
+  columns of ``History.TRAIN_COLUMNS`` and ``History.EVAL_COLUMNS``, or ``DATA_EVAL_COLUMNS``
+  for a run of your data; files written before columns were named hold the leading ones).
 - ``"schedule"`` (optional): the run's changes in order, each ``{"step": int, "values":
   {name: value}, "before": {name: value}}`` (``gan_core.gan.schedule.Change.to_plain``).
+- ``"data"`` (a run of target ``"data"`` only, and always there): the curves it learns,
+  ``{"kind": "rows" | "between" | "around", "values": float64 (m, N), "x": float64 (N,),
+  "noise": float, "name": str, "notes": [str], "layout": [int, int], "labels": [str]
+  (optional)}``: the fields of ``gan_core.data.Curves``, in their own units; at most
+  ``Curves``'s 10,000 curves.
 
 For example::
 
@@ -60,6 +65,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from ..data.curves import KINDS, MAX_CURVES, Curves, DataError
 from ..gan.config import GANConfig, Pacing, _shown
 from ..gan.engine import ADAM_EPS, NetState, mlp_layout
 from ..gan.history import History
@@ -79,6 +85,10 @@ PACING_KEYS = tuple(Pacing.params())
 NETS = ("G", "D")
 MAX_PLAIN_DEPTH = 32
 MAX_PLAIN_ITEMS = 50_000
+MAX_DATA_TEXT = 500
+"""Longest name or note of the curves a checkpoint carries (a note says what reading a file
+left out, in a sentence)."""
+MAX_DATA_NOTES = 20
 """Bounds on plain data (the rng, param groups, a schedule): a pickle can share one list many
 times over, so a walk counts what it visits rather than trusting the opcode count."""
 
@@ -116,7 +126,22 @@ def write_checkpoint(state: RunState, f: str | os.PathLike | BinaryIO) -> None:
     if state.changes:
         contents["schedule"] = changes_to_plain(state.changes)
         _plain(contents["schedule"], "schedule")
+    if state.data is not None:
+        contents["data"] = _data_entry(state.data)
     torch.save(contents, f)
+
+
+def _data_entry(data: Curves) -> dict[str, Any]:
+    torch = import_torch()
+    entry: dict[str, Any] = {
+        "kind": data.kind, "values": torch.from_numpy(np.array(data.values, np.float64)),
+        "x": torch.from_numpy(np.array(data.x, np.float64)), "noise": float(data.noise),
+        "name": data.name[:MAX_DATA_TEXT],
+        "notes": [note[:MAX_DATA_TEXT] for note in data.notes[:MAX_DATA_NOTES]],
+        "layout": list(data.layout)}
+    if data.labels is not None:
+        entry["labels"] = list(data.labels)
+    return entry
 
 
 def _optimizer_state(kind: str, net: NetState, sizes: tuple[int, int, int]) -> dict:
@@ -194,7 +219,7 @@ def _config(top: dict, drop: tuple[str, ...]) -> GANConfig:
 
 def _check_v2(file: TorchFile, top: dict, config: GANConfig) -> None:
     _entries(top, "", ("format", "config", "step", *NETS, "opt_G", "opt_D", "optimizer_steps",
-                       "rng", "history"), optional=("schedule",))
+                       "rng", "history"), optional=("schedule", "data"))
     _count(top["step"], "step")
     steps = _entries(top["optimizer_steps"], "optimizer_steps", NETS)
     sizes = network_sizes(config)
@@ -205,12 +230,54 @@ def _check_v2(file: TorchFile, top: dict, config: GANConfig) -> None:
         for key in PARAMETER_NAMES:
             file.check_tensor(params[key], f"{name}: {key}", FLOAT32, shapes[key])
         _check_optimizer(file, top[f"opt_{name}"], f"opt_{name}", config, lr, t, shapes)
-    _check_history(file, top["history"])
+    _check_history(file, top["history"], config)
     _check_rng(top["rng"])
     if "schedule" in top:
         if type(top["schedule"]) is not list:
             raise TorchFileError("schedule is not a list")
         _plain(top["schedule"], "schedule")
+    _check_data(file, top, config)
+
+
+def _check_data(file: TorchFile, top: dict, config: GANConfig) -> None:
+    """A run of target "data" carries its curves, sized by the config; no other run does."""
+    if (config.target == "data") != ("data" in top):
+        raise TorchFileError("data is missing: a run of target 'data' carries the curves it "
+                             "learns" if "data" not in top else
+                             f"data: a run of target {config.target!r} learns no curves of its "
+                             "own")
+    if "data" not in top:
+        return
+    entry = _entries(top["data"], "data", ("kind", "values", "x", "noise", "name", "notes",
+                                           "layout"), optional=("labels",))
+    layout = entry["layout"]
+    if type(layout) is not list or len(layout) != 2 or not all(
+            type(v) is int and v in (0, 1) for v in layout):
+        raise TorchFileError(f"data: layout is {_shown(layout)}, not two counts of 0 or 1")
+    if type(entry["kind"]) is not str or entry["kind"] not in KINDS:
+        raise TorchFileError(f"data: kind is {_shown(entry['kind'])}, not one of "
+                             f"{', '.join(KINDS)}")
+    values = entry["values"]
+    if not isinstance(values, TensorRef) or len(values.shape) != 2:
+        raise TorchFileError("data: values is not a table (a two-dimensional tensor)")
+    m, n = values.shape
+    if n != config.n_points or not 1 <= m <= MAX_CURVES:
+        raise TorchFileError(f"data: values has shape {values.shape}; expected 1 to "
+                             f"{MAX_CURVES:,} curves of the config's {config.n_points} points")
+    file.check_tensor(values, "data: values", FLOAT64, (m, n))
+    file.check_tensor(entry["x"], "data: x", FLOAT64, (n,))
+    if type(entry["noise"]) not in (int, float):
+        raise TorchFileError(f"data: noise is {_shown(entry['noise'])}, not a number")
+    texts = [("name", [entry["name"]], 1), ("notes", entry["notes"], MAX_DATA_NOTES)]
+    if "labels" in entry:
+        texts.append(("labels", entry["labels"], m))
+    for key, items, most in texts:
+        if key != "name" and type(items) is not list:
+            raise TorchFileError(f"data: {key} is not a list")
+        if len(items) > most or not all(
+                type(t) is str and len(t) <= MAX_DATA_TEXT for t in items):
+            raise TorchFileError(f"data: {key} is not at most {most:,} texts of at most "
+                                 f"{MAX_DATA_TEXT} characters")
 
 
 def _check_v1(file: TorchFile, top: dict, config: GANConfig) -> None:
@@ -223,7 +290,7 @@ def _check_v1(file: TorchFile, top: dict, config: GANConfig) -> None:
         for key in ("params", "m", "v"):
             file.check_tensor(net[key], f"nets: {name}: {key}", FLOAT32, (size,))
         _count(net["t"], f"nets: {name}: t")
-    _check_history(file, top["history"])
+    _check_history(file, top["history"], config)
     _check_rng(top["rng"])
 
 
@@ -275,9 +342,9 @@ def _check_optimizer(file: TorchFile, value: Any, where: str, config: GANConfig,
                                  f"config says {want!r}")
 
 
-def _check_history(file: TorchFile, value: Any) -> None:
+def _check_history(file: TorchFile, value: Any, config: GANConfig) -> None:
     history = _entries(value, "history", ("train", "eval"))
-    reference = History()
+    reference = History(data=config.target == "data")
     for name, series in (("train", reference.train), ("eval", reference.eval)):
         where = f"history: {name}"
         entry = _entries(history[name], where, ("steps", "rows", "stride"),
@@ -399,7 +466,19 @@ def _build_v2(file: TorchFile, top: dict, config: GANConfig) -> RunState:
             v = zeros
         nets.append(NetState(params, m, v, t))
     return _run_state(config, top, nets[0], nets[1], _history(file, top["history"]),
-                      top.get("schedule", []))
+                      top.get("schedule", []), _data(file, top.get("data")))
+
+
+def _data(file: TorchFile, entry: dict | None) -> Curves | None:
+    """The curves of a checked ``data`` entry, checked again as any curves are."""
+    if entry is None:
+        return None
+    try:
+        return Curves(entry["kind"], file.array(entry["values"]), file.array(entry["x"]),
+                      noise=entry["noise"], labels=entry.get("labels"), name=entry["name"],
+                      notes=tuple(entry["notes"]), layout=tuple(entry["layout"]))
+    except DataError as exc:
+        raise CheckpointError(f"data: {exc}") from None
 
 
 def _build_v1(file: TorchFile, top: dict, config: GANConfig) -> RunState:
@@ -416,7 +495,7 @@ def _history(file: TorchFile, history: dict) -> dict[str, dict]:
 
 
 def _run_state(config: GANConfig, top: dict, g: NetState, d: NetState,
-               history: dict[str, dict], schedule: list) -> RunState:
+               history: dict[str, dict], schedule: list, data: Curves | None = None) -> RunState:
     """The run state, with the run's changes read from the file's plain schedule (checked
     against the run by ``Trainer.from_state``)."""
     try:
@@ -424,4 +503,4 @@ def _run_state(config: GANConfig, top: dict, g: NetState, d: NetState,
     except ValueError as exc:
         raise CheckpointError(f"schedule: {exc}") from None
     return RunState(config=config, step=top["step"], g=g, d=d, rng=top["rng"],
-                    history=history, changes=changes)
+                    history=history, changes=changes, data=data)

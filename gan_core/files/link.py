@@ -12,6 +12,10 @@ setting started from: the link's run starts there and follows them, so a page op
 shows the start values first (``Link.spelled``) and moves on as the run replays its changes.
 A schedule that is malformed, out of order, or never gives a changed setting the value the
 link shows is not used (said so under ``changes``); the settings still are.
+
+A run of your data (target ``data``) carries drawn curves in a ``data`` key, quantised
+(``gan_core.files.link_data``); curves from a CSV file do not fit, and a link to such a run
+says so under ``data``.
 """
 
 from __future__ import annotations
@@ -19,8 +23,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ..data.curves import Curves
 from ..gan.config import GANConfig, Pacing, Param, Settings
-from ..gan.schedule import Change, check_moment, format_changes, parse_changes, start_of
+from ..gan.schedule import (
+    MAX_CHANGES_CHARS,
+    Change,
+    check_moment,
+    format_changes,
+    parse_changes,
+    start_of,
+)
+from .link_data import DATA_KEY, CsvNotCarried, read_data, spell_data
 
 SCHEMAS: tuple[type[Settings], ...] = (GANConfig, Pacing)
 """What a link can set: a run's config and the page's pacing."""
@@ -42,6 +55,11 @@ class Link:
     """Every used key, spelled as the page's widget spells its value."""
     changes: tuple[Change, ...] = ()
     """The run's changes from :attr:`start`, in order."""
+    data: Curves | None = None
+    """The drawn curves of a run of target ``data`` (None: the link holds none it can use, and
+    the run learns the tutorial's band until it is given some)."""
+    data_from_csv: bool = False
+    """The link's run learned a CSV file, which the link could not carry."""
 
     @property
     def start(self) -> GANConfig:
@@ -65,7 +83,15 @@ def read_link(query: Query) -> Link:
     problems: dict[str, str] = {}
     spelled: dict[str, str] = {}
     schedule: str | None = None
+    data_text: str | None = None
     for key, raw in query.items():
+        if key == DATA_KEY:
+            texts = [raw] if isinstance(raw, str) else list(raw)
+            if len(texts) != 1:
+                problems[key] = f"{key}: given {len(texts)} times"
+            else:
+                data_text = texts[0]
+            continue
         if key == SCHEDULE_KEY:
             texts = [raw] if isinstance(raw, str) else list(raw)
             if len(texts) != 1:
@@ -93,6 +119,20 @@ def read_link(query: Query) -> Link:
         values[schema][key] = value
         spelled[key] = param.format(value)
     config = GANConfig(**values[GANConfig])
+    data, from_csv = None, False
+    if data_text is not None:
+        if config.target != "data":
+            problems[DATA_KEY] = f"{DATA_KEY}: curves are learned with target data, not " \
+                                 f"{config.target}"
+        else:
+            try:
+                data = read_data(data_text, config.n_points)
+            except CsvNotCarried as exc:
+                problems[DATA_KEY], from_csv = str(exc), True
+            except ValueError as exc:
+                problems[DATA_KEY] = f"{DATA_KEY}: {exc}"
+            else:
+                spelled[DATA_KEY] = spell_data(data)
     changes: tuple[Change, ...] = ()
     if schedule is not None:
         try:
@@ -106,16 +146,19 @@ def read_link(query: Query) -> Link:
                 params = GANConfig.params()
                 for name in start.changed_fields(config):  # the run opens at its start
                     spelled[name] = params[name].format(getattr(start, name))
-    return Link(config, Pacing(**values[Pacing]), problems, spelled, changes)
+    return Link(config, Pacing(**values[Pacing]), problems, spelled, changes, data, from_csv)
 
 
 def link_query(config: GANConfig, changes: Sequence[Change] = (),
-               pacing: Pacing | None = None) -> dict[str, str]:
+               pacing: Pacing | None = None, data: Curves | None = None) -> dict[str, str]:
     """The query of a link to a run that has ``config`` at some moment of ``changes``: every
-    setting that differs from its default, and the changes if they fit
+    setting that differs from its default, your ``data`` for target ``data`` (drawn curves
+    quantised; ``data=csv`` for a table), and the changes if they fit in what is left
     (:func:`schedule.format_changes`; if they do not, the query holds the settings only and
     has no ``changes`` key). Raises ``ValueError`` if the changes cannot lead to ``config``."""
     check_moment(config, changes)
+    if (config.target == "data") != (data is not None):
+        raise ValueError("a link to a run of target data carries its curves: give data")
     query = {}
     for settings in (config, pacing or Pacing()):
         default = type(settings)()
@@ -123,7 +166,11 @@ def link_query(config: GANConfig, changes: Sequence[Change] = (),
             value = getattr(settings, name)
             if value != getattr(default, name):
                 query[name] = param.format(value)
-    text = format_changes(changes)
+    budget = MAX_CHANGES_CHARS
+    if data is not None:
+        query[DATA_KEY] = spell_data(data)
+        budget -= len(query[DATA_KEY])
+    text = format_changes(changes, budget)
     if text:
         query[SCHEDULE_KEY] = text
     return query

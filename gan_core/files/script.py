@@ -6,11 +6,15 @@ Writing the script needs no torch: the page can show it without paying for the i
 from __future__ import annotations
 
 import math
+import textwrap
 from string import Template
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from ..data.curves import Curves
 from ..gan.losses import equilibrium
-from ..gan.targets import QuadraticFamily, SineFamily, Target, Uniforms, get_target
+from ..gan.targets import QuadraticFamily, SineFamily, Target, Uniforms, data_target, get_target
 
 if TYPE_CHECKING:
     from ..gan.config import GANConfig
@@ -21,7 +25,7 @@ REPORT_EVERY = 500
 """The script prints the tutorial's "D accuracy" and "D score" every this many steps."""
 
 
-def script(config: GANConfig) -> str:
+def script(config: GANConfig, data: Curves | None = None) -> str:
     """A self-contained Python script, in the tutorial's style and names, that trains the run
     ``config`` describes with torch and numpy alone: ``python run.py --steps N [--resume
     checkpoint.pt]``.
@@ -32,11 +36,20 @@ def script(config: GANConfig) -> str:
     trains. ``train_step()`` draws its batches through ``artist_works()`` and then
     ``new_ideas()``, as the engine draws real curves and then noise, so a test can feed it the
     engine's batches and hold the script's own training code to the engine's weights.
+
+    For target ``data``, ``data`` are the run's curves: a drawn band or drawn curves are
+    written into ``artist_works()`` as arrays; curves from a CSV file are read from the file
+    given with ``--data FILE.csv``, laid out as that file was (``read_data``).
     """
-    target = get_target(config.target)
+    if (config.target == "data") != (data is not None):
+        raise ValueError("a script of target 'data' needs the run's curves: give data")
+    target = get_target(config.target) if data is None else data_target(data)
+    table = data is not None and data.kind == "rows"
     blocks = [
         _HEADER.substitute(url=TUTORIAL_URL, target=target.title,
-                           loss=_LOSS_TEXT[config.loss], seed=config.seed) + _constants(config),
+                           loss=_LOSS_TEXT[config.loss], seed=config.seed,
+                           usage=_usage(_file_name(data) if table else None))
+        + _constants(config, data),
         _artist_works(target),
         _NEW_IDEAS,
         _networks(config),
@@ -44,7 +57,7 @@ def script(config: GANConfig) -> str:
         _REPORT.substitute(d_real=f"{_converged_d_real(config.loss):.2f}",
                            d_score=f"{-equilibrium(config.loss)[0]:.2f}"),
         _RESUME.substitute(_RESUME_OPTIMIZER[config.optimizer]),
-        _MAIN.substitute(every=REPORT_EVERY),
+        _main(data),
     ]
     return "\n\n\n".join(block.strip("\n") for block in blocks) + "\n"
 
@@ -88,8 +101,7 @@ $url
 Real curves: $target (see artist_works)
 Loss: $loss
 
-    python run.py --steps 10000                            # train from scratch
-    python run.py --steps 10000 --resume gan-curve-lab.pt  # go on from a saved run
+$usage
 """
 import argparse
 import sys
@@ -105,7 +117,7 @@ np.random.seed($seed)
 ''')
 
 
-def _constants(config: GANConfig) -> str:
+def _constants(config: GANConfig, data: Curves | None = None) -> str:
     lines = [
         "# Hyper Parameters",
         f"BATCH_SIZE = {config.batch_size}",
@@ -124,9 +136,21 @@ def _constants(config: GANConfig) -> str:
                  "think of this as number of ideas for generating an art work (Generator)"),
         _aligned(f"ART_COMPONENTS = {config.n_points}",
                  "it could be total point G can draw in the canvas"),
-        "PAINT_POINTS = np.vstack([np.linspace(-1, 1, ART_COMPONENTS) "
-        "for _ in range(BATCH_SIZE)])",
     ]
+    if data is None or data.is_tutorial:
+        lines.append("PAINT_POINTS = np.vstack([np.linspace(-1, 1, ART_COMPONENTS) "
+                     "for _ in range(BATCH_SIZE)])")
+    elif not data.on_grid:
+        lines += textwrap.wrap(f"The points sit at x = {_numbers(data.x)[1:-1]}, as the file's "
+                               "header gives them.", 96, initial_indent="# ",
+                               subsequent_indent="# ")
+    if data is not None and data.normalised:
+        lines += [
+            "# The curves train on a normalised copy, (y - OFFSET) / SCALE: G paints that copy,",
+            "# and OFFSET + SCALE * G(z) is a curve in the data's own units.",
+            f"OFFSET = {data.offset!r}",
+            f"SCALE = {data.scale!r}",
+        ]
     return "\n".join(lines)
 
 
@@ -154,6 +178,8 @@ def _draw(name: str, law: Uniforms) -> list[str]:
 def _artist_works(target: Target) -> str:
     """The tutorial's ``artist_works``, drawing ``target``'s family: the same laws of the same
     parameters and the same formula as ``target.sample``."""
+    if target.data is not None:
+        return _data_works(target.data)
     if isinstance(target, QuadraticFamily):
         (law,) = target.param_laws()
         body = [*_draw("a", law), "    paintings = a * np.power(PAINT_POINTS, 2) + (a - 1)"]
@@ -169,6 +195,117 @@ def _artist_works(target: Target) -> str:
         "    paintings = torch.from_numpy(paintings).float()",
         "    return paintings",
     ])
+
+
+def _numbers(values: np.ndarray) -> str:
+    """Values as a short exact list: drawn values are multiples of 0.005 and read back from
+    three decimals; others are written in full."""
+    out = []
+    for v in np.asarray(values, np.float64).ravel().tolist():
+        short = round(v, 6)
+        out.append(repr(short if short == v or abs(short - v) < 1e-12 else v))
+    return "[" + ", ".join(out) + "]"
+
+
+def _array(name: str, values: np.ndarray, comment: str) -> list[str]:
+    """``name = np.array([...])`` over as many lines as its values need (a row a block for a
+    table), within the line length the tutorial's code keeps."""
+    rows = np.atleast_2d(values)
+    lines = [f"{name} = np.array([  # {comment}"]
+    for row in rows:
+        items = _numbers(row)[1:-1].split(", ")
+        if values.ndim == 1:
+            lines += [f"    {line}" for line in _wrapped(items, 92)]
+        else:
+            wrapped = _wrapped(items, 90)
+            lines += [("    [" if i == 0 else "     ") + line
+                      + ("]," if i == len(wrapped) - 1 else "") for i, line in enumerate(wrapped)]
+    return [*lines, "])"]
+
+
+def _wrapped(items: list[str], width: int) -> list[str]:
+    lines, line = [], ""
+    for item in items:
+        if line and len(line) + len(item) + 2 > width:
+            lines.append(line + ",")
+            line = ""
+        line = f"{line}, {item}" if line else item
+    return [*lines, line]
+
+
+def _data_works(data: Curves) -> str:
+    """``artist_works`` for your curves, drawing them as ``Curves.sample`` does: a uniform
+    blend of a band's bounds, one of the drawn curves plus Gaussian noise, or one row of the
+    CSV file read by ``read_data``."""
+    normalise = ["    paintings = (paintings - OFFSET) / SCALE"] if data.normalised else []
+    works = _aligned("def artist_works():", "painting from the famous artist (real target)")
+    finish = ["    paintings = torch.from_numpy(paintings).float()", "    return paintings"]
+    if data.kind == "between":
+        if data.is_tutorial:
+            bounds = [
+                "# The tutorial's own curves: a * x^2 + (a - 1) with a ~ U(1, 2) is the blend",
+                "# (2 - a) * x^2 + (a - 1) * (2x^2 + 1), uniform between these two bounds.",
+                "LOWER = PAINT_POINTS[0] ** 2",
+                "UPPER = 2 * PAINT_POINTS[0] ** 2 + 1"]
+        else:
+            bounds = [*_array("LOWER", data.values[0], "the band's lower curve, drawn"),
+                      *_array("UPPER", data.values[1], "and its upper curve")]
+        return "\n".join([
+            *bounds, "", "",
+            works,
+            _aligned("    u = np.random.uniform(0, 1, size=BATCH_SIZE)[:, np.newaxis]",
+                     "where between the bounds", 48),
+            "    paintings = LOWER + u * (UPPER - LOWER)", *normalise, *finish])
+    if data.kind == "around":
+        return "\n".join([
+            *_array("CURVES", data.values, "the curves drawn"),
+            _aligned(f"NOISE = {data.noise!r}", "standard deviation of the noise around them"),
+            "", "",
+            works,
+            _aligned("    k = np.random.randint(len(CURVES), size=BATCH_SIZE)",
+                     "which curve each painting follows", 48),
+            "    paintings = CURVES[k] + NOISE * np.random.randn(BATCH_SIZE, ART_COMPONENTS)",
+            *normalise, *finish])
+    skip, first = data.layout
+    return "\n".join([
+        _aligned("DATA = None", "the curves of the CSV file, read by main() (--data)"),
+        _aligned(f"SKIP_ROWS = {skip}", "rows before the curves (a header)"),
+        _aligned(f"FIRST_COLUMN = {first}",
+                 "columns before the curves' first point (an id, labels)"),
+        "", "",
+        "def read_data(path):",
+        '    """The curves of a CSV file laid out as the run\'s was (' + _file_name(data) + "):",
+        "    one curve per row, ART_COMPONENTS numbers from FIRST_COLUMN on, after SKIP_ROWS "
+        'rows."""',
+        "    paintings = np.loadtxt(path, delimiter=\",\", skiprows=SKIP_ROWS, ndmin=2,",
+        "                           usecols=range(FIRST_COLUMN, FIRST_COLUMN + ART_COMPONENTS),",
+        "                           encoding=\"utf-8-sig\", quotechar='\"', comments=None)",
+        *normalise,
+        "    return paintings",
+        "", "",
+        works,
+        _aligned("    rows = np.random.randint(len(DATA), size=BATCH_SIZE)",
+                 "one curve of the file each, as likely", 48),
+        "    paintings = torch.from_numpy(DATA[rows]).float()",
+        "    return paintings"])
+
+
+def _file_name(data: Curves | None) -> str:
+    """The file's own name where it makes a short plain argument, else ``FILE.csv``."""
+    name = data.name if data is not None else ""
+    plain = name.endswith(".csv") and len(name) <= 32 and all(
+        c.isalnum() or c in "-_." for c in name)
+    return name if plain else "FILE.csv"
+
+
+def _usage(data_file: str | None) -> str:
+    """The docstring's two command lines (with ``--data`` for curves read from a file)."""
+    if data_file is None:
+        return ("    python run.py --steps 10000                            # train from scratch\n"
+                "    python run.py --steps 10000 --resume gan-curve-lab.pt  # go on from a "
+                "saved run")
+    return (f"    python run.py --steps 10000 --data {data_file}  # train from scratch\n"
+            f"    python run.py --steps 10000 --data {data_file} --resume gan-curve-lab.pt")
 
 
 _NEW_IDEAS = """\
@@ -345,6 +482,27 @@ def load_checkpoint(path):
     return int(ckpt["step"])
 ''')
 
+def _main(data: Curves | None) -> str:
+    if data is None or data.kind != "rows":
+        return _MAIN.substitute(every=REPORT_EVERY, data_arg="", data_read="")
+    count = f"{data.n_curves:,}"
+    return _MAIN.substitute(every=REPORT_EVERY, data_arg=_DATA_ARG, data_read=_DATA_READ.substitute(
+        rows=data.n_curves, count=count))
+
+
+_DATA_ARG = '''
+    parser.add_argument("--data", metavar="FILE.csv", required=True,
+                        help="the CSV file of curves the run learned (one curve per row)")'''
+
+_DATA_READ = Template('''
+    global DATA
+    try:
+        DATA = read_data(args.data)
+    except (OSError, ValueError) as error:
+        sys.exit(f"cannot read curves from {args.data}: {error}")
+    if len(DATA) != $rows:
+        print(f"note: {args.data} holds {len(DATA)} curves; the run learned $count")''')
+
 _MAIN = Template('''
 
 def main(argv=None):
@@ -352,10 +510,10 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=10000, help="training steps to take")
     parser.add_argument("--resume", metavar="CHECKPOINT",
                         help="go on from a run saved by GAN Curve Lab (its weights, optimizer "
-                        "state and step)")
+                        "state and step)")$data_arg
     args = parser.parse_args(argv)
     if args.steps < 0:
-        parser.error("--steps must be 0 or more")
+        parser.error("--steps must be 0 or more")$data_read
     start = 0
     if args.resume:
         try:

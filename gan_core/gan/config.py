@@ -23,6 +23,9 @@ from typing import Any, ClassVar, Literal, Self
 LOSSES = ("minimax", "non_saturating", "least_squares", "hinge")
 OPTIMIZERS = ("adam", "sgd")
 TARGETS = ("parabola", "two_bands", "sine")
+"""The built-in target families (``gan_core.gan.targets.TARGET_FAMILIES``)."""
+TARGET_CHOICES = (*TARGETS, "data")
+"""What ``target`` may be: a family, or ``data``, your own curves."""
 GROUPS = ("Training", "Model", "Target", "Run")
 
 
@@ -169,12 +172,14 @@ class GANConfig(Settings):
         "new model.")
     n_points: int = _param(
         15, label="Points per curve", group="Model", live=False, low=4, high=100,
-        help="Samples of each curve on [-1, 1]. Tutorial: 15. Changing it starts a new model.")
-    target: Literal["parabola", "two_bands", "sine"] = _param(
-        "parabola", label="Target family", group="Target", live=False, choices=TARGETS,
+        help="Samples of each curve on [-1, 1]. Tutorial: 15. Your data's curves have as many "
+        "points as they hold. Changing it starts a new model.")
+    target: Literal["parabola", "two_bands", "sine", "data"] = _param(
+        "parabola", label="Target family", group="Target", live=False, choices=TARGET_CHOICES,
         help="parabola: the tutorial's a*x^2 + (a-1), a ~ U(1, 2). two_bands: a from two "
         "separate ranges, where mode collapse shows. sine: random amplitude and phase, a "
-        "two-parameter family. Changing it starts a new model.")
+        "two-parameter family. data: your own curves, drawn or from a CSV file. Changing it "
+        "starts a new model.")
     seed: int = _param(
         0, label="Seed", group="Run", live=False, low=0, high=2**31 - 1,
         help="Seeds weights, batches and noise: the same config and seed give the same run.")

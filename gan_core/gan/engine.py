@@ -26,7 +26,7 @@ import numpy as np
 
 from .config import LOSSES, GANConfig
 from .losses import logit_grads, loss_values, sigmoid
-from .targets import Target, curve_grid, get_target
+from .targets import Target, get_target
 
 DTYPE = np.float32
 BLOW_UP = 1e6
@@ -193,11 +193,13 @@ class GANStack:
     """
 
     def __init__(self, config: GANConfig, seeds: Sequence[int],
-                 hparams: dict[str, Sequence] | None = None) -> None:
+                 hparams: dict[str, Sequence] | None = None,
+                 target: Target | None = None) -> None:
         self.config = config
         self.members = len(seeds)
-        self.target = get_target(config.target)
-        self.x = curve_grid(config.n_points)
+        self.target = get_target(config.target) if target is None else target
+        """The config's family, or ``target`` given (your data's, ``targets.data_target``)."""
+        self.x = self.target.grid(config.n_points)
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
         k, n, h, z = self.members, config.n_points, config.hidden, config.latent_dim
         self.g = Net((z, h, n), k)

@@ -92,10 +92,15 @@ class History:
     (``GANStack.force_sizes``)."""
     EVAL_COLUMNS = ("in_band", "w1", "fit_residual", "joint_w1", "spread", "jsd", "jsd_d")
     """Fields of :class:`gan_core.measure.metrics.Metrics` at the evaluation cadence."""
+    DATA_EVAL_COLUMNS = ("in_band", "sliced_w1", "precision", "recall", "nearest_real",
+                         "spread", "jsd", "jsd_d")
+    """Fields of ``gan_core.measure.metrics.DataMetrics``, for a run of your data."""
 
-    def __init__(self) -> None:
+    def __init__(self, data: bool = False) -> None:
+        """``data``: the history of a run of your data, with its own evaluation columns."""
         self.train = Series(self.TRAIN_COLUMNS, capacity=1600, stride=4)
-        self.eval = Series(self.EVAL_COLUMNS, capacity=400, stride=100)
+        self.eval = Series(self.DATA_EVAL_COLUMNS if data else self.EVAL_COLUMNS,
+                           capacity=400, stride=100)
 
     def __len__(self) -> int:
         return len(self.train) + len(self.eval)
@@ -118,7 +123,7 @@ class History:
         for series in (self.train, self.eval):
             for row in series.rows():
                 by_step.setdefault(row["step"], {}).update(row)
-        columns = ("step", *self.TRAIN_COLUMNS, *self.EVAL_COLUMNS)
+        columns = ("step", *self.TRAIN_COLUMNS, *self.eval.columns)
         lines = [",".join(columns)]
         for step in sorted(by_step):
             row = by_step[step]

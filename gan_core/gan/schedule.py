@@ -266,11 +266,12 @@ def spell(name: str, value: Any) -> str:
     return text
 
 
-def format_changes(changes: Sequence[Change]) -> str | None:
+def format_changes(changes: Sequence[Change], budget: int = MAX_CHANGES_CHARS) -> str | None:
     """The link spelling of a run's changes (see the module's docstring), or None if it is
-    longer than :data:`MAX_CHANGES_CHARS`: then a link holds the settings only, and a
-    checkpoint is the way to share the whole run. Changes need their ``before`` (recorded
-    changes have it). No changes spell as the empty string."""
+    longer than ``budget`` (:data:`MAX_CHANGES_CHARS`, less what drawn curves in the same link
+    take): then a link holds the settings only, and a checkpoint is the way to share the whole
+    run. Changes need their ``before`` (recorded changes have it). No changes spell as the
+    empty string."""
     starts: dict[str, str] = {}
     entries: list[str] = []
     for change in changes:
@@ -283,7 +284,7 @@ def format_changes(changes: Sequence[Change]) -> str | None:
         entries.extend(f"{name}{ASSIGN}{spell(name, value)}"
                        for name, value in change.values.items())
     text = SEPARATOR.join([*starts.values(), *entries])
-    return text if len(text) <= MAX_CHANGES_CHARS else None
+    return text if len(text) <= min(budget, MAX_CHANGES_CHARS) else None
 
 
 def parse_changes(text: str, config: GANConfig) -> tuple[Change, ...]:

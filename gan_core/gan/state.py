@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..data.curves import Curves
 from .config import GANConfig
 from .engine import NetState
 from .schedule import Change
@@ -25,3 +26,5 @@ class RunState:
     """Every change made to the run, in order: the run started from ``config`` with them
     undone (``schedule.start_config``). A checkpoint stores them as plain data
     (``schedule.changes_to_plain`` / ``changes_from_plain``)."""
+    data: Curves | None = None
+    """Your curves, for a run of target ``"data"`` (None for the built-in families)."""

@@ -2,15 +2,29 @@
 
 A target knows how to sample real curves, the envelope every real curve lies in, how to fit its
 parameters to any curve (for the W1 metric), and a two-dimensional "plane" of curves
-``u * b1(x) + v * b2(x)`` on which the discriminator can be drawn as a heatmap.
+``origin + u * b1(x) + v * b2(x)`` on which the discriminator can be drawn as a heatmap.
+
+The built-in families are named in :data:`TARGET_FAMILIES`. Your own curves
+(``gan_core.data.Curves``) are a :class:`DataFamily`, made by :func:`data_target` and named by
+a hash of the curves, so that everything that looks a target up by name (the charts, the noise
+floors) finds it while a run holds it.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+
+from ..data.curves import Curves, curve_grid, tutorial_bounds
+from .streams import NOISE_FLOOR, stream
+
+IN_BAND_TOLERANCE = 0.05
+"""How far outside the tutorial's envelope a point still counts as in band."""
 
 
 @dataclass(frozen=True)
@@ -18,6 +32,8 @@ class Uniforms:
     """A mixture of equally weighted uniform ranges; its quantile function is piecewise linear."""
 
     ranges: tuple[tuple[float, float], ...]
+    size = math.inf
+    """Distinct values the law holds: a continuous law, any number."""
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         u = rng.random((n, 1), dtype=np.float32)
@@ -77,7 +93,12 @@ class Plane:
 
 
 class Target:
-    """Base of every target family; subclasses define the curve law."""
+    """Base of every target family; subclasses define the curve law.
+
+    Every method works in training units, the values the networks see; ``shown`` and
+    ``trained`` convert to and from the curves' own units, which differ only for your data
+    trained on a normalised copy (:class:`DataFamily`).
+    """
 
     name: str
     title: str
@@ -87,6 +108,38 @@ class Target:
     param_periods: tuple[float | None, ...]
     """Per parameter, its period if it is an angle (the same curve every period), else None."""
     plane: Plane
+    tolerance: float = IN_BAND_TOLERANCE
+    """How far outside the envelope a point still counts as in band, in training units."""
+    theory_reason: str | None = None
+    """Why the optimal D and the JSD along the family's parameter cannot be computed, or None."""
+    unit: float = 1.0
+    """Own units per training unit (``shown`` multiplies distances by it)."""
+    data: Curves | None = None
+    """Your curves, for :class:`DataFamily`; None for the built-in families."""
+
+    def grid(self, n_points: int) -> np.ndarray:
+        """Where the points of a curve sit, float32 (the tutorial's grid for every family but
+        your data, whose curves say)."""
+        return curve_grid(n_points)
+
+    def shown(self, curves: np.ndarray) -> np.ndarray:
+        """Curves in training units, in the curves' own units."""
+        return curves
+
+    def trained(self, curves: np.ndarray) -> np.ndarray:
+        """Curves in their own units, in training units (float32)."""
+        return np.asarray(curves, np.float32)
+
+    def band(self, n: int = 61) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The envelope as the charts draw it, in own units: x, lower and upper, float64."""
+        x = np.linspace(-1, 1, n)
+        lower, upper = self.envelope(x)
+        return x, np.asarray(lower, np.float64), np.asarray(upper, np.float64)
+
+    def plane_origin(self, x: np.ndarray) -> np.ndarray:
+        """The curve at (0, 0) of the plane: none for the families, whose planes are spanned
+        by their basis curves; the mean curve for your data."""
+        return np.zeros(len(x))
 
     def sample(self, rng: np.random.Generator, n: int, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -121,7 +174,8 @@ class Target:
     def plane_coords(self, curves: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Least-squares position ``(n, 2)`` of each curve on the plane."""
         basis = self.plane_basis(x).astype(np.float64)
-        coef, *_ = np.linalg.lstsq(basis.T, np.asarray(curves, np.float64).T, rcond=None)
+        centred = np.asarray(curves, np.float64) - self.plane_origin(x)
+        coef, *_ = np.linalg.lstsq(basis.T, centred.T, rcond=None)
         return coef.T
 
     def real_plane_coords(self, n: int, seed: int = 0) -> np.ndarray:
@@ -261,9 +315,240 @@ TARGET_FAMILIES: dict[str, Target] = {
 
 
 def get_target(name: str) -> Target:
-    return TARGET_FAMILIES[name]
+    """A built-in family by name, or your data's family by the name :func:`data_target` gave
+    it (while something holds it)."""
+    if name in TARGET_FAMILIES:
+        return TARGET_FAMILIES[name]
+    target = _DATA_TARGETS.get(name)
+    if target is None:
+        if name == "data":
+            raise KeyError("target 'data' learns your curves: give them, as in "
+                           "Trainer(GANConfig(target='data'), data=Curves.from_csv(...))")
+        raise KeyError(f"no target family {name!r}")
+    return target
 
 
-def curve_grid(n_points: int) -> np.ndarray:
-    """The x positions every curve is sampled at: ``n_points`` evenly on [-1, 1]."""
-    return np.linspace(-1, 1, n_points, dtype=np.float32)
+# -- your data -----------------------------------------------------------------------------------
+
+REFERENCE_CURVES = 4096
+"""Real curves that stand for the law of your data where a sample is needed: its principal
+components, the law of its first component's score, the D map's real points."""
+MIN_DENSITY_CURVES = 30
+"""A table of fewer distinct curves is too small for a density along its first component."""
+TUTORIAL_WIDTH = float(np.mean(np.diff(tutorial_bounds(curve_grid(15)), axis=0)))
+"""The mean width of the tutorial's band at its 15 points: your data's in-band tolerance is
+``IN_BAND_TOLERANCE`` in this proportion to their own envelope's mean width."""
+
+
+class EmpiricalLaw:
+    """The law of a sample of values, each as likely: what the first principal component's
+    score of your data follows. It offers what the theory and the histogram read of a
+    :class:`Uniforms` law."""
+
+    def __init__(self, values: np.ndarray, size: float | None = None) -> None:
+        self.values = np.sort(np.asarray(values, np.float64).ravel())
+        self.values.setflags(write=False)
+        self.size = len(self.values) if size is None else size
+        """Distinct values the law holds (a table's rows; a sample of a continuous law: its
+        length). A kernel density of it is no sharper than this many values allow."""
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.values[rng.integers(len(self.values), size=(n, 1))].astype(np.float32)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        levels = (np.arange(len(self.values)) + 0.5) / len(self.values)
+        return np.interp(np.asarray(u, np.float64), levels, self.values)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return float(self.values[0]), float(self.values[-1])
+
+    @property
+    def std(self) -> float:
+        return float(self.values.std())
+
+    @property
+    def iqr(self) -> float:
+        q1, q3 = np.percentile(self.values, [25, 75])
+        return float(q3 - q1)
+
+    def histogram(self, edges: np.ndarray) -> np.ndarray:
+        """The law's density on the bins between ``edges`` (mass beyond them left out)."""
+        counts, _ = np.histogram(self.values, bins=edges)
+        return counts / (len(self.values) * np.diff(edges))
+
+
+class DataFamily(Target):
+    """Your curves as a target: real curves drawn as :meth:`Curves.sample` draws them.
+
+    Where a built-in family has a parameter, your data have their first principal component:
+    ``fit`` gives a curve's score on it (in own units), the theory and the histogram read its
+    law (:class:`EmpiricalLaw` of ``REFERENCE_CURVES`` real curves' scores), and the D map's
+    plane is the mean curve plus the first two components. For the tutorial's band the score
+    is the tutorial's ``a`` up to scale and shift, and the plane is the band's own line.
+    """
+
+    param_names = ("PC1 score",)
+    param_periods = (None,)
+    joint_label = "PC1 score"
+
+    def __init__(self, name: str, data: Curves) -> None:
+        self.name, self.data = name, data
+        kinds = {"rows": f"{data.n_curves:,} curves", "between": "a band",
+                 "around": f"{data.n_curves} curve{'s' if data.n_curves > 1 else ''} with noise"}
+        self.title = f"Your data ({data.name})" if data.name else "Your data"
+        self.formula = {
+            "rows": f"one of {data.n_curves:,} curves of {data.n_points} points, each as likely",
+            "between": "(1 − u)·lower + u·upper, u ~ U(0, 1)",
+            "around": f"one of {data.n_curves} curves + N(0, {data.noise:g}²) at every point",
+        }[data.kind]
+        self.lesson = (f"Your own curves: {kinds[data.kind]}. G learns them from D alone, as it "
+                       "learns the tutorial's.")
+        lower, upper = data.envelope()
+        width = float(np.mean(upper - lower)) / data.scale
+        self.tolerance = IN_BAND_TOLERANCE * width / TUTORIAL_WIDTH
+        distinct = data.n_curves if data.kind == "rows" else math.inf
+        self.theory_reason = None if distinct >= MIN_DENSITY_CURVES else (
+            f"Your data hold {data.n_curves} curves: too few for a density along their first "
+            "component, so the optimal D* and the JSD are not computed here (they need about "
+            f"{MIN_DENSITY_CURVES} or more). Precision, recall and the nearest real curve above "
+            "still say how G does.")
+
+    # -- the law -----------------------------------------------------------------------------
+
+    def sample(self, rng: np.random.Generator, n: int, x: np.ndarray) -> np.ndarray:
+        return self.data.sample(rng, n)
+
+    def envelope(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lower, upper = self.data.envelope()
+        return self.trained(lower), self.trained(upper)
+
+    @property
+    def unit(self) -> float:  # type: ignore[override]
+        return self.data.scale
+
+    def grid(self, n_points: int) -> np.ndarray:
+        if n_points != self.data.n_points:
+            raise ValueError(f"your data have {self.data.n_points} points per curve, not "
+                             f"{n_points}")
+        return self.data.x.astype(np.float32)
+
+    def shown(self, curves: np.ndarray) -> np.ndarray:
+        return self.data.to_own(curves)
+
+    def trained(self, curves: np.ndarray) -> np.ndarray:
+        return self.data.to_training(curves)
+
+    def band(self, n: int = 61) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lower, upper = self.data.envelope()
+        return self.data.x, lower, upper
+
+    @cached_property
+    def reference(self) -> np.ndarray:
+        """``REFERENCE_CURVES`` real curves in training units (every row of a smaller table),
+        the same for every run of these curves."""
+        data, rng = self.data, stream(0, NOISE_FLOOR, REFERENCE_CURVES)
+        if data.kind == "rows":
+            rows = data.training
+            if len(rows) > REFERENCE_CURVES:
+                rows = rows[np.sort(rng.choice(len(rows), REFERENCE_CURVES, replace=False))]
+            return rows
+        return data.sample(rng, REFERENCE_CURVES)
+
+    @cached_property
+    def _components(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The mean real curve, the first two principal components ``(2, n)`` (unit length,
+        each pointing up on average) and the share of the variance each holds."""
+        reference = self.reference.astype(np.float64)
+        mean = reference.mean(axis=0)
+        _, singular, vt = np.linalg.svd(reference - mean, full_matrices=False)
+        variance = singular**2
+        shares = variance / variance.sum()
+        pcs = vt[:2].copy()
+        if len(singular) < 2 or singular[1] <= 1e-9 * singular[0]:
+            # One direction only (a band's blends lie on a line): any unit curve at right
+            # angles spans the plane's second axis; the flat curve reads most easily.
+            flat = np.ones_like(mean) - (np.ones_like(mean) @ pcs[0]) * pcs[0]
+            if np.linalg.norm(flat) < 1e-6:
+                flat = np.linspace(-1, 1, len(mean)) - (np.linspace(-1, 1, len(mean))
+                                                        @ pcs[0]) * pcs[0]
+            pcs[1] = flat / np.linalg.norm(flat)
+            shares = np.array([1.0, 0.0])
+        pcs *= np.where(pcs.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)
+        return mean, pcs, shares[:2]
+
+    def scores(self, curves: np.ndarray) -> np.ndarray:
+        """Each curve's scores on the first two components ``(n, 2)``, in own units."""
+        mean, pcs, _ = self._components
+        return (np.asarray(curves, np.float64) - mean) @ pcs.T * self.data.scale
+
+    @cached_property
+    def _law(self) -> EmpiricalLaw:
+        size = self.data.n_curves if self.data.kind == "rows" else math.inf
+        return EmpiricalLaw(self.scores(self.reference)[:, 0], size)
+
+    def param_laws(self) -> tuple[EmpiricalLaw, ...]:  # type: ignore[override]
+        return (self._law,)
+
+    def fit(self, curves: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first component's score ``(n, 1)`` and the RMS distance from the line of the
+        mean curve along that component ``(n,)``, both in own units."""
+        curves = np.asarray(curves, np.float64)
+        score = self.scores(curves)[:, :1]
+        residual = curves - self.curves(score, x)
+        return score, np.sqrt(np.mean(residual**2, axis=1)) * self.data.scale
+
+    def curves(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        mean, pcs, _ = self._components
+        return mean + np.asarray(params, np.float64)[:, :1] / self.data.scale * pcs[0]
+
+    # -- the plane of the D map -----------------------------------------------------------
+
+    @cached_property
+    def plane(self) -> Plane:  # type: ignore[override]
+        _, _, shares = self._components
+        real = self.scores(self.reference)
+        ranges = []
+        for k in range(2):
+            lo, hi = float(real[:, k].min()), float(real[:, k].max())
+            reach = max(hi - lo, 1e-12)
+            ranges.append((lo - 0.3 * reach, hi + 0.3 * reach))
+        if shares[1] < 1e-6:  # a flat second axis: as wide as the first, centred on the data
+            centre, half = (ranges[1][0] + ranges[1][1]) / 2, (ranges[0][1] - ranges[0][0]) / 2
+            ranges[1] = (centre - half, centre + half)
+        return Plane(f"PC1 score ({_share(shares[0])} of the variance)",
+                     f"PC2 score ({_share(shares[1])})", ranges[0], ranges[1])
+
+    def plane_origin(self, x: np.ndarray) -> np.ndarray:
+        return self._components[0]
+
+    def plane_basis(self, x: np.ndarray) -> np.ndarray:
+        return self._components[1] / self.data.scale
+
+    def plane_coords(self, curves: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return self.scores(curves)
+
+    def real_plane_coords(self, n: int, seed: int = 0) -> np.ndarray:
+        spread = np.linspace(0, len(self.reference) - 1, min(n, len(self.reference)))
+        return self.scores(self.reference[spread.astype(np.int64)])
+
+
+def _share(share: float) -> str:
+    """A share of the variance, to one decimal where whole percents would round to 0 or 100."""
+    return f"{share:.0%}" if 0.005 <= share <= 0.995 or share in (0, 1) else f"{share:.1%}"
+
+
+_DATA_TARGETS: weakref.WeakValueDictionary[str, DataFamily] = weakref.WeakValueDictionary()
+_DATA_LOCK = threading.Lock()
+
+
+def data_target(data: Curves) -> DataFamily:
+    """Your curves' target family, named by their hash: the same curves give the same family
+    (and its computed components) while any run holds it."""
+    name = f"data-{data.digest[:16]}"
+    with _DATA_LOCK:
+        target = _DATA_TARGETS.get(name)
+        if target is None:
+            target = DataFamily(name, data)
+            _DATA_TARGETS[name] = target
+    return target

@@ -15,7 +15,7 @@ from ..gan.streams import DISCRIMINATOR_MAP, stream
 
 @dataclass(frozen=True)
 class DiscriminatorMap:
-    """D's output over the target's plane of curves ``u * b1(x) + v * b2(x)``."""
+    """D's output over the target's plane of curves ``origin + u * b1(x) + v * b2(x)``."""
 
     u: np.ndarray  # (res_u,)
     v: np.ndarray  # (res_v,)
@@ -35,7 +35,7 @@ def discriminator_map(stack: GANStack, member: int, config: GANConfig, resolutio
     v = np.linspace(*plane.v_range, resolution)
     uu, vv = np.meshgrid(u, v)
     coords = np.stack([uu.ravel(), vv.ravel()], axis=1)
-    curves = coords @ target.plane_basis(x.astype(np.float64))
+    curves = target.plane_origin(x) + coords @ target.plane_basis(x.astype(np.float64))
     with np.errstate(all="ignore"):
         prob = sigmoid(stack.discriminate(curves, member)).reshape(resolution, resolution)
     rng = stream(config.seed, DISCRIMINATOR_MAP)

@@ -84,13 +84,17 @@ def mode_collapse(history: History) -> list[Event]:
     (``spread``: the interquartile range of the fitted parameter over the target's) stayed
     under ``COLLAPSE_SPREAD``, once G had first learned some variety."""
     steps, spread = _eligible_spread(history.eval)
+    # Your data have no family parameter: their spread is that of the first principal
+    # component's score (``DataMetrics.spread``).
+    of = ("first principal component's scores", "real curves'") \
+        if "sliced_w1" in history.eval.columns else ("fitted parameters", "target's")
     events = []
     for i, j in _runs(spread < COLLAPSE_SPREAD, steps, COLLAPSE_HOLD):
         low = float(np.min(spread[i: j + 1]))
         events.append(Event(COLLAPSE, int(steps[i]), int(steps[j]), (
             f"From step {steps[i]:,} to {steps[j]:,} G painted nearly the same curve whatever "
-            f"its noise: the spread of its curves' fitted parameters fell to {low:.0%} of the "
-            "target's (mode collapse).")))
+            f"its noise: the spread of its curves' {of[0]} fell to {low:.0%} of the {of[1]} "
+            "(mode collapse).")))
     return events
 
 

@@ -1,7 +1,10 @@
-"""How good a generator is, measured against its target family."""
+"""How good a generator is, measured against its target family: by the family's parameter
+(:class:`Metrics`), or for your data, whose curves have none, in curve space
+(:class:`DataMetrics`)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -12,10 +15,17 @@ from ..gan.engine import GANStack
 from ..gan.history import History
 from ..gan.losses import loss_values, sigmoid
 from ..gan.streams import EVALUATION, NOISE_FLOOR, stream
-from ..gan.targets import Target, Uniforms, curve_grid, get_target
+from ..gan.targets import (
+    IN_BAND_TOLERANCE,  # noqa: F401  (the families' tolerance, read here)
+    DataFamily,
+    Target,
+    Uniforms,
+    curve_grid,
+    get_target,
+)
+from . import curve_space
 from .theory import FLOOR_DRAWS, jsd_floor, jsd_from_d, parameter_jsd
 
-IN_BAND_TOLERANCE = 0.05
 EVAL_SAMPLES = 1000
 SLICES = 16
 """Directions of the sliced W1 in two dimensions."""
@@ -84,8 +94,10 @@ class NoiseFloors:
 
 
 def in_band_fraction(curves: np.ndarray, target: Target, x: np.ndarray,
-                     tolerance: float = IN_BAND_TOLERANCE) -> float:
-    """Fraction of points inside the target's envelope, widened by ``tolerance``."""
+                     tolerance: float | None = None) -> float:
+    """Fraction of points inside the target's envelope, widened by ``tolerance`` (default the
+    target's: 0.05 for the families, in proportion to the envelope's width for your data)."""
+    tolerance = target.tolerance if tolerance is None else tolerance
     lower, upper = target.envelope(x)
     inside = (curves >= lower - tolerance) & (curves <= upper + tolerance)
     return float(inside.mean())
@@ -250,11 +262,13 @@ class Readouts:
 
 
 def readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
-                    n: int = EVAL_SAMPLES) -> Readouts:
+                    n: int = EVAL_SAMPLES) -> Readouts | DataReadouts:
     """The :class:`Readouts` of one member exactly as :func:`evaluate_member` gives them, from
     the same curves, without what they do not show (the JSDs, the spread, and for a
     one-parameter target the real curves' fits): the live view reads them every refresh of
-    every visitor."""
+    every visitor. Your data's are :class:`DataReadouts`."""
+    if isinstance(stack.target, DataFamily):
+        return data_readouts_member(stack, member, config, step, n)
     rng = stream(config.seed, EVALUATION, step)
     z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
     fake = stack.generate(z, member)
@@ -278,9 +292,15 @@ def readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
 def band_and_w1(stack: GANStack, member: int, config: GANConfig, step: int,
                 n: int = EVAL_SAMPLES) -> tuple[float, float]:
     """``(in_band, w1)`` exactly as :func:`evaluate_member` gives them, from the same curves,
-    without D's passes or the other metrics: all a grid of many GANs scores its cells by."""
+    without D's passes or the other metrics: all a grid of many GANs scores its cells by.
+    For your data the W1 is the sliced W1 in curve space (``DataMetrics.sliced_w1``)."""
     rng = stream(config.seed, EVALUATION, step)
     fake = stack.generate(rng.standard_normal((n, config.latent_dim), dtype=np.float32), member)
+    if isinstance(stack.target, DataFamily):
+        real = stack.target.sample(rng, n, stack.x)
+        with np.errstate(all="ignore"):
+            return (in_band_fraction(fake, stack.target, stack.x),
+                    curve_space.sliced_w1(fake, real) * stack.target.data.scale)
     with np.errstate(all="ignore"):
         params, _ = stack.target.fit(fake, stack.x)
         return in_band_fraction(fake, stack.target, stack.x), _mean_w1(params, stack.target)
@@ -288,14 +308,212 @@ def band_and_w1(stack: GANStack, member: int, config: GANConfig, step: int,
 
 def quality_member(stack: GANStack, member: int, config: GANConfig, step: int,
                    n: int = EVAL_SAMPLES) -> tuple[float, ...]:
-    """The history's evaluation row (``History.EVAL_COLUMNS``) exactly as
-    :func:`evaluate_member` gives those values."""
+    """The history's evaluation row (``History.EVAL_COLUMNS``, or ``DATA_EVAL_COLUMNS`` for
+    your data) exactly as :func:`evaluate_member` gives those values."""
     metrics = evaluate_member(stack, member, config, step, n)
-    return tuple(getattr(metrics, column) for column in History.EVAL_COLUMNS)
+    columns = History.DATA_EVAL_COLUMNS if isinstance(metrics, DataMetrics) else \
+        History.EVAL_COLUMNS
+    return tuple(getattr(metrics, column) for column in columns)
 
 
 def evaluate_member(stack: GANStack, member: int, config: GANConfig, step: int,
-                    n: int = EVAL_SAMPLES) -> Metrics:
+                    n: int = EVAL_SAMPLES) -> Metrics | DataMetrics:
     """Metrics of one member of a stack on ``n`` generated and ``n`` real curves."""
-    return metrics_of(evaluation_sample(stack, member, config, step, n), stack.target, stack.x,
-                      config.loss)
+    sample = evaluation_sample(stack, member, config, step, n)
+    if isinstance(stack.target, DataFamily):
+        return data_metrics_of(sample, stack.target, stack.x, config.loss)
+    return metrics_of(sample, stack.target, stack.x, config.loss)
+
+
+# -- your data: curve space ------------------------------------------------------------------
+
+MANIFOLD_SAMPLES = 500
+"""Generated and real curves whose k-nearest-neighbour manifolds give precision, recall and the
+nearest real curve: a pair of 500 x 500 distance tables per readout (1,000 would be four times
+the work, on every tick)."""
+MANIFOLD_DRAWS = 4
+"""Samples of the real law averaged for the precision and recall floors."""
+
+
+@dataclass(frozen=True)
+class DataMetrics:
+    """One evaluation of a trainer of your data, on fresh samples, in the curves' own units.
+
+    - ``in_band``: share of generated points inside the data's envelope (per point, the lowest
+      and highest real value), widened by ``DataFamily.tolerance``, the tutorial's 0.05 in
+      proportion to the envelope's width. ``in_band_floor``: what real curves read (1 for a
+      table or a band; just under 1 for curves with noise, whose envelope is ±3 widths).
+    - ``sliced_w1``: sliced W1 between generated and real curves in curve space
+      (:func:`curve_space.sliced_w1`); ``sliced_w1_floor``: two samples of the real law.
+    - ``precision``, ``recall``: k-NN manifolds (:func:`curve_space.precision_recall`) of
+      ``MANIFOLD_SAMPLES`` generated curves against as many real ones (all the rows of a smaller
+      table), each ball at least the in-band tolerance wide (:func:`least_radius`); the
+      floors: a perfect generator's.
+    - ``nearest_real``: mean RMS distance of a generated curve to its nearest real curve;
+      ``real_spacing``: the same for each real curve to its nearest other one. Far below it, G
+      copies curves of the data.
+    - ``spread``: interquartile range of the first principal component's score of G's curves
+      over the real curves' (mode collapse reads near 0).
+    - ``jsd``: the Jensen–Shannon divergence of the first component's score
+      (:mod:`gan_core.measure.theory`), NaN where the data are too few for a density
+      (``DataFamily.theory_reason``); ``jsd_d`` as for the families.
+    """
+
+    in_band: float
+    sliced_w1: float
+    precision: float
+    recall: float
+    nearest_real: float
+    d_real: float
+    d_fake: float
+    d_loss: float
+    g_loss: float
+    d_score: float
+    spread: float
+    jsd: float
+    jsd_d: float
+    in_band_floor: float
+    sliced_w1_floor: float
+    precision_floor: float
+    recall_floor: float
+    real_spacing: float
+    jsd_floor: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DataFloors:
+    """What a perfect generator of your data reads (see :class:`DataMetrics`)."""
+
+    in_band: float
+    sliced_w1: float
+    precision: float
+    recall: float
+    real_spacing: float
+    jsd: float
+
+
+@dataclass(frozen=True)
+class DataReadouts:
+    """The numbers the live view shows of a run of your data, as :class:`DataMetrics` has them."""
+
+    in_band: float
+    sliced_w1: float
+    precision: float
+    recall: float
+    nearest_real: float
+    d_real: float
+    d_score: float
+
+
+def least_radius(target: DataFamily) -> float:
+    """The least radius of a ball of the k-NN manifolds (``curve_space``), in training units:
+    the in-band tolerance at every point and, for curves with noise, the noise's width too (a
+    curve that near a real one is as real as the noise makes any), as one distance between
+    curves."""
+    noise = target.data.noise / target.data.scale
+    return math.hypot(target.tolerance, noise) * math.sqrt(target.data.n_points)
+
+
+@lru_cache(maxsize=16)
+def manifold_reference(target_name: str, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` real curves (training units) whose manifold generated curves are held to, and
+    their squared k-NN radii: every row of a table that has at most ``m`` (a fixed choice of
+    ``m`` otherwise), or ``m`` curves drawn from a band or curves with noise. The same for
+    every run of these curves."""
+    target = get_target(target_name)
+    data = target.data
+    rng = stream(0, NOISE_FLOOR, m, 2)
+    if data.kind == "rows":
+        rows = data.training
+        reference = rows if len(rows) <= m else rows[np.sort(rng.choice(len(rows), m,
+                                                                        replace=False))]
+    else:
+        reference = data.sample(rng, m)
+    reference = np.array(reference, np.float32)
+    radii = curve_space.knn_radii(reference, least=least_radius(target))
+    reference.setflags(write=False)
+    radii.setflags(write=False)
+    return reference, radii
+
+
+@lru_cache(maxsize=64)
+def data_floors(target_name: str, n: int) -> DataFloors:
+    """The :class:`DataFloors` of your data at ``n`` evaluation curves (the same for every run
+    of them)."""
+    target = get_target(target_name)
+    if not isinstance(target, DataFamily):
+        raise ValueError(f"{target_name!r} is a family, not your data: see noise_floors")
+    data, x, m = target.data, target.grid(target.data.n_points), min(MANIFOLD_SAMPLES, n)
+    rng = stream(0, NOISE_FLOOR, n, 1)
+    draws = [data.sample(rng, n) for _ in range(2 * FLOOR_DRAWS)]
+    reference, radii = manifold_reference(target_name, MANIFOLD_SAMPLES)
+    manifolds = [curve_space.precision_recall(reference, radii, d[:m],
+                                              least=least_radius(target))[:2]
+                 for d in draws[:MANIFOLD_DRAWS]]
+    pairs = zip(draws[::2], draws[1::2], strict=True)
+    return DataFloors(
+        in_band=float(np.mean([in_band_fraction(d, target, x) for d in draws[:MANIFOLD_DRAWS]])),
+        sliced_w1=float(np.mean([curve_space.sliced_w1(a, b) for a, b in pairs])) * data.scale,
+        precision=float(np.mean([p for p, _ in manifolds])),
+        recall=float(np.mean([r for _, r in manifolds])),
+        real_spacing=float(curve_space.leave_one_out_spacing(reference).mean()) * data.scale,
+        jsd=jsd_floor(target_name, n) if target.theory_reason is None else math.nan)
+
+
+def _curve_space(fake: np.ndarray, real: np.ndarray, target: DataFamily,
+                 n: int) -> tuple[float, float, float, float, float]:
+    """In band, sliced W1, precision, recall and the nearest real curve of ``fake`` against
+    ``real`` (both ``n`` curves in training units)."""
+    reference, radii = manifold_reference(target.name, MANIFOLD_SAMPLES)
+    m, scale = min(MANIFOLD_SAMPLES, n), target.data.scale
+    precision, recall, between = curve_space.precision_recall(reference, radii, fake[:m],
+                                                              least=least_radius(target))
+    nearest = curve_space.nearest_distances(between, fake.shape[1])
+    return (in_band_fraction(fake, target, target.data.x),
+            curve_space.sliced_w1(fake, real) * scale, precision, recall,
+            float(np.mean(nearest)) * scale)
+
+
+def data_metrics_of(sample: EvaluationSample, target: DataFamily, x: np.ndarray,
+                    loss: str) -> DataMetrics:
+    """The :class:`DataMetrics` of an evaluation sample under ``loss``."""
+    n = len(sample.fake)
+    floors = data_floors(target.name, n)
+    with np.errstate(all="ignore"):
+        in_band, sliced, precision, recall, nearest = _curve_space(sample.fake, sample.real,
+                                                                   target, n)
+        d_loss, g_loss = loss_values(loss, sample.l_real.reshape(1, n, 1),
+                                     sample.l_fake.reshape(1, n, 1))
+        return DataMetrics(
+            in_band=in_band, sliced_w1=sliced, precision=precision, recall=recall,
+            nearest_real=nearest,
+            d_real=float(sigmoid(sample.l_real).mean()),
+            d_fake=float(sigmoid(sample.l_fake).mean()),
+            d_loss=float(d_loss[0]), g_loss=float(g_loss[0]), d_score=-float(d_loss[0]),
+            spread=spread_ratio(sample.fake_params, target),
+            jsd=(parameter_jsd(target, sample.fake_params) if target.theory_reason is None
+                 else math.nan),
+            jsd_d=jsd_from_d(sample.l_real, sample.l_fake),
+            in_band_floor=floors.in_band, sliced_w1_floor=floors.sliced_w1,
+            precision_floor=floors.precision, recall_floor=floors.recall,
+            real_spacing=floors.real_spacing, jsd_floor=floors.jsd)
+
+
+def data_readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
+                         n: int = EVAL_SAMPLES) -> DataReadouts:
+    """The :class:`DataReadouts` of one member exactly as :func:`evaluate_member` gives them,
+    from the same curves, without the fits and the JSD they do not show."""
+    rng = stream(config.seed, EVALUATION, step)
+    z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
+    fake = stack.generate(z, member)
+    real = stack.target.sample(rng, n, stack.x)
+    with np.errstate(all="ignore"):
+        in_band, sliced, precision, recall, nearest = _curve_space(fake, real, stack.target, n)
+        l_fake = stack.discriminate(fake, member)
+        l_real = stack.discriminate(real, member)
+        d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1))
+        return DataReadouts(in_band, sliced, precision, recall, nearest,
+                            float(sigmoid(l_real).mean()), -float(d_loss[0]))

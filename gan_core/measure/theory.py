@@ -74,8 +74,11 @@ def reads_jsd(loss: str) -> bool:
 
 def bandwidth(law: Uniforms, n: int, dims: int) -> float:
     """The kernel width for one of ``dims`` parameters at ``n`` curves:
-    ``c_d min(std, IQR / 1.34) n^(-1/(d + 1))`` with the law's spread."""
+    ``c_d min(std, IQR / 1.34) n^(-1/(d + 1))`` with the law's spread. A law of fewer distinct
+    values than ``n`` (your data's rows, ``law.size``) counts as that many: its density is no
+    sharper than they allow."""
     spread = min(law.std, law.iqr / 1.34)
+    n = min(n, law.size)
     return BANDWIDTH_SCALE[dims] * spread * n ** (-1.0 / (dims + 1))
 
 
@@ -140,7 +143,8 @@ class ParameterDensity:
         laws = target.param_laws()
         if len(laws) > 2:
             raise ValueError(f"{target.name}: densities of more than two parameters")
-        self.target, self.n = target, n
+        # The name, not the target: estimators are cached, and must not keep your data alive.
+        self.target_name, self.n = target.name, n
         built = [_Axis.build(law, period, bandwidth(law, n, len(laws)), len(laws))
                  for law, period in zip(laws, target.param_periods, strict=True)]
         self.axes = tuple(axis for axis, _ in built)
@@ -295,6 +299,10 @@ def theory_view(target: Target, x: np.ndarray, fake_params: np.ndarray, l_real: 
         params = grid[:, None]
         label = (f"{name}: generated vs target density, the optimal D* and the learned D on "
                  f"the target's curve at each {name}")
+        if target.data is not None:  # your data: along their first principal component
+            label = ("the first principal component (PC1 score): generated vs real density, "
+                     "the optimal D* for a D that sees only this score, and the learned D on "
+                     "the mean curve moved along the component to each score")
     else:
         others = laws[1].quantile((np.arange(VIEW_PHASES) + 0.5) / VIEW_PHASES)
         params = np.stack([np.repeat(grid, VIEW_PHASES), np.tile(others, len(grid))], axis=1)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ..data.curves import Curves
 from ..gan.config import GANConfig, Pacing
 from ..gan.schedule import Change
 from ..training.trainer import Trainer, TrainingDiverged
@@ -35,9 +36,10 @@ class Applied:
 
 class LabSession:
     def __init__(self, config: GANConfig | None = None, pacing: Pacing | None = None,
-                 crowd: Crowd | None = None, schedule: Iterable[Change] = ()) -> None:
+                 crowd: Crowd | None = None, schedule: Iterable[Change] = (),
+                 data: Curves | None = None) -> None:
         self.lock = threading.RLock()
-        self.trainer = Trainer(config or GANConfig(), schedule=schedule)
+        self.trainer = Trainer(config or GANConfig(), schedule=schedule, data=data)
         self.pacing = pacing or Pacing()
         self.crowd = CROWD if crowd is None else crowd
         self.playing = False
@@ -151,22 +153,37 @@ class LabSession:
         with self.lock:
             self.trainer.drop_ghost()
 
-    def reset(self, config: GANConfig | None = None) -> None:
-        """A fresh model from ``config`` (default: the current one); play state is kept."""
+    def reset(self, config: GANConfig | None = None, data: Curves | None = None) -> None:
+        """A fresh model from ``config`` (default: the current one) and, for target ``"data"``,
+        ``data`` (default: the curves the run learns now); play state is kept. Raises
+        ``ValueError`` and keeps the run if they do not make a run."""
         with self.lock:
-            self.trainer = Trainer(config or self.config)
+            config = config or self.config
+            if config.target == "data" and data is None:
+                data = self.trainer.data
+            self.trainer = Trainer(config, data=data if config.target == "data" else None)
             self.diverged = None
 
-    def apply(self, config: GANConfig, ghost: bool = False) -> Applied:
+    def apply(self, config: GANConfig, ghost: bool = False, data: Curves | None = None) -> Applied:
         """Take a new config: live fields keep the model (with ``ghost``, beside a ghost that
-        goes on without the change: ``Trainer.fork``), others start a fresh one."""
+        goes on without the change: ``Trainer.fork``), others start a fresh one. For target
+        ``"data"``, ``data`` are the curves to learn (default: the run's); other curves than
+        the run's start a fresh one too (listed as the field ``"data"``), and points per curve
+        follow them."""
         with self.lock:
-            changed = tuple(self.config.changed_fields(config))
+            if config.target == "data":
+                data = data if data is not None else self.trainer.data
+                if data is None:
+                    raise ValueError("target 'data' needs curves to learn")
+                if data.n_points != config.n_points:
+                    config = config.replace(n_points=data.n_points)
+            new_data = config.target == "data" and data != self.trainer.data
+            changed = tuple(self.config.changed_fields(config)) + (("data",) if new_data else ())
             if not changed:
                 return Applied("none")
-            before = {name: getattr(self.config, name) for name in changed}
-            if self.config.fresh_fields(config):
-                self.reset(config)
+            before = {name: getattr(self.config, name) for name in changed if name != "data"}
+            if self.config.fresh_fields(config) or new_data:
+                self.reset(config, data)
                 return Applied("fresh", changed, before)
             if ghost:
                 self.trainer.fork(config)

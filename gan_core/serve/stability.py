@@ -15,6 +15,7 @@ import math
 import threading
 import time
 
+from ..data.curves import Curves
 from ..gan.config import GANConfig
 from ..measure.metrics import EVAL_SAMPLES
 from ..training.batched import Axis, BatchedTrainer, MemberResult
@@ -30,10 +31,11 @@ ALONE_BUDGET_SECONDS = 0.4
 
 class StabilityRun:
     def __init__(self, base: GANConfig, x_axis: Axis, y_axis: Axis | None,
-                 seeds_per_cell: int, steps: int, crowd: Crowd | None = None) -> None:
+                 seeds_per_cell: int, steps: int, crowd: Crowd | None = None,
+                 data: Curves | None = None) -> None:
         self.crowd = CROWD if crowd is None else crowd
         self.lock = threading.RLock()
-        self.grid = BatchedTrainer(base, x_axis, y_axis, seeds_per_cell)
+        self.grid = BatchedTrainer(base, x_axis, y_axis, seeds_per_cell, data)
         self.steps = steps
         self.running = True
         self._scores: list[MemberResult] = self.grid.evaluate(LIVE_SAMPLES)

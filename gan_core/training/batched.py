@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from ..data.curves import Curves
 from ..gan.config import LOSSES, GANConfig
 from ..gan.engine import MEMBER_FIELDS, GANStack
+from ..gan.targets import Target, data_target
 from ..measure.metrics import EVAL_SAMPLES, band_and_w1
 
 AXIS_FIELDS = (*MEMBER_FIELDS, "seed")
@@ -119,11 +121,22 @@ class BatchedTrainer:
     exactly where ``Trainer(member_config(k))`` stands before raising ``TrainingDiverged`` with
     that step (the Trainer then also rewinds one update, to weights a lower learning rate can
     carry on from; a map has no use for that, so the grid spares the per-step copies).
+
+    ``data``: your curves, for a base config of target ``"data"`` (every member learns them;
+    ``Trainer(member_config(k), data=data)`` reruns a member).
     """
 
     def __init__(self, base: GANConfig, x_axis: Axis, y_axis: Axis | None = None,
-                 seeds_per_cell: int = 1) -> None:
+                 seeds_per_cell: int = 1, data: Curves | None = None) -> None:
         _check_grid(base, x_axis, y_axis, seeds_per_cell)
+        if (base.target == "data") != (data is not None):
+            raise ValueError("a grid of target 'data' learns your curves: give them as "
+                             "data=Curves(...)" if data is None else
+                             "data are learned with target 'data'")
+        if data is not None and base.n_points != data.n_points:
+            base = base.replace(n_points=data.n_points)
+        self.data = data
+        self._target: Target | None = None if data is None else data_target(data)
         self.base, self.x_axis, self.y_axis = base, x_axis, y_axis
         self.seeds_per_cell = seeds_per_cell
         self.shape = (1 if y_axis is None else len(y_axis), len(x_axis))
@@ -169,7 +182,7 @@ class BatchedTrainer:
     def _build_stack(self, lo: int, hi: int) -> GANStack:
         configs = self._configs[lo:hi]
         hparams = {name: [getattr(c, name) for c in configs] for name in MEMBER_FIELDS}
-        return GANStack(self.base, [c.seed for c in configs], hparams)
+        return GANStack(self.base, [c.seed for c in configs], hparams, self._target)
 
     def _locate(self, k: int) -> tuple[GANStack, int]:
         self.cell_of(k)

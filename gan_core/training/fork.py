@@ -35,7 +35,13 @@ from ..gan.schedule import Change, FrozenMapping
 from ..gan.state import RunState
 from ..gan.streams import SAMPLE, stream
 from ..measure.discriminator_map import DiscriminatorMap, discriminator_map
-from ..measure.metrics import EVAL_SAMPLES, Metrics, evaluate_member, quality_member
+from ..measure.metrics import (
+    EVAL_SAMPLES,
+    DataMetrics,
+    Metrics,
+    evaluate_member,
+    quality_member,
+)
 from .errors import TrainingDiverged
 
 if TYPE_CHECKING:
@@ -54,7 +60,7 @@ def twin_stack(stack: GANStack, ghost: GANConfig) -> GANStack:
     """A two-member stack: member 0 is ``stack``'s only member as it stands, member 1 a copy
     with settings ``ghost``; both draw the same batches, from member 0's training stream."""
     live = stack.config
-    twin = GANStack(live, [live.seed, live.seed], member_hparams(live, ghost))
+    twin = GANStack(live, [live.seed, live.seed], member_hparams(live, ghost), stack.target)
     nets, stream_state = (stack.g.state(), stack.d.state()), stack.rngs[0].bit_generator.state
     for k in range(2):
         twin.g.load(nets[0], k)
@@ -68,7 +74,7 @@ def twin_stack(stack: GANStack, ghost: GANConfig) -> GANStack:
 def single_stack(stack: GANStack) -> GANStack:
     """A one-member stack holding member 0 of ``stack`` as it stands."""
     config = stack.config
-    single = GANStack(config, [config.seed])
+    single = GANStack(config, [config.seed], target=stack.target)
     single.g.load(stack.g.state())
     single.d.load(stack.d.state())
     single.rngs[0].bit_generator.state = stack.rngs[0].bit_generator.state
@@ -138,8 +144,9 @@ class Ghost(ABC):
         return self.stopped_at is not None
 
     def generate(self, z: np.ndarray) -> np.ndarray:
+        """The ghost's curves, in the curves' own units (as ``Trainer.generate``)."""
         stack, member = self._stack_member()
-        return stack.generate(z, member)
+        return stack.target.shown(stack.generate(z, member))
 
     def sample(self, n: int) -> np.ndarray:
         """``n`` curves from fresh noise (the ghost's own sampling stream)."""
@@ -150,9 +157,9 @@ class Ghost(ABC):
 
     def discriminate(self, curves: np.ndarray) -> np.ndarray:
         stack, member = self._stack_member()
-        return sigmoid(stack.discriminate(curves, member))
+        return sigmoid(stack.discriminate(stack.target.trained(curves), member))
 
-    def evaluate(self, n: int = EVAL_SAMPLES) -> Metrics:
+    def evaluate(self, n: int = EVAL_SAMPLES) -> Metrics | DataMetrics:
         """The same metrics, on the same curves, as ``Trainer.evaluate`` of a run in this
         state."""
         stack, member = self._stack_member()
@@ -168,7 +175,8 @@ class Ghost(ABC):
         stack, member = self._stack_member()
         rng = stack.rngs[0 if stack.same_batches else member]
         return RunState(self.config, self.step, stack.g.state(member), stack.d.state(member),
-                        rng.bit_generator.state, self.history.state(), self.changes)
+                        rng.bit_generator.state, self.history.state(), self.changes,
+                        stack.target.data)
 
 
 class TwinGhost(Ghost):
@@ -180,7 +188,7 @@ class TwinGhost(Ghost):
         super().__init__(kept, owner.step)
         self._owner = owner
         self._config = owner.config
-        self._history = History()
+        self._history = History(data=owner.data is not None)
         self._history.load_state(owner.history.state())
         self._changes = list(owner.changes)
 

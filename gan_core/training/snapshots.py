@@ -27,8 +27,8 @@ FIRST_STRIDE = 100
 """Steps between snapshots until the first thinning: the steps the page's readouts show."""
 
 
-def _history_bytes() -> int:
-    history = History()
+def _history_bytes(config: GANConfig) -> int:
+    history = History(data=config.target == "data")
     return sum(s.capacity * (len(s.columns) * 8 + 8) for s in (history.train, history.eval))
 
 
@@ -37,7 +37,7 @@ def snapshot_bytes(config: GANConfig) -> int:
     both optimizer moments (float32), and a full history (float64 rows, int64 steps)."""
     z, h, n = config.latent_dim, config.hidden, config.n_points
     weights = (z * h + h + h * n + n) + (n * h + h + h + 1)
-    return 3 * weights * np.dtype(DTYPE).itemsize + _history_bytes()
+    return 3 * weights * np.dtype(DTYPE).itemsize + _history_bytes(config)
 
 
 def snapshot_capacity(config: GANConfig) -> int:

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from ..data.curves import Curves
 from ..files.checkpoint import CheckpointError, read_checkpoint, write_checkpoint
 from ..gan.config import GANConfig
 from ..gan.engine import GANStack
@@ -24,10 +25,13 @@ from ..gan.losses import sigmoid
 from ..gan.schedule import MAX_UPDATES, Change, check_changes, start_config
 from ..gan.state import RunState
 from ..gan.streams import SAMPLE, stream
+from ..gan.targets import data_target
 from ..measure.discriminator_map import DiscriminatorMap, discriminator_map
 from ..measure.forces import curve_forces
 from ..measure.metrics import (
     EVAL_SAMPLES,
+    DataMetrics,
+    DataReadouts,
     Metrics,
     Readouts,
     evaluate_member,
@@ -96,17 +100,34 @@ class Trainer:
     :attr:`changes` of an earlier run recorded them: each is applied when ``train`` stands at
     its step, before the next step trains (and at the end of a ``train`` call that stops
     there). A change made by hand takes the run off the rest of its plan.
+
+    ``data`` are your curves (``gan_core.data.Curves``) for a config of target ``"data"``;
+    points per curve follow them (the config's ``n_points`` becomes theirs). Curves far from
+    the tutorial's range train on a normalised copy; :meth:`generate`, :meth:`sample`,
+    :meth:`real_samples`, :meth:`discriminate` and :meth:`forces` speak the curves' own units.
     """
 
     def __init__(self, config: GANConfig | None = None,
-                 schedule: Iterable[Change] = ()) -> None:
-        self.config = config or GANConfig()
+                 schedule: Iterable[Change] = (), data: Curves | None = None) -> None:
+        config = config or GANConfig()
+        if (config.target == "data") != (data is not None):
+            raise ValueError("target 'data' learns your curves: give them as data=Curves(...)"
+                             if data is None else f"data are learned with target 'data', not "
+                             f"{config.target!r}")
+        if data is not None and not isinstance(data, Curves):
+            raise ValueError(f"data: expected gan_core.data.Curves, got {type(data).__name__}")
+        if data is not None and config.n_points != data.n_points:
+            config = config.replace(n_points=data.n_points)
+        self.config = config
+        self.data = data
+        """Your curves, for target ``"data"`` (None otherwise)."""
         plan = check_changes(schedule, self.config)
-        self._stack = GANStack(self.config, [self.config.seed])
+        self._stack = GANStack(self.config, [self.config.seed],
+                               target=None if data is None else data_target(data))
         self.target = self._stack.target
         self.x: np.ndarray = self._stack.x
         self.step = 0
-        self.history = History()
+        self.history = History(data=data is not None)
         self._changes: list[Change] = []
         self._plan: deque[Change] = deque(plan)
         self._ghost: Ghost | None = None
@@ -414,8 +435,9 @@ class Trainer:
     # -- looking at it -------------------------------------------------------------------
 
     def generate(self, z: np.ndarray) -> np.ndarray:
-        """G's curves for given latent vectors ``(n, latent_dim)``."""
-        return self._stack.generate(z)
+        """G's curves for given latent vectors ``(n, latent_dim)``, in the curves' own
+        units."""
+        return self.target.shown(self._stack.generate(z))
 
     def sample(self, n: int) -> np.ndarray:
         """``n`` generated curves ``(n, n_points)`` from fresh noise."""
@@ -424,18 +446,20 @@ class Trainer:
 
     def real_samples(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` curves of the target family (a fixed set per ``seed``)."""
-        return self.target.sample(np.random.default_rng(seed), n, self.x)
+        return self.target.shown(self.target.sample(np.random.default_rng(seed), n, self.x))
 
     def discriminate(self, curves: np.ndarray) -> np.ndarray:
         """D(x) = sigmoid(logit) for curves ``(n, n_points)``."""
-        return sigmoid(self._stack.discriminate(curves))
+        return sigmoid(self._stack.discriminate(self.target.trained(curves)))
 
-    def evaluate(self, n: int = EVAL_SAMPLES) -> Metrics:
+    def evaluate(self, n: int = EVAL_SAMPLES) -> Metrics | DataMetrics:
         """Metrics on ``n`` generated and ``n`` real curves drawn for this step only (the
-        training RNG is untouched, so evaluating never changes the run)."""
+        training RNG is untouched, so evaluating never changes the run): :class:`Metrics` for
+        the built-in families, :class:`DataMetrics` (``in_band``, ``sliced_w1``,
+        ``precision``, ``recall``, ``nearest_real``, ...) for your data."""
         return evaluate_member(self._stack, 0, self.config, self.step, n)
 
-    def readouts(self, n: int = EVAL_SAMPLES) -> Readouts:
+    def readouts(self, n: int = EVAL_SAMPLES) -> Readouts | DataReadouts:
         """What the live view shows of :meth:`evaluate`, the same numbers, for less work."""
         return readouts_member(self._stack, 0, self.config, self.step, n)
 
@@ -445,14 +469,20 @@ class Trainer:
 
         ``l_G`` is a curve's own G loss (:func:`gan_core.gan.losses.generator_loss`), so this is
         the gradient per curve, ``batch`` times what a training step gives each curve of its
-        batch (the step averages over it). Changes nothing.
+        batch (the step averages over it). Changes nothing. For curves trained on a normalised
+        copy, the gradient with respect to the curves' own units.
         """
-        return curve_forces(self._stack, self.generate(z), loss or self.config.loss)
+        forces = curve_forces(self._stack, self._stack.generate(z), loss or self.config.loss)
+        return forces / self.target.unit
 
     def theory(self, n: int = EVAL_SAMPLES) -> TheoryView:
         """The optimal discriminator for the current G beside the learned one, and the JSD
         they imply, on the same ``n`` generated and real curves as :meth:`evaluate` (so the
-        same ``jsd`` and ``jsd_d``). See :mod:`gan_core.measure.theory`."""
+        same ``jsd`` and ``jsd_d``). See :mod:`gan_core.measure.theory`. For your data it is
+        along their first principal component; raises ``ValueError`` with
+        ``target.theory_reason`` for data too few for a density."""
+        if self.target.theory_reason is not None:
+            raise ValueError(self.target.theory_reason)
         sample = evaluation_sample(self._stack, 0, self.config, self.step, n)
         return theory_view(self.target, self.x, sample.fake_params, sample.l_real,
                            sample.l_fake, self._stack.discriminate, self.config.loss)
@@ -470,14 +500,17 @@ class Trainer:
         stack = self._stack
         return RunState(self.config, self.step, stack.g.state(), stack.d.state(),
                         copy.deepcopy(stack.rngs[0].bit_generator.state), self.history.state(),
-                        tuple(self._changes))
+                        tuple(self._changes), self.data)
 
     @classmethod
     def from_state(cls, state: RunState) -> Trainer:
         """The run ``state`` describes, continuing exactly as the run it was taken from, its
         changes included (it has no plan, snapshots from ``state.step`` on, and no ghost).
         Raises ``ValueError`` naming what does not fit its config."""
-        trainer = cls(state.config)
+        if state.data is not None and state.data.n_points != state.config.n_points:
+            raise ValueError(f"data: curves of {state.data.n_points} points, but the config "
+                             f"has n_points {state.config.n_points}")
+        trainer = cls(state.config, data=state.data)
         if isinstance(state.step, bool) or not isinstance(state.step, int) or state.step < 0:
             raise ValueError(f"step {state.step!r} is not a step count")
         changes = tuple(state.changes)

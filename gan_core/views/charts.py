@@ -25,8 +25,8 @@ import numpy as np
 
 from ..gan.history import History
 from ..gan.losses import equilibrium_point
-from ..gan.targets import curve_grid, get_target
-from ..measure.metrics import EVAL_SAMPLES, noise_floors
+from ..gan.targets import DataFamily, Uniforms, get_target
+from ..measure.metrics import EVAL_SAMPLES, data_floors, noise_floors
 from .inference import CURVE_LIMIT, LATENT_RANGE, CurvesView, LatentSweep
 
 if TYPE_CHECKING:
@@ -71,10 +71,20 @@ def _codes(labels: tuple[str, ...] | list[str]) -> tuple[list[int], str]:
 
 
 def _y_domain(target_name: str) -> tuple[float, float]:
-    x = np.linspace(-1, 1, 201)
-    lower, upper = get_target(target_name).envelope(x)
+    _, lower, upper = get_target(target_name).band(201)
     pad = 0.35 * float(upper.max() - lower.min())
-    return round(float(lower.min()) - pad, 2), round(float(upper.max()) + pad, 2)
+    low, high = float(lower.min()) - pad, float(upper.max()) + pad
+    digits = max(2, 2 - int(np.floor(np.log10(max(high - low, 1e-12)))))
+    return round(low, digits), round(high, digits)
+
+
+def _x_axis(target_name: str) -> alt.X:
+    """The curves' x axis: [-1, 1] for the families, your data's own positions for yours."""
+    data = get_target(target_name).data
+    if data is None:
+        return alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
+    return alt.X("x:Q", scale=alt.Scale(domain=[float(data.x[0]), float(data.x[-1])],
+                                        nice=False), title="x")
 
 
 def _band_layer(x_axis: alt.X, y_scale: alt.Scale, opacity: float = 1.0) -> alt.Chart:
@@ -85,11 +95,11 @@ def _band_layer(x_axis: alt.X, y_scale: alt.Scale, opacity: float = 1.0) -> alt.
 
 @lru_cache(maxsize=8)
 def _band(target_name: str) -> dict[str, np.ndarray]:
-    """The ``band`` dataset: the target's envelope on 61 points. It never changes, so it is
-    computed once per target and sent as is."""
-    dense = curve_grid(61)
-    lower, upper = get_target(target_name).envelope(dense)
-    band = {"x": dense, "lower": lower.astype(np.float32), "upper": upper.astype(np.float32)}
+    """The ``band`` dataset: the target's envelope on 61 points (at your data's own points).
+    It never changes, so it is computed once per target and sent as is."""
+    x, lower, upper = get_target(target_name).band(61)
+    band = {"x": x.astype(np.float32), "lower": lower.astype(np.float32),
+            "upper": upper.astype(np.float32)}
     for column in band.values():
         column.setflags(write=False)  # shared by every session's charts
     return band
@@ -103,7 +113,7 @@ def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
     """The curves inside the target's band; with ``ghost``, a twin run's curves dashed beside
     them (or, in slow motion, the curves before); with ``forces``, each generated point's push
     from D as a short vertical line; ``small`` for a strip of several."""
-    x_axis = alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
+    x_axis = _x_axis(target_name)
     y_scale = alt.Scale(domain=list(_y_domain(target_name)))
     band = _band_layer(x_axis, y_scale, opacity=0.9)
     bounds = alt.Chart(alt.NamedData("band")).transform_fold(
@@ -156,13 +166,19 @@ def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
 
 def force_scale(forces: np.ndarray, longest: float = 0.35) -> float:
     """Length on the chart per unit of force: one scale for every line, on a 1-2-5 ladder,
-    chosen so that the longest line is at most ``longest`` (in units of y)."""
+    chosen so that the longest line is at most ``longest`` (in units of y; for curves shown in
+    other units than they train in, ``0.35 * target.unit``: :func:`force_reach`)."""
     biggest = float(np.max(np.abs(forces), initial=0.0))
     if not np.isfinite(biggest) or biggest == 0:
         return 1.0
     raw = longest / biggest
     decade = 10.0 ** np.floor(np.log10(raw))
     return float(max(m * decade for m in (1, 2, 5) if m * decade <= raw))
+
+
+def force_reach(target_name: str) -> float:
+    """The longest force line, in the chart's units of y: 0.35, scaled as the curves are."""
+    return 0.35 * get_target(target_name).unit
 
 
 def curves_data(view: CurvesView, target_name: str, ghost: np.ndarray | None = None,
@@ -268,27 +284,47 @@ HISTORY_PANELS = {
                       log_y=True),
     "jsd": Panel("eval", {"jsd": "from the densities", "jsd_d": "from D's loss"},
                  (INK, "#6f5cf2"), "Jensen–Shannon divergence", "JSD (nats)"),
+    "sliced_w1": Panel("eval", {"sliced_w1": "sliced W1"}, ("#e4572e",),
+                       "Sliced W1 (lower is better)", "W1", log_y=True),
+    "precision_recall": Panel("eval", {"precision": "precision", "recall": "recall"},
+                              (GENERATED, "#6f5cf2"), "Precision and recall", "share"),
 }
+"""The history panels. ``jsd`` is along the first principal component for your data."""
 
 
 def history_panels(target_name: str) -> tuple[str, ...]:
     """The history panels of a run of this target, in the page's order: a two-parameter family
-    is judged on the joint law of its parameters, not on each apart."""
-    quality = "joint_w1" if len(get_target(target_name).param_names) > 1 else "w1"
+    is judged on the joint law of its parameters, not on each apart; your data in curve space,
+    with the JSD along their first component where they allow a density."""
+    target = get_target(target_name)
+    if isinstance(target, DataFamily):
+        return ("losses", "outputs", "force", "in_band", "sliced_w1", "precision_recall",
+                *(("jsd",) if target.theory_reason is None else ()))
+    quality = "joint_w1" if len(target.param_names) > 1 else "w1"
     return ("losses", "outputs", "force", "in_band", quality, "jsd")
 
 
 def _reference_lines(panel: str, loss: str, target_name: str) -> dict[str, float]:
     point = equilibrium_point(loss)
-    floors = noise_floors(target_name, DEFAULT_POINTS, EVAL_SAMPLES)
+    if isinstance(get_target(target_name), DataFamily):
+        data = data_floors(target_name, EVAL_SAMPLES)
+        lines = {"in_band": {f"real curves {data.in_band:.3f}": data.in_band},
+                 "sliced_w1": {f"noise floor {data.sliced_w1:.3g}": data.sliced_w1},
+                 "precision_recall": {f"real curves {min(data.precision, data.recall):.2f}":
+                                      min(data.precision, data.recall)},
+                 "jsd": {f"noise floor {data.jsd:.3f}": data.jsd}}
+        if panel in lines:
+            return lines[panel]
+    floors = noise_floors(target_name, DEFAULT_POINTS, EVAL_SAMPLES) if panel in (
+        "joint_w1", "jsd") else None
     if panel == "losses":
         d_eq, g_eq = point.d_loss, point.g_loss
         return {f"D equilibrium {d_eq:.3f}": d_eq, f"G equilibrium {g_eq:.3f}": g_eq}
     if panel == "outputs":  # least squares' undecided D outputs logit 1/2: sigmoid 0.62
         return {f"{point.d_real:.2f}: D cannot tell": point.d_real}
-    if panel == "joint_w1":
+    if panel == "joint_w1" and floors is not None:
         return {f"noise floor {floors.joint_w1:.3f}": floors.joint_w1}
-    if panel == "jsd":
+    if panel == "jsd" and floors is not None:
         return {f"noise floor {floors.jsd:.3f}": floors.jsd}
     return {"w1": {"perfect ≈ 0.01": 0.01}}.get(panel, {})
 
@@ -357,16 +393,19 @@ def _thinned(history: History, p: Panel) -> dict[str, np.ndarray]:
 def distribution_spec(target_name: str) -> Spec:
     target = get_target(target_name)
     name = target.param_names[0]
-    x = alt.X("center:Q", title=f"fitted {name}")
+    axis, title = (f"fitted {name}", f"Fitted {name} of generated curves vs the true law")
+    if isinstance(target, DataFamily):
+        axis, title = name, f"{name} (first principal component): generated vs real"
+    x = alt.X("center:Q", title=axis)
     bars = alt.Chart(alt.NamedData("hist")).mark_rect(color=GENERATED, opacity=0.65).encode(
-        x=alt.X("left:Q", title=f"fitted {name}"), x2="right:Q",
+        x=alt.X("left:Q", title=axis), x2="right:Q",
         # A y axis as wide whatever its labels ("0.5" or "12"): the layout never moves.
         y=alt.Y("generated:Q", title="density", axis=alt.Axis(minExtent=30, maxExtent=30)),
         y2=alt.datum(0))
     law = alt.Chart(alt.NamedData("hist")).mark_line(
         color=INK, interpolate="step", strokeWidth=2).encode(x=x, y="target:Q")
     spec = _finish(alt.layer(bars, law).properties(
-        height=HEIGHT - 60, title=f"Fitted {name} of generated curves vs the true law"))
+        height=HEIGHT - 60, title=title))
     # The bins' edges are fixed and the y axis's width too: new data moves a bar, never the
     # layout (see curves_spec).
     spec["usermeta"]["fixedLayout"] = True
@@ -374,7 +413,8 @@ def distribution_spec(target_name: str) -> Spec:
 
 
 def distribution_data(fitted: np.ndarray, target_name: str, bins: int = 30) -> Datasets:
-    """A density histogram of the fitted parameter ``fitted`` ``(n,)`` beside its true law."""
+    """A density histogram of the fitted parameter ``fitted`` ``(n,)`` beside its true law
+    (for your data: of the first principal component's score, beside the real curves')."""
     law = get_target(target_name).param_laws()[0]
     lo, hi = law.bounds
     pad = 0.5 * (hi - lo)
@@ -382,9 +422,12 @@ def distribution_data(fitted: np.ndarray, target_name: str, bins: int = 30) -> D
     generated, _ = np.histogram(fitted, bins=edges, density=False)
     width = edges[1] - edges[0]
     centers = (edges[:-1] + edges[1:]) / 2
-    density = np.zeros(bins)
-    for a, b in law.ranges:
-        density += ((centers >= a) & (centers <= b)) / (len(law.ranges) * (b - a))
+    if isinstance(law, Uniforms):
+        density = np.zeros(bins)
+        for a, b in law.ranges:
+            density += ((centers >= a) & (centers <= b)) / (len(law.ranges) * (b - a))
+    else:
+        density = law.histogram(edges)
     return {"hist": {"left": edges[:-1].astype(np.float32), "right": edges[1:].astype(np.float32),
                      "center": centers.astype(np.float32),
                      "generated": (generated / (len(fitted) * width)).astype(np.float32),
@@ -511,7 +554,7 @@ def discriminator_data(dmap: DiscriminatorMap) -> Datasets:
 @lru_cache(maxsize=8)
 def latent_spec(target_name: str) -> Spec:
     y_scale = alt.Scale(domain=list(_y_domain(target_name)))
-    x_axis = alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
+    x_axis = _x_axis(target_name)
     band = _band_layer(x_axis, y_scale)
     sweep = alt.Chart(alt.NamedData("sweep")).mark_line(clip=True).encode(
         x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="t:Q",

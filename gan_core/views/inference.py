@@ -51,10 +51,11 @@ def ghost_curves(trainer: Trainer, n_generated: int = 16) -> np.ndarray | None:
 
 def fitted_parameter(trainer: Trainer, n: int = 500) -> np.ndarray:
     """The target's first parameter fitted to ``n`` generated curves ``(n,)``: what the
-    histogram compares with its true law."""
+    histogram compares with its true law (your data's first principal component's score)."""
+    target = trainer.target
     with np.errstate(all="ignore"):
-        params, _ = trainer.target.fit(trainer.generate(latent(trainer, HISTOGRAM, n)),
-                                       trainer.x)
+        curves = target.trained(trainer.generate(latent(trainer, HISTOGRAM, n)))
+        params, _ = target.fit(curves, trainer.x)
     return params[:, 0]
 
 
