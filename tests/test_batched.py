@@ -198,7 +198,7 @@ def test_axis_helpers_build_clean_values() -> None:
     ("lr_g", (20.0,)),  # GANConfig's range
     ("lr_g", ("fast",)),
     ("beta2", (0.5,)),
-    ("loss", ("wasserstein",)),
+    ("loss", ("earth_mover",)),
     ("seed", (-1,)),
 ])
 def test_bad_axes_are_refused_naming_the_field(field: str, values: tuple) -> None:

@@ -110,8 +110,8 @@ def test_forces_change_nothing_and_refuse_an_unknown_loss() -> None:
     trainer = trained(CONFIG, 20)
     state = trainer.state()
     trainer.forces(latents(4))
-    with pytest.raises(ValueError, match="unknown loss 'wasserstein'"):
-        trainer.forces(latents(4), "wasserstein")
+    with pytest.raises(ValueError, match="unknown loss 'earth_mover'"):
+        trainer.forces(latents(4), "earth_mover")
     after = trainer.state()
     np.testing.assert_array_equal(state.g.params, after.g.params)
     np.testing.assert_array_equal(state.d.params, after.d.params)

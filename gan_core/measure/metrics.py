@@ -13,7 +13,8 @@ from ..gan.history import History
 from ..gan.losses import loss_values, sigmoid
 from ..gan.streams import EVALUATION, NOISE_FLOOR, stream
 from ..gan.targets import Target, Uniforms, curve_grid, get_target
-from .theory import FLOOR_DRAWS, jsd_floor, jsd_from_d, parameter_jsd
+from .forces import input_gradients
+from .theory import FLOOR_DRAWS, d_star_applies, jsd_floor, jsd_from_d, parameter_jsd
 
 IN_BAND_TOLERANCE = 0.05
 EVAL_SAMPLES = 1000
@@ -26,7 +27,11 @@ class Metrics:
     """One evaluation of a trainer on fresh samples.
 
     ``d_real`` is the tutorial's "D accuracy"; ``d_score`` is the tutorial's "D score",
-    ``-d_loss``. Where they settle depends on the loss: ``losses.equilibrium_point``.
+    ``-d_loss``. Where they settle depends on the loss: ``losses.equilibrium_point``. Under
+    the wasserstein loss there is no probability: ``d_real`` and ``d_fake`` are the critic's
+    mean scores, and ``d_score`` their gap, the critic's estimate of how far apart the laws are.
+    ``slope`` is the mean length of D's input gradient ``||d logit / d x||`` on the real and
+    generated curves: what R1 and R2 shrink, and what WGAN-GP holds near 1.
 
     How close G is, from three sides, each with what a perfect generator would read at the same
     sample size (its noise floor, :class:`NoiseFloors`):
@@ -61,6 +66,7 @@ class Metrics:
     fit_residual_floor: float
     joint_w1_floor: float
     jsd_floor: float
+    slope: float = float("nan")
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -189,13 +195,22 @@ class EvaluationSample:
     real_params: np.ndarray  # (n, n_params)
     l_fake: np.ndarray  # (n,): D's logits
     l_real: np.ndarray  # (n,)
+    slope: float = float("nan")  # mean ||d logit / d x|| on both, where it was asked for
+
+
+def mean_slope(stack: GANStack, member: int, *curves: np.ndarray) -> float:
+    """The mean length of D's input gradient on all the curves given."""
+    with np.errstate(all="ignore"):
+        grads = np.concatenate([input_gradients(stack, c, member) for c in curves])
+        return float(np.sqrt(np.einsum("ij,ij->i", grads, grads)).mean())
 
 
 def evaluation_sample(stack: GANStack, member: int, config: GANConfig, step: int,
-                      n: int = EVAL_SAMPLES) -> EvaluationSample:
+                      n: int = EVAL_SAMPLES, slope: bool = True) -> EvaluationSample:
     """``n`` curves of one member from the evaluation stream of ``step``, not the training
     stream: evaluating never changes a run, and a step always gives the same numbers. Then
-    ``n`` real curves from the same stream."""
+    ``n`` real curves from the same stream. ``slope``: also D's mean input gradient length
+    (not needed for the history's rows, which leave it out)."""
     rng = stream(config.seed, EVALUATION, step)
     z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
     fake = stack.generate(z, member)
@@ -205,22 +220,30 @@ def evaluation_sample(stack: GANStack, member: int, config: GANConfig, step: int
         real_params, _ = stack.target.fit(real, stack.x)
         l_fake = stack.discriminate(fake, member)
         l_real = stack.discriminate(real, member)
-    return EvaluationSample(fake, real, fake_params, fake_residual, real_params, l_fake, l_real)
+    return EvaluationSample(fake, real, fake_params, fake_residual, real_params, l_fake, l_real,
+                            mean_slope(stack, member, real, fake) if slope else float("nan"))
 
 
-def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: str) -> Metrics:
+def d_outputs(loss: str, logits: np.ndarray) -> float:
+    """D's mean output on curves from its logits: the mean probability ``sigmoid(l)``, or a
+    critic's mean score under the wasserstein loss."""
+    return float(np.mean(logits) if loss == "wasserstein" else sigmoid(logits).mean())
+
+
+def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: str,
+               real_label: float = 1.0) -> Metrics:
     """The :class:`Metrics` of an evaluation sample under ``loss``."""
     n = len(sample.fake)
     floors = noise_floors(target.name, len(x), n)
     with np.errstate(all="ignore"):
         d_loss, g_loss = loss_values(loss, sample.l_real.reshape(1, n, 1),
-                                     sample.l_fake.reshape(1, n, 1))
+                                     sample.l_fake.reshape(1, n, 1), real_label)
         return Metrics(
             in_band=in_band_fraction(sample.fake, target, x),
             w1=_mean_w1(sample.fake_params, target),
             fit_residual=float(sample.fake_residual.mean()),
-            d_real=float(sigmoid(sample.l_real).mean()),
-            d_fake=float(sigmoid(sample.l_fake).mean()),
+            d_real=d_outputs(loss, sample.l_real),
+            d_fake=d_outputs(loss, sample.l_fake),
             d_loss=float(d_loss[0]),
             g_loss=float(g_loss[0]),
             d_score=-float(d_loss[0]),
@@ -228,10 +251,12 @@ def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: st
                                target.joint_coords(sample.real_params)),
             spread=spread_ratio(sample.fake_params, target),
             jsd=parameter_jsd(target, sample.fake_params),
-            jsd_d=jsd_from_d(sample.l_real, sample.l_fake),
+            jsd_d=(jsd_from_d(sample.l_real, sample.l_fake) if d_star_applies(loss)
+                   else float("nan")),
             fit_residual_floor=floors.fit_residual,
             joint_w1_floor=floors.joint_w1,
             jsd_floor=floors.jsd,
+            slope=sample.slope,
         )
 
 
@@ -247,6 +272,8 @@ class Readouts:
     joint_w1: float | None
     """Only for a target of more than one parameter (None otherwise): it needs the real
     curves' fits, which nothing else shown does."""
+    slope: float | None = None
+    """Only for a wasserstein critic (None otherwise), whose slope WGAN-GP holds near 1."""
 
 
 def readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
@@ -268,11 +295,14 @@ def readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
                               target.joint_coords(target.fit(real, stack.x)[0]))
         l_fake = stack.discriminate(fake, member)
         l_real = stack.discriminate(real, member)
-        d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1))
+        d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1),
+                                config.real_label)
+        critic = config.loss == "wasserstein"
         return Readouts(in_band=in_band_fraction(fake, target, stack.x),
                         w1=_mean_w1(params, target), fit_residual=float(residual.mean()),
-                        d_real=float(sigmoid(l_real).mean()), d_score=-float(d_loss[0]),
-                        joint_w1=joint)
+                        d_real=d_outputs(config.loss, l_real), d_score=-float(d_loss[0]),
+                        joint_w1=joint,
+                        slope=mean_slope(stack, member, real, fake) if critic else None)
 
 
 def band_and_w1(stack: GANStack, member: int, config: GANConfig, step: int,
@@ -290,12 +320,12 @@ def quality_member(stack: GANStack, member: int, config: GANConfig, step: int,
                    n: int = EVAL_SAMPLES) -> tuple[float, ...]:
     """The history's evaluation row (``History.EVAL_COLUMNS``) exactly as
     :func:`evaluate_member` gives those values."""
-    metrics = evaluate_member(stack, member, config, step, n)
+    metrics = evaluate_member(stack, member, config, step, n, slope=False)
     return tuple(getattr(metrics, column) for column in History.EVAL_COLUMNS)
 
 
 def evaluate_member(stack: GANStack, member: int, config: GANConfig, step: int,
-                    n: int = EVAL_SAMPLES) -> Metrics:
+                    n: int = EVAL_SAMPLES, slope: bool = True) -> Metrics:
     """Metrics of one member of a stack on ``n`` generated and ``n`` real curves."""
-    return metrics_of(evaluation_sample(stack, member, config, step, n), stack.target, stack.x,
-                      config.loss)
+    return metrics_of(evaluation_sample(stack, member, config, step, n, slope), stack.target,
+                      stack.x, config.loss, config.real_label)

@@ -201,7 +201,7 @@ class BatchedTrainer:
         for i in range(steps):
             if seen.all():
                 return
-            stack.train_step()
+            stack.train_step(step=self.step + i)
             if not np.array_equal(stack.diverged, seen):
                 self.diverged_at[lo + np.flatnonzero(stack.diverged & ~seen)] = self.step + i
                 seen = stack.diverged.copy()
