@@ -24,12 +24,13 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 import torch
+from run_state import assert_same_course
 from test_fidelity import BASE, Reference, assert_agrees_on_a_seed, linears, mlp
 from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
-from gan_core import GANConfig
+from gan_core import GANConfig, Trainer, link_query, read_link
 from gan_core.gan.config import LOSSES
 from gan_core.gan.engine import DTYPE, GANStack, draw_batch
 from gan_core.gan.stabilizers import noise_scale
@@ -413,3 +414,98 @@ def test_spectral_normalisation_bounds_each_layer_by_its_top_singular_value() ->
     for step in range(1, 200):
         stack.train_step(step=step)
     assert 1.0 <= np.linalg.norm(stack.d_weights(0)[0], 2) < 1.002
+
+
+# -- carried by schedules, links, checkpoints, ghosts and rewinds --------------------------------
+
+LIVE_PLAN = [(40, {"r1": 1.0}), (60, {"spectral_norm": True}),
+             (80, {"instance_noise": 0.2, "instance_noise_steps": 200}),
+             (100, {"loss": "wasserstein", "gp": 10.0}), (120, {"real_label": 0.9}),
+             (130, {"loss": "least_squares", "r2": 0.5}), (150, {"spectral_norm": False})]
+"""Every stabilizer switched on live, one after the other, and some off again."""
+
+
+def planned_run(steps: int = 170) -> Trainer:
+    run = Trainer(BASE.replace(seed=5))
+    for step, values in LIVE_PLAN:
+        run.train(step - run.step)
+        assert run.reconfigure(run.config.replace(**values)) == list(values)
+    run.train(steps - run.step)
+    return run
+
+
+def test_a_run_that_switches_every_stabilizer_live_replays_bit_for_bit_from_its_schedule(
+        ) -> None:
+    run = planned_run()
+    again = Trainer(run.start_config, schedule=run.changes)
+    again.train(run.step)
+    assert_same_course(again, run)
+
+
+def test_a_link_holds_every_stabilizer_and_its_changes() -> None:
+    run = planned_run()
+    query = link_query(run.config, run.changes)
+    assert {"r1", "gp", "instance_noise", "instance_noise_steps", "real_label", "r2",
+            "loss"} <= set(query)
+    assert "spectral_norm-true" in query["changes"]  # switched on, then off: in the schedule
+    link = read_link(query)
+    assert link.problems == {} and link.config == run.config and link.changes == run.changes
+    replayed = Trainer(link.start, schedule=link.changes)
+    replayed.train(run.step)
+    assert_same_course(replayed, run)
+
+
+@pytest.mark.parametrize("at", [70, 110, 170])
+def test_a_checkpoint_resumes_a_stabilized_run_exactly(at: int, tmp_path) -> None:
+    """With spectral normalisation on (its vectors in the file), noise still annealing, a
+    critic with its penalty: the loaded run goes on as the saved one."""
+    run = planned_run(at)
+    run.save(tmp_path / "run.pt")
+    loaded = Trainer.load(tmp_path / "run.pt")
+    assert_same_course(loaded, run)
+    run.train(30)
+    loaded.train(30)
+    assert_same_course(loaded, run)
+
+
+def test_rewinding_across_stabilizer_changes_and_replaying_them_is_the_same_run() -> None:
+    run = planned_run()
+    straight = planned_run()
+    run.rewind(50, replay=True)
+    run.train(straight.step - run.step)
+    assert_same_course(run, straight)
+
+
+DRAWLESS = {"r1": 1.0, "r2": 0.5, "spectral_norm": True, "real_label": 0.9}
+DRAWING = {"instance_noise": 0.2, "gp": 5.0}
+
+
+@pytest.mark.parametrize(("name", "value"), list(DRAWLESS.items()))
+def test_a_ghost_of_a_stabilizer_is_the_run_that_never_switched_it_on(name: str,
+                                                                      value: object) -> None:
+    run = Trainer(BASE.replace(seed=2))
+    run.train(50)
+    run.fork(run.config.replace(**{name: value}))
+    assert run.ghost.stacked and run.ghost.kept == {name: getattr(BASE, name)}
+    run.train(60)
+    never = Trainer(BASE.replace(seed=2))
+    never.train(110)
+    assert_same_course(Trainer.from_state(run.ghost.state()), never)
+
+
+@pytest.mark.parametrize(("name", "value"), [*DRAWLESS.items(), *DRAWING.items()])
+def test_the_live_run_goes_on_as_without_a_ghost_whichever_stabilizer_changed(
+        name: str, value: object) -> None:
+    """Both ways: switched on with a ghost that keeps it off, and switched off with a ghost
+    that keeps it on (its noise or mixes then drawn from a stream of its own)."""
+    on = BASE.replace(seed=2, **{name: value})
+    for start, new in ((BASE.replace(seed=2), on), (on, BASE.replace(seed=2))):
+        run, alone = Trainer(start), Trainer(start)
+        for trainer in (run, alone):
+            trainer.train(50)
+        run.fork(new)
+        alone.reconfigure(new)
+        run.train(60)
+        alone.train(60)
+        assert_same_course(run, alone)
+        assert not np.array_equal(run.ghost.state().g.params, run.state().g.params)

@@ -39,12 +39,20 @@ Label = float | np.ndarray
 """A real label per member: a number, or a ``(members, 1, 1)`` column."""
 
 
+def _unsmoothed(real_label: Label) -> bool:
+    """Is the real label 1 for every member? (A plain 1.0 is answered without numpy: this is
+    on every step's path.)"""
+    if isinstance(real_label, float | int):
+        return real_label == 1.0
+    return bool(np.all(real_label == 1.0))
+
+
 def loss_values(loss: str, real: np.ndarray, fake: np.ndarray,
                 real_label: Label = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """``(D_loss, G_loss)`` per member, each averaged over the batch (axis 1)."""
     s = real_label
     if loss in ("minimax", "non_saturating"):
-        real_term = softplus(-real) if np.all(s == 1.0) else (
+        real_term = softplus(-real) if _unsmoothed(s) else (
             s * softplus(-real) + (1 - s) * softplus(real))
         d_loss = real_term.mean(axis=(1, 2)) + softplus(fake).mean(axis=(1, 2))
         if loss == "minimax":  # G minimises log(1 - D(G(z))), as in the tutorial
@@ -73,7 +81,7 @@ def logit_grads(loss: str, logits: np.ndarray, d_out: np.ndarray, g_out: np.ndar
     batch = g_out.shape[1]
     real, fake = logits[:, :batch], logits[:, batch:]
     inv = 1.0 / batch
-    smoothed = loss in SMOOTHED_LOSSES and not np.all(real_label == 1.0)
+    smoothed = loss in SMOOTHED_LOSSES and not _unsmoothed(real_label)
     if loss in ("minimax", "non_saturating"):
         np.tanh(0.5 * logits, out=d_out)
         d_out *= 0.5 * inv

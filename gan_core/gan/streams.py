@@ -14,6 +14,8 @@ same run shows the same curves from tick to tick. The streams:
 ``LATENT``            6   the latent explorer's base point
 ``NOISE_FLOOR``       7   samples of the true law that set the metrics' noise floors, as
                           ``stream(0, NOISE_FLOOR, n)``: the same for every run
+``GHOST_DRAWS``       8   a ghost's instance noise or WGAN-GP mixing weights where the live
+                          run, whose batches it shares, draws none
 ====================  ==  ==============================================================
 
 Real curves shown on the page are a fixed set, ``target.sample`` from ``default_rng(0)``.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 SAMPLE, EVALUATION, DISCRIMINATOR_MAP, CURVES, HISTOGRAM, LATENT, NOISE_FLOOR = 1, 2, 3, 4, 5, 6, 7
+GHOST_DRAWS = 8
 
 
 def stream(seed: int, which: int, *more: int) -> np.random.Generator:

@@ -18,12 +18,16 @@ import numpy as np
 
 from ..gan.config import LOSSES, GANConfig
 from ..gan.engine import MEMBER_FIELDS, GANStack
+from ..gan.losses import SMOOTHED_LOSSES
 from ..measure.metrics import EVAL_SAMPLES, band_and_w1
 
 AXIS_FIELDS = (*MEMBER_FIELDS, "seed")
 """The fields a grid may vary: the per-member fields of :class:`GANStack`, and seed."""
 OPTIMIZER_ONLY = {"beta1": "adam", "beta2": "adam", "momentum": "sgd"}
 """Fields that do nothing under the other optimizer: a grid over them would be flat."""
+STABILIZER_AXES = ("r1", "r2", "gp", "instance_noise", "spectral_norm")
+"""The stabilizers' strengths (and spectral normalisation, on or off): the axes of a map of
+what each does for which settings."""
 MAX_MEMBERS = 256
 STACK_MEMBERS = 16
 """Members per stacked pass. Past this the activations spill out of the L2 cache and each pass
@@ -71,6 +75,20 @@ class Axis:
     def losses(cls, names: Iterable[str] = LOSSES) -> Axis:
         """Every loss, or the ones named: which objective survives which learning rates."""
         return cls("loss", tuple(names))
+
+    @classmethod
+    def strengths(cls, field: str, low: float, high: float, n: int) -> Axis:
+        """A stabilizer's strength: 0 (off), then ``n - 1`` values evenly spaced in log from
+        ``low`` to ``high``, each one a slider offers (``Param.spread``)."""
+        param = GANConfig.params()[field]
+        if not (param.log and param.low == 0):
+            raise ValueError(f"{field}: not a strength that 0 switches off")
+        return cls(field, (0.0, *param.spread(low, high, n - 1)))
+
+    @classmethod
+    def switch(cls, field: str) -> Axis:
+        """A setting that is off or on (spectral normalisation)."""
+        return cls(field, (False, True))
 
     @classmethod
     def seeds(cls, n: int, start: int = 0) -> Axis:
@@ -282,6 +300,15 @@ def _check_grid(base: GANConfig, x_axis: Axis, y_axis: Axis | None, seeds_per_ce
         if axis.field == "seed" and seeds_per_cell > 1:
             raise ValueError("seed: an axis over seeds already sets every member's seed; "
                              "use seeds_per_cell=1")
+        fields = {a.field for a in axes}
+        if axis.field == "instance_noise_steps" and base.instance_noise == 0 \
+                and "instance_noise" not in fields:
+            raise ValueError("instance_noise_steps: anneals nothing while instance_noise is 0; "
+                             "set instance_noise to map it")
+        if axis.field == "real_label" and base.loss not in SMOOTHED_LOSSES \
+                and "loss" not in fields:
+            raise ValueError(f"real_label: has no effect with loss {base.loss!r}; use "
+                             f"{', '.join(SMOOTHED_LOSSES)} to map it")
     members = math.prod(len(a) for a in axes) * seeds_per_cell
     if members > MAX_MEMBERS:
         raise ValueError(f"grid of {members} members is larger than {MAX_MEMBERS}; use fewer "
