@@ -6,7 +6,7 @@ The rooms, lowest first (``docs/design.md`` says what each holds and why this or
 history), ``files`` (checkpoints, the PyTorch script, links), ``training`` (a run over time:
 trainer, ghosts, snapshots, grids), ``views`` (what a page draws of a run), ``serve`` (many
 visitors on one server). Top-level helpers (``threads``) sit below every room; the public
-facades (``__init__``, ``pytorch``) above them all.
+facades (``__init__``, ``pytorch``, ``dirac``) above them all.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "gan_core"
 ROOMS = ("gan", "measure", "files", "training", "views", "serve")
 BELOW_ALL = {"gan_core.threads"}
-FACADES = {"gan_core", "gan_core.pytorch"}
+FACADES = {"gan_core", "gan_core.pytorch", "gan_core.dirac"}
+"""``gan_core.dirac`` is a public top-level module, for a notebook as much as for the page: the
+two-parameter GAN under a run's settings, built on ``gan`` (its config, losses and Adam) and
+on nothing that trains or draws a run, so it sits with the facades above the rooms."""
 
 
 def module_name(path: Path) -> str:

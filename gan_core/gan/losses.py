@@ -121,7 +121,7 @@ def discriminator_loss_grads(loss: str, l_real: np.ndarray, l_fake: np.ndarray,
     if loss == "least_squares":
         return l_real - s, np.asarray(l_fake, float) * 1.0
     if loss == "hinge":
-        return -(np.asarray(l_real) < 1.0) * 1.0, (np.asarray(l_fake) > -1.0) * 1.0
+        return -1.0 * (np.asarray(l_real) < 1.0), 1.0 * (np.asarray(l_fake) > -1.0)
     if loss == "wasserstein":
         return np.full_like(l_real, -1.0, dtype=float), np.full_like(l_fake, 1.0, dtype=float)
     raise ValueError(f"unknown loss {loss!r}")
