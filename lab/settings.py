@@ -82,6 +82,8 @@ def _widget(name: str, param: Param) -> Any:
         # into the URL, and the URL must hold values the link reader accepts.
         return st.selectbox(options=param.choices, index=param.choices.index(param.default),
                             **common)
+    if param.kind is bool:  # the URL holds true or false, as the link reader spells them
+        return st.toggle(value=param.default, **common)
     if param.log:
         return st.select_slider(options=param.grid(), value=param.default,
                                 format_func=param.format, **common)

@@ -131,7 +131,8 @@ def test_valid_query_params_set_the_widgets_and_the_model() -> None:
     {"bogus": "1"},
     {"lr_g": "abc"},
     {"batch_size": "100000"},
-    {"loss": "wasserstein"},
+    {"loss": "earth_mover"},
+    {"spectral_norm": "yes", "r1": "0.7"},
     {"seed": "1.5", "hidden": "-3", "lr_d": "nan", "evil": "<script>"},
 ])
 def test_garbage_query_params_give_one_warning_and_default_settings(query: dict) -> None:

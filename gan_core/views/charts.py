@@ -278,13 +278,18 @@ def history_panels(target_name: str) -> tuple[str, ...]:
     return ("losses", "outputs", "force", "in_band", quality, "jsd")
 
 
-def _reference_lines(panel: str, loss: str, target_name: str) -> dict[str, float]:
-    point = equilibrium_point(loss)
+def _reference_lines(panel: str, loss: str, target_name: str,
+                     real_label: float = 1.0) -> dict[str, float]:
+    point = equilibrium_point(loss, real_label)
     floors = noise_floors(target_name, DEFAULT_POINTS, EVAL_SAMPLES)
-    if panel == "losses":
-        d_eq, g_eq = point.d_loss, point.g_loss
-        return {f"D equilibrium {d_eq:.3f}": d_eq, f"G equilibrium {g_eq:.3f}": g_eq}
+    if panel == "losses":  # a critic's G loss has no target: its level is free
+        lines = {f"D equilibrium {point.d_loss:.3f}": point.d_loss}
+        if not np.isnan(point.g_loss):
+            lines[f"G equilibrium {point.g_loss:.3f}"] = point.g_loss
+        return lines
     if panel == "outputs":  # least squares' undecided D outputs logit 1/2: sigmoid 0.62
+        if np.isnan(point.d_real):  # a critic's scores meet at no fixed level
+            return {}
         return {f"{point.d_real:.2f}: D cannot tell": point.d_real}
     if panel == "joint_w1":
         return {f"noise floor {floors.joint_w1:.3f}": floors.joint_w1}
@@ -293,17 +298,25 @@ def _reference_lines(panel: str, loss: str, target_name: str) -> dict[str, float
     return {"w1": {"perfect ≈ 0.01": 0.01}}.get(panel, {})
 
 
+CRITIC_OUTPUTS = Panel("train", {"d_real": "critic(real)", "d_fake": "critic(fake)"},
+                       (UPPER, GENERATED), "Critic scores (a critic has no probability)",
+                       "mean critic(x)")
+"""The outputs panel of a wasserstein critic: its mean scores, whose gap is what settles."""
+
+
 @lru_cache(maxsize=256)
 def history_spec(panel: str, loss: str, ghost: bool = False, changes: bool = False,
-                 events: bool = False, target_name: str = "parabola") -> Spec:
-    """One of the history panels; losses and D outputs carry their loss's equilibria, the
-    distances their noise floors. With ``changes`` and ``events``, the run's changes and
-    events; with ``ghost`` (the eval panels only), a ghost run's line beside the run's."""
-    p = HISTORY_PANELS[panel]
+                 events: bool = False, target_name: str = "parabola",
+                 real_label: float = 1.0) -> Spec:
+    """One of the history panels; losses and D outputs carry their loss's equilibria (with a
+    smoothed real label, its own), the distances their noise floors. With ``changes`` and
+    ``events``, the run's changes and events; with ``ghost`` (the eval panels only), a ghost
+    run's line beside the run's."""
+    p = CRITIC_OUTPUTS if panel == "outputs" and loss == "wasserstein" else HISTORY_PANELS[panel]
     return _finish(_history_chart(panel, p.columns, list(p.colors), p.title,
-                                  _reference_lines(panel, loss, target_name), p.y_title, p.log_y,
-                                  ghost=ghost and p.series == "eval", changes=changes,
-                                  events=events))
+                                  _reference_lines(panel, loss, target_name, real_label),
+                                  p.y_title, p.log_y, ghost=ghost and p.series == "eval",
+                                  changes=changes, events=events))
 
 
 @dataclass(frozen=True)
