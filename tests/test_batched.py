@@ -15,7 +15,13 @@ import pytest
 import gan_core.training.batched as batched
 from gan_core import GANConfig, Trainer, TrainingDiverged
 from gan_core.gan.config import LOSSES
-from gan_core.training.batched import MAX_MEMBERS, Axis, BatchedTrainer, MemberResult
+from gan_core.training.batched import (
+    MAX_MEMBERS,
+    Axis,
+    BatchedTrainer,
+    MemberResult,
+    converged_cells,
+)
 
 STEPS = 20
 
@@ -282,6 +288,10 @@ def test_cell_table_aggregates_the_seeds_of_each_cell() -> None:
     assert table[1]["in_band"] == pytest.approx(0.4) and table[1]["w1"] == pytest.approx(0.5)
     assert math.isnan(table[2]["in_band"]) and math.isnan(table[2]["w1"])
     assert (table[3]["in_band"], table[3]["w1"]) == (1.0, 0.0)
+    # converged: W1 at most 0.1 (a diverged seed has not): 1 of 3, 0, 0, 1 of 3
+    assert [row["converged"] for row in table] == pytest.approx([1 / 3, 0, 0, 1 / 3])
+    assert converged_cells(table) == 0
+    assert converged_cells([{**table[0], "converged": 1.0}, *table[1:]]) == 1
     with pytest.raises(ValueError, match="results"):
         grid.cell_table(results[:-1])
 

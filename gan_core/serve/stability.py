@@ -9,10 +9,12 @@ tick does.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..gan.config import GANConfig
 from ..measure.metrics import EVAL_SAMPLES
-from ..training.batched import Axis, BatchedTrainer
+from ..training.batched import Axis, BatchedTrainer, converged_cells
 from . import pacing as _pacing
 from .crowd import CROWD, Crowd
 from .pacing import train_for
@@ -64,3 +66,41 @@ class StabilityRun:
             samples = EVAL_SAMPLES if self.done else LIVE_SAMPLES
             self.cells = self.grid.cell_table(self.grid.evaluate(samples))
             return self.grid.step - first
+
+
+class StabilityComparison:
+    """The same grid, same seeds, under several variants of the base config (without and with
+    R1, say), trained in turn: each tick splits its time between them."""
+
+    def __init__(self, base: GANConfig, x_axis: Axis, y_axis: Axis | None, seeds_per_cell: int,
+                 steps: int, variants: Sequence[tuple[str, Mapping[str, Any]]],
+                 crowd: Crowd | None = None) -> None:
+        if len(variants) < 2:
+            raise ValueError("a comparison needs at least two variants")
+        self.labels = [label for label, _ in variants]
+        self.runs = [StabilityRun(base.replace(**changes), x_axis, y_axis, seeds_per_cell, steps,
+                                  crowd) for _, changes in variants]
+        self.lock = threading.RLock()
+        self.steps = steps
+
+    @property
+    def running(self) -> bool:
+        return any(run.running for run in self.runs)
+
+    @property
+    def done(self) -> bool:
+        return all(run.done for run in self.runs)
+
+    def stop(self) -> None:
+        for run in self.runs:
+            run.stop()
+
+    def tick(self, budget: float | None = None) -> int:
+        """Each variant trains for its share of ``budget`` (default: a tick's)."""
+        share = (self.runs[0].budget if budget is None else budget) / len(self.runs)
+        with self.lock:
+            return sum(run.tick(share) for run in self.runs)
+
+    def shares(self) -> list[tuple[int, int]]:
+        """Per variant: cells that converged on every seed, and cells."""
+        return [(converged_cells(run.cells), len(run.cells)) for run in self.runs]

@@ -567,6 +567,7 @@ STABILITY_METRICS = {
                                              domain=[0.01, 3], clamp=True)),
     "in_band": ("In band", alt.Scale(scheme="viridis", domain=[0, 1])),
     "diverged": ("Diverged (share of seeds)", alt.Scale(scheme="reds", domain=[0, 1])),
+    "converged": ("Converged (share of seeds)", alt.Scale(scheme="greens", domain=[0, 1])),
 }
 
 
@@ -585,7 +586,8 @@ def stability_spec(metric: str, x_field: str, y_field: str | None) -> Spec:
         tooltip=[alt.Tooltip("x:N", title=x_field), alt.Tooltip("y:N", title=y_field or ""),
                  alt.Tooltip("in_band:Q", format=".3f", title="in band"),
                  alt.Tooltip("w1:Q", format=".3f", title="W1"),
-                 alt.Tooltip("diverged:Q", format=".0%", title="diverged")],
+                 alt.Tooltip("diverged:Q", format=".0%", title="diverged"),
+                 alt.Tooltip("converged:Q", format=".0%", title="converged")],
     ).add_params(pick)
     label = base.mark_text(fontSize=11).encode(
         text=alt.Text("label:N"),
@@ -606,7 +608,7 @@ def stability_data(cells: list[dict], metric: str) -> Datasets:
             dark = np.log10(np.clip(value, 0.01, 3) / 0.01) / np.log10(300) > 0.45
         elif metric == "in_band":  # low in-band is dark
             dark = value < 0.55
-        else:  # many diverged seeds is dark red
+        else:  # many diverged (or converged) seeds is dark
             dark = value > 0.5
     return {"cells": {
         "ix": np.array([c["ix"] for c in cells], np.int16),
@@ -616,6 +618,7 @@ def stability_data(cells: list[dict], metric: str) -> Datasets:
         "in_band": np.array([c["in_band"] for c in cells], np.float32),
         "w1": np.array([c["w1"] for c in cells], np.float32),
         "diverged": np.array([c["diverged"] for c in cells], np.float32),
+        "converged": np.array([c.get("converged", np.nan) for c in cells], np.float32),
         "value": np.where(finite, value, np.nan).astype(np.float32),
         "label": np.array(["diverged" if c["diverged"] == 1 else
                            (f"{v:.2f}" if np.isfinite(v) else "") for c, v in zip(
