@@ -80,8 +80,9 @@ def _content(config: GANConfig) -> None:
 def describe(run: Trajectory) -> str:
     """The trajectory in one sentence: its verdict and the numbers behind it."""
     r = run.distance
-    return (f"**{run.verdict.capitalize()}**: distance to the equilibrium {r[0]:.2f} → "
-            f"{r[-1]:.2g} in {run.steps:,} steps, {run.turns:.1f} turns around it.")
+    return (f"From θ = {run.theta[0]:g}, ψ = {run.psi[0]:g}: **{run.verdict}**, distance to "
+            f"the equilibrium {r[0]:.2f} → {r[-1]:.2g} in {run.steps:,} steps, "
+            f"{run.turns:.1f} turns around it.")
 
 
 def _note(config: GANConfig) -> str:

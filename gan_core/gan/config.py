@@ -320,6 +320,10 @@ PRESETS: dict[str, GANConfig] = {
                       loss="non_saturating"),
     # The lowest W1 found at any budget (about 12,000 steps).
     "best": GANConfig(lr_g=5e-4, lr_d=1e-4, beta1=0.5, loss="non_saturating"),
+    # Converges over the widest range of learning rates found (benchmarks/stabilizers.py
+    # search): R1 and R2 with Adam's beta1 at 0.5, here at learning rates in the middle of
+    # the range where it converges; tutorial quality by 2,000 steps.
+    "stable": GANConfig(lr_g=1e-3, lr_d=1e-3, beta1=0.5, r1=10.0, r2=10.0),
 }
 """Named starting points, found by ``benchmarks/presets.py --search``; every value is one the
 page's sliders offer."""
