@@ -18,6 +18,7 @@ test_fidelity for float32 rounding at a ReLU or hinge kink, and only that one.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -30,10 +31,13 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
-from gan_core import GANConfig, Trainer, link_query, read_link
+from gan_core import GANConfig, Trainer, detect_events, link_query, read_link
 from gan_core.gan.config import LOSSES
 from gan_core.gan.engine import DTYPE, GANStack, draw_batch
+from gan_core.gan.history import History
+from gan_core.gan.schedule import Change, spans_of
 from gan_core.gan.stabilizers import noise_scale
+from gan_core.gan.streams import DISCRIMINATOR_MAP, stream
 
 
 class Draw(NamedTuple):
@@ -509,3 +513,67 @@ def test_the_live_run_goes_on_as_without_a_ghost_whichever_stabilizer_changed(
         alone.train(60)
         assert_same_course(run, alone)
         assert not np.array_equal(run.ghost.state().g.params, run.state().g.params)
+
+
+# -- the views, under a critic and a smoothed label ---------------------------------------------
+
+
+def test_a_critics_evaluation_reads_its_scores_gap_and_slope_and_no_jsd_off_d() -> None:
+    run = Trainer(BASE.replace(loss="wasserstein", gp=10.0, seed=3))
+    run.train(200)
+    m = run.evaluate()
+    assert m.d_score == pytest.approx(m.d_real - m.d_fake, abs=1e-6)  # means of the scores
+    assert math.isnan(m.jsd_d) and 0.1 < m.slope < 10
+    readouts = run.readouts()
+    assert readouts.d_real == m.d_real and readouts.slope == pytest.approx(m.slope)
+    curves = run.real_samples(4)
+    np.testing.assert_array_equal(run.discriminate(curves), run._stack.discriminate(curves))
+
+
+def test_a_critic_has_no_d_star_and_the_view_says_so_but_keeps_the_densities() -> None:
+    run = Trainer(BASE.replace(loss="wasserstein", gp=10.0))
+    run.train(50)
+    view = run.theory(n=300)
+    assert not view.d_star_applies and not view.d_reads_jsd
+    assert np.isnan(view.d_optimal).all() and np.isnan(view.d_learned).all()
+    assert np.isnan(view.jsd_d) and np.isfinite(view.p_g).all() and 0 <= view.jsd <= math.log(2)
+
+
+def test_with_a_smoothed_label_d_star_is_scaled_and_d_does_not_read_the_jsd() -> None:
+    plain, smoothed = Trainer(BASE), Trainer(BASE.replace(real_label=0.9))
+    for run in (plain, smoothed):
+        run.train(50)
+    a, b = plain.theory(n=300), smoothed.theory(n=300)
+    assert a.d_reads_jsd and not b.d_reads_jsd and b.real_label == 0.9
+    finite = np.isfinite(a.d_optimal)
+    assert np.nanmax(b.d_optimal) <= 0.9 + 1e-12 and np.isfinite(b.d_optimal[finite]).all()
+
+
+def test_a_critics_map_is_centred_on_where_it_separates_the_curves() -> None:
+    run = Trainer(BASE.replace(loss="wasserstein", gp=10.0))
+    run.train(100)
+    dmap = run.discriminator_map(resolution=9, n_generated=50, n_real=20)
+    assert dmap.critic and np.isfinite(dmap.prob).all()
+    stack, basis = run._stack, run.target.plane_basis(run.x.astype(np.float64))
+    z = stream(run.config.seed, DISCRIMINATOR_MAP).standard_normal((50, 5), dtype=np.float32)
+    middle = 0.5 * (stack.discriminate(dmap.real @ basis).mean()
+                    + stack.discriminate(run.generate(z)).mean())
+    uu, vv = np.meshgrid(dmap.u, dmap.v)
+    scores = stack.discriminate(np.stack([uu.ravel(), vv.ravel()], axis=1) @ basis)
+    np.testing.assert_allclose(dmap.prob.ravel(), 1 / (1 + np.exp(-(scores - middle))),
+                               rtol=1e-5)
+
+
+def test_the_d_output_events_skip_the_steps_a_critic_trained() -> None:
+    """A D that told the curves apart for long: D overpowers G, unless those rows were a
+    critic's, whose scores are no probabilities."""
+    history = History()
+    for step in range(4, 4001, 4):
+        history.train.append(step, [0.1, 3.0, 0.95, 0.05, 0.01])
+    assert [e.kind for e in detect_events(history)] == ["d_overpowers"]
+    assert detect_events(history, critic_spans=[(0, 4000)]) == []
+    spans = spans_of(GANConfig(), [Change(1000, {"loss": "wasserstein"}, {"loss": "minimax"}),
+                                   Change(3000, {"loss": "hinge"}, {"loss": "wasserstein"})],
+                     "loss", "wasserstein", 4000)
+    assert spans == [(1001, 3000)]
+    assert spans_of(GANConfig(loss="wasserstein"), [], "loss", "wasserstein", 50) == [(0, 50)]
