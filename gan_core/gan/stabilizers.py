@@ -121,11 +121,12 @@ class SpectralNorm:
 
     def _iterate(self, weights: Sequence[np.ndarray], k: int | slice) -> None:
         for layer, w in enumerate(weights):
-            v = self.vectors[k, self._v[layer]].reshape(w.shape[0], 1, w.shape[1])
+            u_out, v_out = self.vectors[k, self._u[layer]], self.vectors[k, self._v[layer]]
+            v = v_out.reshape(w.shape[0], 1, w.shape[1])
             u = _normalize(np.matmul(v, w)[:, 0])  # torch: normalize(W v), W = w^T
-            self.vectors[k, self._u[layer]] = u.reshape(self.vectors[k, self._u[layer]].shape)
+            u_out[...] = u.reshape(u_out.shape)
             v = _normalize(np.matmul(w, u[:, :, None])[:, :, 0])  # normalize(W^T u)
-            self.vectors[k, self._v[layer]] = v.reshape(self.vectors[k, self._v[layer]].shape)
+            v_out[...] = v.reshape(v_out.shape)
 
     def sigmas(self, weights: Sequence[np.ndarray], layer: int) -> np.ndarray:
         """``sigma = u^T W v`` per member ``(members, 1, 1)`` with the current vectors; 1 for a
