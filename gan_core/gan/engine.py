@@ -287,8 +287,9 @@ class GANStack:
         """Each stabilizer's per-member strength, and what a step must do for them: nothing
         at all while every one is off."""
         k, b, f32 = self.members, self.batch, np.float32
-        label = column("real_label")
-        self._real_label = 1.0 if (label == 1.0).all() else label.reshape(k, 1, 1).astype(f32)
+        label = column("real_label").astype(f32)  # float32, as a per-member column computes
+        self._real_label = (label[0, 0] if (label == label[0, 0]).all()  # one number: cheaper
+                            else label.reshape(k, 1, 1))
         r1, r2 = column("r1")[:, 0], column("r2")[:, 0]
         self._penalized_rows: slice | None = None  # rows of D's pass that R1 and R2 penalise
         if r1.any() or r2.any():

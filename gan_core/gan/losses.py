@@ -42,8 +42,8 @@ Label = float | np.ndarray
 def _unsmoothed(real_label: Label) -> bool:
     """Is the real label 1 for every member? (A plain 1.0 is answered without numpy: this is
     on every step's path.)"""
-    if isinstance(real_label, float | int):
-        return real_label == 1.0
+    if isinstance(real_label, float | int | np.floating):
+        return bool(real_label == 1.0)
     return bool(np.all(real_label == 1.0))
 
 
