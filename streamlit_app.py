@@ -16,6 +16,7 @@ from gan_core import use_one_thread
 from gan_core.views import charts
 from lab import (
     controls,
+    dirac,
     explainer,
     live,
     panels,
@@ -66,6 +67,7 @@ with live_tab:
     tour.tour()
     live.fragments()
     panels.latent_controls()
+    dirac.panel(config)
     explainer.explainer()
 # Only the shown tab runs: a live tick redraws the whole page.
 if stability_tab.open:

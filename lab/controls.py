@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from gan_core import GANConfig
 from gan_core.serve.session import LabSession
 
 from . import moment, phases
@@ -114,9 +115,26 @@ def status_line(run: LabSession) -> str:
     planned = run.trainer.planned
     plan = (f" · following the link's changes, next at step {planned[0].step:,}"
             if planned else "")
+    stabilizers = stabilizers_of(config)
+    stable = f" · stabilizers: {', '.join(stabilizers)}" if stabilizers else ""
     return (f"{'Playing' if run.playing else 'Paused'} · {run.steps_per_tick} steps every "
             f"{run.period:g} s{shared} · target: {run.trainer.target.title} · loss: "
-            f"{config.loss.replace('_', ' ')} · lr G {config.lr_g:g} / D {config.lr_d:g}{plan}")
+            f"{config.loss.replace('_', ' ')} · lr G {config.lr_g:g} / D {config.lr_d:g}"
+            f"{stable}{plan}")
+
+
+def stabilizers_of(config: GANConfig) -> list[str]:
+    """The stabilizers on, in a few words each: what the status line says the run uses."""
+    on = [f"R1 γ {config.r1:g}" if config.r1 else "", f"R2 γ {config.r2:g}" if config.r2 else "",
+          f"gradient penalty λ {config.gp:g}" if config.gp else "",
+          "spectral normalisation" if config.spectral_norm else ""]
+    if config.instance_noise:
+        anneal = (f" → 0 by step {config.instance_noise_steps:,}"
+                  if config.instance_noise_steps else "")
+        on.append(f"instance noise σ {config.instance_noise:g}{anneal}")
+    if config.real_label != 1.0:
+        on.append(f"real label {config.real_label:g}")
+    return [text for text in on if text]
 
 
 def _reset() -> None:

@@ -47,6 +47,12 @@ def explainer() -> None:
             "D's push, then D judges again. Paused, **Look back** shows any earlier moment, and "
             "*Resume from here* takes the run back there. **Ghost** keeps, on a live change, the "
             "run as it would have gone on without it.\n\n"
+            "**Stabilizers** (sidebar, *Training*): R1 and R2 gradient penalties, the "
+            "wasserstein critic with its gradient penalty, spectral normalisation of D, "
+            "instance noise and one-sided label smoothing, each live. *Why it circles* shows "
+            "on the two-parameter Dirac-GAN why training goes round the equilibrium and what "
+            "each does about it; the stability map compares the learning-rate grid without "
+            "and with R1.\n\n"
             f"**Targets.**\n{targets}\n\n"
             "**Try** the *fast* preset (non-saturating loss, lr G 3e-3, β1 0), `D steps` 5, "
             "or lr 1: training diverges and pauses.")

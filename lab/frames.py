@@ -12,9 +12,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gan_core import Trainer
+from gan_core import GANConfig, Trainer
 from gan_core.gan.losses import equilibrium_point
-from gan_core.measure.metrics import EVAL_SAMPLES, DataReadouts, data_floors, noise_floors
+from gan_core.measure.metrics import (
+    EVAL_SAMPLES,
+    DataReadouts,
+    Readouts,
+    data_floors,
+    noise_floors,
+)
 from gan_core.views import charts as ch
 from gan_core.views import inference
 
@@ -85,6 +91,37 @@ def _curves(trainer: Trainer, forces: bool) -> tuple[Chart, list[str]]:
     return chart, notes
 
 
+def _judge(config: GANConfig, m: Readouts | DataReadouts) -> list[Readout]:
+    """What D's own readouts are for this loss: the tutorial's D accuracy and D score, or,
+    for a critic, which has no probability, its gap and its slope."""
+    if config.loss == "wasserstein":
+        return [
+            Readout("Critic gap", f"{m.d_score:.3f}",
+                    "A critic gives scores, not probabilities, so there is no 'D accuracy': "
+                    "shown instead is its mean score on real curves minus on generated ones "
+                    "(-D_loss), its estimate of how far apart they are (Wasserstein-1, as far "
+                    "as its slope is held near 1). Target 0."),
+            Readout("Critic slope", f"{m.slope:.3f}",
+                    "Mean length of the critic's gradient over the real and generated curves: "
+                    "the gradient penalty (WGAN-GP) holds it near 1, spectral normalisation "
+                    "below it; with neither it grows without bound. Target 1."),
+        ]
+    eq = equilibrium_point(config.loss, config.real_label)
+    smoothed = eq.d_real != equilibrium_point(config.loss).d_real
+    return [
+        Readout("D accuracy", f"{m.d_real:.3f}",
+                f"Mean D(real): D's probability that a real curve is real (the tutorial's "
+                f"'D accuracy'). Target {eq.d_real:.3f} for this loss, where D can no longer "
+                "tell" + (": least squares' undecided D outputs 1/2 before the sigmoid"
+                          if config.loss == "least_squares" else "")
+                + (f", with real label {config.real_label:g}" if smoothed else "") + "."),
+        Readout("D score", f"{m.d_score:.3f}",
+                f"-D_loss (the tutorial's 'D score'), without any penalty. Target "
+                f"{eq.d_score:.3f} for this loss, where D is reduced to guessing (-log 4 = "
+                "-1.386 for minimax)."),
+    ]
+
+
 def readouts(trainer: Trainer) -> list[Readout]:
     m = trainer.readouts()
     if isinstance(m, DataReadouts):
@@ -118,21 +155,12 @@ def readouts(trainer: Trainer) -> list[Readout]:
     return shown
 
 
-def _step_and_d(trainer: Trainer, m: object) -> list[Readout]:
-    """Step, D accuracy and D score: the readouts of every target."""
-    config = trainer.config
-    eq = equilibrium_point(config.loss)
+def _step_and_d(trainer: Trainer, m: Readouts | DataReadouts) -> list[Readout]:
+    """Step and D's own readouts (``_judge``): the readouts of every target."""
     return [
         Readout("Step", f"{trainer.step:,}", "Training steps so far: each updates G, then D "
                 "(Train D and Train G update one network alone and add no step)."),
-        Readout("D accuracy", f"{m.d_real:.3f}",
-                f"Mean D(real): D's probability that a real curve is real (the tutorial's "
-                f"'D accuracy'). Target {eq.d_real:.3f} for this loss, where D can no longer "
-                "tell" + (": least squares' undecided D outputs 1/2 before the sigmoid."
-                          if config.loss == "least_squares" else ".")),
-        Readout("D score", f"{m.d_score:.3f}",
-                f"-D_loss (the tutorial's 'D score'). Target {eq.d_score:.3f} for this loss, "
-                "where D is reduced to guessing (-log 4 = -1.386 for minimax)."),
+        *_judge(trainer.config, m),
     ]
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core import Trainer, detect_events
-from gan_core.gan.schedule import Change, spell
+from gan_core.gan.schedule import Change, spans_of, spell
 from gan_core.measure.events import Event
 from gan_core.measure.theory import TheoryView
 from gan_core.views import charts as ch
@@ -41,6 +41,8 @@ class Panels:
     """Each history panel: its name, spec (None: nothing to draw yet) and data."""
     events: list[Event]
     dmap: ch.Datasets
+    critic: bool
+    """D is a wasserstein critic: the map shows its scores about their midpoint."""
     theory: TheoryView | None
     """None where the target's data are too few for a density (``target.theory_reason``)."""
     latent: LatentSweep
@@ -63,7 +65,11 @@ class Panels:
                       f"{e.last_step:,}: {e.explanation}") for e in self.events),
             Columns([[Heading("Discriminator map"),
                       Chart("dmap", ch.discriminator_spec(target), self.dmap),
-                      *_map_caption(self.trainer)],
+                      *_map_caption(self.trainer),
+                      *([Caption("A critic scores, it has no probability: red where its score "
+                                 "is above the midpoint of its mean scores on real and on "
+                                 "generated curves, blue below (its level is free).")]
+                        if self.critic else [])],
                      [Heading("What D should be, and what it is"),
                       *([Chart("theory", ch.theory_spec(target), ch.theory_data(self.theory)),
                          Caption(_theory_caption(self.theory))] if self.theory is not None
@@ -87,7 +93,8 @@ def prepare() -> Panels:
         dmap = trainer.discriminator_map(resolution=ch.MAP_RESOLUTION, n_generated=120,
                                          n_real=40)
         theory = trainer.theory() if trainer.target.theory_reason is None else None
-        return Panels(trainer, history, events, ch.discriminator_data(dmap), theory,
+        return Panels(trainer, history, events, ch.discriminator_data(dmap), dmap.critic,
+                      theory,
                       inference.latent_sweep(trainer, *_latent_choice(trainer)), trainer.step)
 
 
@@ -96,7 +103,9 @@ def _history(trainer: Trainer) -> tuple[list[tuple[str, ch.Spec | None, ch.Datas
     config = trainer.config
     ghost = trainer.ghost.history if trainer.ghost is not None else None
     changes = [ch.Mark(c.step, c.step, describe(c)) for c in trainer.changes]
-    events = detect_events(trainer.history)
+    critic_spans = spans_of(trainer.start_config, trainer.changes, "loss", "wasserstein",
+                            trainer.step)
+    events = detect_events(trainer.history, critic_spans)
     marks = [ch.Mark(e.first_step, e.last_step, f"{EVENT_TITLES[e.kind]}: {e.explanation}")
              for e in events]
     panels = []
@@ -104,8 +113,8 @@ def _history(trainer: Trainer) -> tuple[list[tuple[str, ch.Spec | None, ch.Datas
         data = ch.history_data(trainer.history, panel, changes, marks, ghost=ghost)
         spec = ch.history_spec(panel, config.loss, ghost=ghost is not None,
                                changes=bool(changes), events=bool(marks),
-                               target_name=trainer.target.name) if _has_values(data[panel]) \
-            else None
+                               target_name=trainer.target.name, real_label=config.real_label
+                               ) if _has_values(data[panel]) else None
         panels.append((panel, spec, data))
     return panels, events
 
@@ -131,9 +140,22 @@ def _map_caption(trainer: Trainer) -> list[Block]:
 
 
 def _theory_caption(view: TheoryView) -> str:
-    reads = (f"; read off D's loss: {_nats(view.jsd_d)}" if view.d_reads_jsd else
-             " (this loss's D does not estimate it)")
-    return (f"Along {view.label}. The optimal D for this G is p_data / (p_data + p_g): where G "
+    if not view.d_star_applies:
+        return (f"Along {view.label}. A wasserstein critic has no optimal D* = p_data / "
+                "(p_data + p_g) to compare with: its best score is a transport potential, "
+                "with no probability and a free level, so only the densities are drawn. Their "
+                f"Jensen–Shannon divergence is {view.jsd:.3f} nats (a perfect G reads "
+                f"{view.jsd_floor:.3f}); a critic's loss does not estimate it.")
+    if view.d_reads_jsd:
+        reads = f"; read off D's loss: {_nats(view.jsd_d)}"
+    elif view.real_label != 1.0:
+        reads = (f" (D aims at {view.real_label:g} × D* with its smoothed real label, so its "
+                 "loss does not estimate it)")
+    else:
+        reads = " (this loss's D does not estimate it)"
+    optimum = ("p_data / (p_data + p_g)" if view.real_label == 1.0 else
+               f"{view.real_label:g} · p_data / (p_data + p_g), with its real label")
+    return (f"Along {view.label}. The optimal D for this G is {optimum}: where G "
             f"paints too many curves D should say fake, too few real. Their Jensen–Shannon "
             f"divergence is {view.jsd:.3f} nats (a perfect G reads {view.jsd_floor:.3f})"
             f"{reads}; at the optimum, D's minimax loss would be log 4 − 2·JSD = "

@@ -45,7 +45,11 @@ class Step:
 
 
 def _d_accuracy(config: GANConfig) -> str:
-    target = equilibrium_point(config.loss).d_real
+    if config.loss == "wasserstein":
+        return ("A wasserstein critic gives scores, not probabilities, so there is no D "
+                "accuracy: the **Critic gap** readout (its mean score on real curves minus on "
+                "G's) shows how far apart it finds them, and heads for **0**.")
+    target = equilibrium_point(config.loss, config.real_label).d_real
     loss = config.loss.replace("_", " ")
     return ("Mean D(real): D's probability that a real curve is real. As G's curves become "
             "real-looking D can only guess, and it heads for "

@@ -17,6 +17,8 @@ def run_state(trainer: Trainer) -> dict[str, np.ndarray]:
         for key in ("params", "m", "v"):
             flat[f"{name}.{key}"] = getattr(net, key)
         flat[f"{name}.t"] = np.array(net.t)
+        if net.vectors is not None:  # spectral normalisation's power iteration
+            flat[f"{name}.vectors"] = net.vectors
     for name, series in state.history.items():
         for key, value in series.items():
             flat[f"{name}.{key}"] = np.asarray(value)

@@ -131,7 +131,8 @@ def test_valid_query_params_set_the_widgets_and_the_model() -> None:
     {"bogus": "1"},
     {"lr_g": "abc"},
     {"batch_size": "100000"},
-    {"loss": "wasserstein"},
+    {"loss": "earth_mover"},
+    {"spectral_norm": "yes", "r1": "0.7"},
     {"seed": "1.5", "hidden": "-3", "lr_d": "nan", "evil": "<script>"},
 ])
 def test_garbage_query_params_give_one_warning_and_default_settings(query: dict) -> None:
@@ -326,3 +327,34 @@ def test_the_pytorch_tab_shows_the_script_of_the_current_settings_and_follows_a_
     changed = next(c.value for c in at.code if "artist_works" in c.value)
     assert changed == script(trainer(at).config).rstrip("\n") and "hinge" in changed.lower()
     assert not at.exception
+
+
+# -- stabilizers -------------------------------------------------------------------------------
+
+
+def test_a_link_with_every_stabilizer_opens_a_run_that_uses_them_and_says_so() -> None:
+    at = start({"r1": "1", "r2": "0.5", "gp": "10", "spectral_norm": "true",
+                "instance_noise": "0.1", "instance_noise_steps": "1000", "real_label": "0.9"})
+    config = trainer(at).config
+    assert (config.r1, config.r2, config.gp, config.spectral_norm) == (1.0, 0.5, 10.0, True)
+    assert (config.instance_noise, config.instance_noise_steps, config.real_label) == (
+        0.1, 1000, 0.9)
+    assert at.toggle(key="spectral_norm").value is True
+    line = next(c.value for c in at.caption if "steps every" in c.value)
+    assert ("stabilizers: R1 γ 1, R2 γ 0.5, gradient penalty λ 10, spectral normalisation, "
+            "instance noise σ 0.1 → 0 by step 1,000, real label 0.9") in line
+    play(at)
+    assert trainer(at).step > 0 and not at.exception
+
+
+def test_a_critic_shows_its_gap_and_slope_instead_of_d_accuracy() -> None:
+    at = play(start({"loss": "wasserstein", "gp": "10"}))
+    labels = [m.label for m in at.metric]
+    assert "Critic gap" in labels and "Critic slope" in labels
+    assert "D accuracy" not in labels and "D score" not in labels
+    m = trainer(at).readouts()
+    assert metric_value(at, "Critic gap") == f"{m.d_score:.3f}"
+
+
+def metric_value(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)

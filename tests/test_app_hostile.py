@@ -31,6 +31,8 @@ def offered_values(name: str) -> st.SearchStrategy:
     p = PARAMS[name]
     if p.choices:
         return st.sampled_from(p.choices)
+    if p.kind is bool:
+        return st.booleans()
     if p.log:
         return st.sampled_from(p.grid())
     if p.kind is int:

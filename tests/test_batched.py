@@ -16,7 +16,13 @@ import gan_core.training.batched as batched
 from gan_core import GANConfig, Trainer, TrainingDiverged
 from gan_core.gan.config import LOSSES
 from gan_core.gan.engine import GANStack
-from gan_core.training.batched import MAX_MEMBERS, Axis, BatchedTrainer, MemberResult
+from gan_core.training.batched import (
+    MAX_MEMBERS,
+    Axis,
+    BatchedTrainer,
+    MemberResult,
+    converged_cells,
+)
 
 STEPS = 20
 
@@ -122,6 +128,28 @@ def test_a_loss_by_seed_grid_mixes_losses_in_one_stack_and_matches_trainers() ->
     for k in (0, grid.members - 1):
         metrics = single_run(grid.member_config(k)).evaluate(300)
         assert (results[k].in_band, results[k].w1) == (metrics.in_band, metrics.w1)
+
+
+@pytest.mark.parametrize(("x_axis", "y_axis"), [
+    (Axis.strengths("r1", 0.1, 10.0, 3), Axis.switch("spectral_norm")),
+    (Axis.strengths("instance_noise", 0.05, 0.5, 3), Axis.strengths("r2", 1.0, 1.0, 2)),
+    (Axis.strengths("gp", 1.0, 10.0, 3), Axis("real_label", (1.0, 0.9))),
+], ids=["r1 x spectral_norm", "noise x r2", "gp x real_label"])
+def test_a_grid_over_stabilizers_matches_a_trainer_per_member(x_axis: Axis,
+                                                                y_axis: Axis) -> None:
+    """Stabilizer strengths are per-member settings: a member with a penalty, noise or
+    spectral normalisation, beside members without, trains exactly as it would alone (noise
+    and mixing weights drawn from its own stream, only while it uses them)."""
+    grid = BatchedTrainer(GANConfig(lr_g=1e-3, lr_d=1e-3, seed=2), x_axis, y_axis)
+    grid.train(STEPS)
+    assert_every_member_matches(grid)
+
+
+def test_a_strength_axis_starts_off_and_spreads_the_rest_in_log() -> None:
+    assert Axis.strengths("r1", 0.01, 10.0, 5).values == (0.0, 0.01, 0.1, 1.0, 10.0)
+    assert Axis.switch("spectral_norm").values == (False, True)
+    with pytest.raises(ValueError, match="lr_g: not a strength"):
+        Axis.strengths("lr_g", 1e-4, 1e-2, 3)
 
 
 # -- divergence -------------------------------------------------------------------------------
@@ -230,7 +258,8 @@ def test_axis_helpers_build_clean_values() -> None:
     ("lr_g", (20.0,)),  # GANConfig's range
     ("lr_g", ("fast",)),
     ("beta2", (0.5,)),
-    ("loss", ("wasserstein",)),
+    ("r1", (-1.0,)),
+    ("loss", ("earth_mover",)),
     ("seed", (-1,)),
 ])
 def test_bad_axes_are_refused_naming_the_field(field: str, values: tuple) -> None:
@@ -246,6 +275,8 @@ def test_bad_axes_are_refused_naming_the_field(field: str, values: tuple) -> Non
     (GANConfig(), Axis.seeds(2), None, 2, "seed"),
     (GANConfig(seed=2**31 - 1), Axis.losses(), None, 2, "seed"),  # a cell seed past the top
     (GANConfig(), Axis.losses(), None, 0, "seeds_per_cell"),
+    (GANConfig(), Axis("instance_noise_steps", (0, 1000)), None, 1, "instance_noise_steps"),
+    (GANConfig(loss="hinge"), Axis("real_label", (1.0, 0.9)), None, 1, "real_label"),
     (GANConfig(), Axis.log("lr_g", 1e-5, 1e-2, 17), Axis.log("lr_d", 1e-5, 1e-2, 16), 1,
      str(MAX_MEMBERS)),
     (GANConfig(), Axis.log("lr_g", 1e-5, 1e-2, 8), Axis.log("lr_d", 1e-5, 1e-2, 8), 5,
@@ -309,6 +340,10 @@ def test_cell_table_aggregates_the_seeds_of_each_cell() -> None:
     assert table[1]["in_band"] == pytest.approx(0.4) and table[1]["w1"] == pytest.approx(0.5)
     assert math.isnan(table[2]["in_band"]) and math.isnan(table[2]["w1"])
     assert (table[3]["in_band"], table[3]["w1"]) == (1.0, 0.0)
+    # converged: W1 at most 0.1 (a diverged seed has not): 1 of 3, 0, 0, 1 of 3
+    assert [row["converged"] for row in table] == pytest.approx([1 / 3, 0, 0, 1 / 3])
+    assert converged_cells(table) == 0
+    assert converged_cells([{**table[0], "converged": 1.0}, *table[1:]]) == 1
     with pytest.raises(ValueError, match="results"):
         grid.cell_table(results[:-1])
 

@@ -21,8 +21,9 @@ from gan_core import PRESETS, GANConfig, Pacing, Param
 from gan_core.gan.config import GROUPS
 
 PARAMS = GANConfig.params()
-NUMERIC = [name for name, p in PARAMS.items() if not p.choices]
+NUMERIC = [name for name, p in PARAMS.items() if not p.choices and p.kind is not bool]
 TEXT = [name for name, p in PARAMS.items() if p.choices]
+SWITCHES = [name for name, p in PARAMS.items() if p.kind is bool]
 NEEDS_NEW_MODEL = {"latent_dim", "hidden", "n_points", "target", "seed"}
 PLAIN_INT = re.compile(r"[+-]?[0-9]+")
 PLAIN_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
@@ -107,6 +108,10 @@ def test_the_schema_gives_each_field_its_type_and_default() -> None:
     ("lr_g", 3e-4, True), ("lr_g", 4e-4, False), ("loss", "hinge", True),
     ("beta1", 0.5, True), ("beta1", 0.5004, False), ("beta2", 0.999, True),
     ("momentum", 0.95, True), ("momentum", 0.955, False), ("batch_size", 37, True),
+    ("r1", 0.0, True), ("r1", 10.0, True), ("r1", 0.7, False), ("gp", 100.0, True),
+    ("instance_noise", 0.05, True), ("instance_noise_steps", 0, True),
+    ("instance_noise_steps", 5000, True), ("instance_noise_steps", 4000, False),
+    ("real_label", 0.9, True), ("real_label", 0.93, False), ("spectral_norm", True, True),
 ])
 def test_a_widget_offers_the_grid_of_a_log_setting_and_the_steps_of_a_linear_one(
         name: str, value: Any, offered: bool) -> None:
@@ -117,6 +122,30 @@ def test_a_setting_is_spelled_as_short_as_its_widget_spells_it() -> None:
     assert PARAMS["lr_g"].format(1e-3) == "0.001" and PARAMS["lr_g"].format(1e-5) == "1e-05"
     assert PARAMS["seed"].format(7) == "7" and PARAMS["loss"].format("hinge") == "hinge"
     assert PARAMS["beta1"].format(0.5) == "0.5"
+    assert PARAMS["spectral_norm"].format(True) == "true"  # as Streamlit's toggle writes it
+    assert PARAMS["r1"].format(0.0) == "0"
+
+
+@pytest.mark.parametrize("name", SWITCHES)
+def test_a_switch_is_off_by_default_and_reads_true_or_false_in_any_case(name: str) -> None:
+    assert getattr(GANConfig(), name) is False
+    assert getattr(GANConfig.from_mapping({name: "TRUE"}), name) is True
+    assert getattr(GANConfig.from_mapping({name: "false"}), name) is False
+    assert "true or false" in refusal({name: "on"})
+
+
+def test_a_strength_that_zero_switches_off_offers_zero_then_its_log_grid() -> None:
+    """Every stabilizer's strength is off at 0 (the tutorial has none); a slider offers 0 and
+    then 1, 2, 3, 5 per decade; a sweep over it keeps 0 and spreads the rest in log."""
+    for name in ("r1", "r2", "gp", "instance_noise"):
+        assert getattr(GANConfig(), name) == 0.0
+        grid = PARAMS[name].grid()
+        assert grid[0] == 0.0 and grid[1] == PARAMS[name].least
+    assert GANConfig().real_label == 1.0 and GANConfig().instance_noise_steps == 0
+    assert PARAMS["r1"].spread(0.0, 10.0, 4) == (0.0, 0.001, 0.1, 10.0)
+    assert PARAMS["r1"].spread(0.01, 10.0, 4) == (0.01, 0.1, 1.0, 10.0)
+    assert PARAMS["instance_noise_steps"].grid()[:3] == (0, 100, 200)
+    assert all(type(v) is int for v in PARAMS["instance_noise_steps"].grid())
 
 
 def test_config_is_immutable() -> None:
@@ -180,8 +209,17 @@ INVALID = [
     ("seed", -1),
     ("seed", 2**31),
     ("seed", "9" * 400),
-    ("loss", "wasserstein"),
+    ("loss", "earth_mover"),
     ("loss", "Hinge"),
+    ("spectral_norm", "yes"),
+    ("spectral_norm", "1"),
+    ("spectral_norm", 1),
+    ("spectral_norm", None),
+    ("r1", -1.0),
+    ("r1", "1e3"),
+    ("instance_noise_steps", "-5"),
+    ("real_label", 0.4),
+    ("real_label", 1.1),
     ("loss", 1),
     ("loss", True),
     ("optimizer", None),
@@ -225,6 +263,8 @@ def valid_value(name: str) -> st.SearchStrategy[Any]:
     param, kind = PARAMS[name], PARAMS[name].kind
     if param.choices:
         return st.sampled_from(param.choices)
+    if kind is bool:
+        return st.booleans() | st.sampled_from(["true", "false", "True", "FALSE"])
     if kind is int:
         number = st.integers(int(param.low), int(param.high))
     else:
@@ -234,6 +274,8 @@ def valid_value(name: str) -> st.SearchStrategy[Any]:
 
 def parsed(name: str, raw: Any) -> Any:
     """What a valid raw value means, worked out independently of ``from_mapping``."""
+    if PARAMS[name].kind is bool and isinstance(raw, str):
+        return raw.lower() == "true"
     return PARAMS[name].kind(raw)
 
 
@@ -255,6 +297,9 @@ def wrong_type(name: str) -> st.SearchStrategy[Any]:
                        st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
     if PARAMS[name].choices:
         return others | st.integers() | st.floats()
+    if PARAMS[name].kind is bool:  # a switch is true or false, nothing else
+        return st.one_of(st.none(), st.integers(), st.floats(), st.lists(st.booleans(),
+                                                                         max_size=2))
     if PARAMS[name].kind is int:
         fraction = st.floats(allow_nan=False, allow_infinity=False).filter(
             lambda v: not v.is_integer())
@@ -266,6 +311,8 @@ def garbage_text(name: str) -> st.SearchStrategy[str]:
     """Text that is not a plain decimal number (or for a choice field, not a choice)."""
     if PARAMS[name].choices:
         return st.text().filter(lambda s: s not in PARAMS[name].choices)
+    if PARAMS[name].kind is bool:
+        return st.text().filter(lambda s: s.strip().lower() not in ("true", "false"))
     kind = PARAMS[name].kind
     return st.text().filter(lambda s: not is_plain_number(s, kind))
 

@@ -6,8 +6,8 @@ The rooms, lowest first (``docs/design.md`` says what each holds and why this or
 trains), ``measure`` (numbers computed from networks and history), ``files`` (checkpoints, the
 PyTorch script, links), ``training`` (a run over time: trainer, ghosts, snapshots, grids),
 ``views`` (what a page draws of a run), ``serve`` (many visitors on one server). Top-level
-helpers (``threads``) sit below every room; the public facades (``__init__``, ``pytorch``)
-above them all.
+helpers (``threads``) sit below every room; the public facades (``__init__``, ``pytorch``,
+``dirac``) above them all.
 
 ``data`` sits below ``gan``: curves are plain, checked data with no notion of a GAN (a notebook
 reads and checks a file without the engine), while the target family that samples them is a
@@ -25,7 +25,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "gan_core"
 ROOMS = ("data", "gan", "measure", "files", "training", "views", "serve")
 BELOW_ALL = {"gan_core.threads"}
-FACADES = {"gan_core", "gan_core.pytorch"}
+FACADES = {"gan_core", "gan_core.pytorch", "gan_core.dirac"}
+"""``gan_core.dirac`` is the public name of the two-parameter GAN under a run's settings; it
+lives in ``gan`` (``gan.dirac``), beside the config, losses and Adam it is built on, where the
+views that draw it can reach it."""
 
 
 def module_name(path: Path) -> str:

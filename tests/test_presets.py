@@ -27,6 +27,7 @@ PROMISES = {
     "tutorial": Promise(10_000, (0, 1, 2), **TUTORIAL_QUALITY),
     "fast": Promise(2_000, tuple(range(10)), **TUTORIAL_QUALITY),
     "best": Promise(12_000, (0, 1, 2), in_band=0.97, w1=0.025),
+    "stable": Promise(10_000, (0, 1, 2), **TUTORIAL_QUALITY),
 }
 CASES = [(name, seed) for name, promise in PROMISES.items() for seed in promise.seeds]
 

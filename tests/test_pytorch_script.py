@@ -12,6 +12,7 @@ same excuse for float32 rounding at a ReLU or hinge kink, and only that one.
 from __future__ import annotations
 
 import ast
+import inspect
 import io
 import math
 import pickle
@@ -32,17 +33,20 @@ from ruff.__main__ import find_ruff_bin
 from test_fidelity import (
     BASE,
     STEPS,
-    Batch,
+    TIED,
     adam_from,
     assert_agrees_on_a_seed,
     engine_and_batches,
     flatten,
     load,
 )
+from test_stabilizers import CASES as STABILIZED_CASES
+from test_stabilizers import RUNS as STABILIZED
+from test_stabilizers import flat_weights, replay_draws, torch_vectors
 
 from gan_core import PRESETS, GANConfig, Trainer
 from gan_core.gan.config import LOSSES, OPTIMIZERS, TARGETS
-from gan_core.gan.engine import draw_batch
+from gan_core.gan.engine import GANStack
 from gan_core.gan.targets import curve_grid, get_target
 from gan_core.measure.metrics import in_band_fraction, parameter_w1, w1_to_law
 from gan_core.pytorch import modules, script
@@ -70,36 +74,67 @@ def start_from(run: types.ModuleType, trainer: Trainer) -> None:
 
 class Fed:
     """The script's own ``train_step``, fed given batches through its ``artist_works`` and
-    ``new_ideas`` (which must be called in that order, once each per batch). It records how
-    close any ReLU input, and with the hinge loss any real logit to 1 or fake logit to -1, came
-    to its kink, as test_fidelity's ``Reference`` does."""
+    ``new_ideas`` (which must be called in that order, once each per batch), and the
+    stabilizers' draws, which a batch may carry (test_stabilizers' ``Draw``), through its
+    ``noise_like`` (real paintings', then G's) and ``mix_weights``. It records how close any
+    ReLU input, and with the hinge loss any real logit to 1 or fake logit to -1, came to its
+    kink, as test_fidelity's ``Reference`` does."""
 
     def __init__(self, run: types.ModuleType, loss: str) -> None:
         self.run = run
         self.kink_margin = float("inf")
-        self._batches: Iterator[Batch] = iter(())
+        self._batches: Iterator[Any] = iter(())
         self._ideas: torch.Tensor | None = None
+        self._noise: list[torch.Tensor] = []
+        self._mix: torch.Tensor | None = None
         self._reals: list[torch.Tensor] = []
         self._judging = "G"
         run.artist_works, run.new_ideas = self._artist_works, self._new_ideas
+        if hasattr(run, "noise_like"):
+            run.noise_like = self._noise_like
+        if hasattr(run, "mix_weights"):
+            run.mix_weights = self._mix_weights
         run.G[0].register_forward_hook(lambda _, __, out: self._near(out))
         run.D[0].register_forward_hook(lambda _, __, out: self._near(out))
         run.D[0].register_forward_pre_hook(self._d_input)
         if loss == "hinge":
             run.D[2].register_forward_hook(self._hinge_logits)
 
-    def train(self, batches: list[Batch], steps: int) -> None:
-        """``steps`` calls of the script's ``train_step``, which must use up ``batches``."""
+    def train(self, batches: list[Any], steps: int, first_step: int = 0) -> None:
+        """``steps`` calls of the script's ``train_step`` (given its step, where it takes
+        one), which must use up ``batches``."""
         self._batches = iter(batches)
-        for _ in range(steps):
-            self.run.train_step()
+        takes_step = bool(inspect.signature(self.run.train_step).parameters)
+        for step in range(first_step, first_step + steps):
+            self.run.train_step(step) if takes_step else self.run.train_step()
         assert next(self._batches, None) is None, "the steps left batches unused"
+        self._check_used()
+
+    def _check_used(self) -> None:
+        assert not self._noise and self._mix is None, "a step left its draws unused"
 
     def _artist_works(self) -> torch.Tensor:
         assert self._ideas is None, "artist_works was called twice without new_ideas"
-        real, self._ideas = next(self._batches)
+        self._check_used()
+        batch = next(self._batches)
+        real, self._ideas = batch[0], batch[1]
+        if len(batch) > 2:
+            noise, self._mix = batch[2], batch[3]
+            half = len(real)
+            self._noise = [] if noise is None else [noise[:half], noise[half:]]
         self._reals.append(real)
         return real
+
+    def _noise_like(self, paintings: torch.Tensor) -> torch.Tensor:
+        assert self._noise, "noise_like was called for a pass that draws no noise"
+        noise = self._noise.pop(0)
+        assert noise.shape == paintings.shape
+        return noise
+
+    def _mix_weights(self) -> torch.Tensor:
+        assert self._mix is not None, "mix_weights was called for a pass that draws none"
+        mix, self._mix = self._mix, None
+        return mix
 
     def _new_ideas(self) -> torch.Tensor:
         assert self._ideas is not None, "new_ideas was called before artist_works"
@@ -153,7 +188,8 @@ class Lockstep:
     the rest of its step before anything is compared."""
 
     def __init__(self, config: GANConfig) -> None:
-        self.stack, self.batches = engine_and_batches(config)
+        self.stack = GANStack(config, [config.seed])
+        self.batches = replay_draws(config, self.stack, STEPS)
         # The engine's d_steps - 1 extra D updates are taken one by one, inside the script's.
         self.stack.set_hparams(config.replace(d_steps=1), {})
         self.run = run_script(config)
@@ -218,10 +254,43 @@ CASES = [(loss, opt, d_steps) for loss in LOSSES for opt in OPTIMIZERS for d_ste
 def test_the_scripts_training_code_ends_twenty_steps_on_the_engines_weights(
         loss: str, opt: str, d_steps: int) -> None:
     config = BASE.replace(loss=loss, optimizer=opt, d_steps=d_steps)
-    if loss == "hinge" and opt == "adam":  # see test_fidelity's step-by-step test for why
+    if loss in TIED and opt == "adam":  # see test_fidelity's step-by-step test for why
         assert_agrees_on_a_seed(config, script_lockstep, tolerance=1e-5)
     else:
         assert_agrees_on_a_seed(config, script_free_run, tolerance=1e-5)
+
+
+def script_stabilized_run(config: GANConfig) -> tuple[float, float]:
+    """As :func:`script_free_run`, with the stabilizers' draws fed too, and the power
+    iteration's vectors compared."""
+    stack = GANStack(config, [config.seed])
+    draws = replay_draws(config, stack, STEPS)
+    run = run_script(config)
+    start_from(run, Trainer(config))
+    fed = Fed(run, config.loss)
+    start = flat_weights(run.G)
+    for step in range(STEPS):
+        stack.train_step(step=step)
+    fed.train(draws, STEPS)
+    assert np.abs(flat_weights(run.G) - start).max() > 1e-3
+    error = max(np.abs(stack.g.params[0] - flat_weights(run.G)).max(),
+                np.abs(stack.d.params[0] - flat_weights(run.D)).max())
+    if config.spectral_norm:
+        error = max(error, np.abs(stack.d.spectral.vectors[0] - torch_vectors(run.D)).max())
+    return float(error), fed.kink_margin
+
+
+@pytest.mark.parametrize(("run", "opt", "d_steps"), STABILIZED_CASES)
+def test_the_scripts_stabilizers_end_twenty_steps_on_the_engines_weights(
+        run: str, opt: str, d_steps: int) -> None:
+    """Each stabilizer written in plain torch (the penalties through torch.autograd.grad with
+    create_graph=True, spectral_norm from torch.nn.utils.parametrizations) trains as the
+    engine does."""
+    config = BASE.replace(optimizer=opt, d_steps=d_steps, **STABILIZED[run])
+    if config.loss == "wasserstein" and opt == "adam":  # exact ties, as in test_fidelity
+        assert_agrees_on_a_seed(config, script_lockstep, tolerance=1e-5)
+    else:
+        assert_agrees_on_a_seed(config, script_stabilized_run, tolerance=1e-5)
 
 
 @pytest.mark.parametrize("config", [
@@ -266,6 +335,11 @@ def field(name: str) -> st.SearchStrategy:
     param = GANConfig.params()[name]
     if param.choices:
         return st.sampled_from(param.choices)
+    if param.kind is bool:
+        return st.booleans()
+    if param.low == 0 and param.log:  # a stabilizer: off half the time
+        kind = st.integers if param.kind is int else st.floats
+        return st.one_of(st.just(param.kind(0)), kind(param.least, param.high))
     if param.kind is int:
         return st.integers(int(param.low), int(param.high))
     return st.floats(param.low, param.high)
@@ -286,12 +360,32 @@ def ruff_findings(text: str) -> str:
 
 def foreign_words(config: GANConfig) -> list[str]:
     """Words only a script of another loss, optimizer, ``d_steps`` or target would use."""
-    words = {"minimax": ["minimax", "non-saturating", "least squares", "hinge", "D_logit"],
-             "non_saturating": ["minimax", "tutorial's,", "least squares", "hinge", "D_logit",
+    penalised = config.r1 or config.r2 or config.gp
+    words = {"minimax": ["minimax", "non-saturating", "least squares", "hinge", "critic"],
+             "non_saturating": ["minimax", "tutorial's,", "least squares", "hinge", "critic",
                                 "torch.mean(torch.log(1. - prob_artist1))"],
-             "least_squares": ["minimax", "non-saturating", "hinge", "torch.log", "relu"],
-             "hinge": ["minimax", "non-saturating", "least squares", "torch.log", "** 2"],
+             "least_squares": ["minimax", "non-saturating", "hinge", "torch.log", "relu",
+                               "critic"],
+             "hinge": ["minimax", "non-saturating", "least squares", "torch.log", "** 2",
+                       "critic"],
+             "wasserstein": ["minimax", "non-saturating", "least squares", "hinge", "torch.log",
+                             "D_logit", "Sigmoid", "D accuracy", "prob_artist"],
              }[config.loss]
+    if config.loss in ("minimax", "non_saturating") and not penalised:
+        words += ["D_logit"]
+    if config.loss != "wasserstein":
+        words += ["Wasserstein", "WGAN ("]
+    words += [word for on, names in (
+        (config.r1, ["R1_GAMMA"]), (config.r2, ["R2_GAMMA"]),
+        (config.r1 or config.r2, ["compute_grad2"]),
+        (config.gp, ["GP_LAMBDA", "wgan_gp", "mix_weights"]),
+        (penalised, ["penalty"]),
+        (config.instance_noise, ["NOISE", "noise_like", "add_noise"]),
+        (config.instance_noise and config.instance_noise_steps, ["NOISE_STEPS", "(step)"]),
+        (config.spectral_norm, ["spectral_norm", "parametrize"]),
+        (config.real_label != 1.0 and config.loss in ("minimax", "non_saturating",
+                                                      "least_squares"), ["REAL_LABEL"]),
+    ) if not on for word in names]
     words += {"adam": ["SGD", "MOMENTUM", "momentum"], "sgd": ["Adam", "BETAS", "betas"]}[
         config.optimizer]
     if config.optimizer == "adam" and (config.beta1, config.beta2) == (0.9, 0.999):
@@ -336,7 +430,8 @@ def test_every_config_gives_a_lint_clean_script_that_holds_only_its_own_code_and
     assert run.D[0].weight.shape == (config.hidden, config.n_points)
     assert run.opt_G.param_groups[0]["lr"] == config.lr_g
     assert run.opt_D.param_groups[0]["lr"] == config.lr_d
-    prob_artist0, d_loss = run.train_step()
+    takes_step = bool(inspect.signature(run.train_step).parameters)
+    prob_artist0, d_loss = run.train_step(0) if takes_step else run.train_step()
     assert prob_artist0.shape == (config.batch_size, 1) and d_loss.shape == ()
     for net in (run.G, run.D):  # both losses reached every weight of their network
         assert all(p.grad is not None and p.grad.shape == p.shape for p in net.parameters())
@@ -434,21 +529,21 @@ def checkpoint_of(trainer: Trainer, path: Path) -> Path:
     return path
 
 
-def engine_batches_from_now(trainer: Trainer, steps: int) -> list[Batch]:
-    """The batches the trainer's next ``steps`` steps draw, from a copy of its stream."""
-    config, rng = trainer.config, np.random.default_rng()
-    rng.bit_generator.state = trainer.state().rng
-    return [tuple(torch.from_numpy(a) for a in draw_batch(
-        rng, trainer.target, trainer.x, config.batch_size, config.latent_dim))
-        for _ in range(steps * config.d_steps)]
+def engine_batches_from_now(trainer: Trainer, steps: int) -> list[Any]:
+    """What the trainer's next ``steps`` steps draw (batches, and the stabilizers' noise and
+    mixing weights), from a copy of its stream."""
+    return replay_draws(trainer.config, trainer._stack, steps, first_step=trainer.step)
 
 
 RESUMED = [BASE, BASE.replace(optimizer="sgd"),
            BASE.replace(loss="non_saturating", d_steps=3),
-           BASE.replace(loss="least_squares", optimizer="sgd", target="sine")]
+           BASE.replace(loss="least_squares", optimizer="sgd", target="sine"),
+           BASE.replace(spectral_norm=True, r1=1.0, instance_noise=0.1, instance_noise_steps=40),
+           BASE.replace(loss="wasserstein", gp=10.0, spectral_norm=True, optimizer="sgd")]
 
 
-@pytest.mark.parametrize("config", RESUMED, ids=["adam", "sgd", "nonsat-3", "lsgan-sgd-sine"])
+@pytest.mark.parametrize("config", RESUMED, ids=["adam", "sgd", "nonsat-3", "lsgan-sgd-sine",
+                                                 "sn-r1-noise", "wgan-gp-sn-sgd"])
 def test_resuming_puts_the_run_in_place_and_trains_on_as_the_engine_would(
         config: GANConfig, tmp_path: Path) -> None:
     """From a checkpoint at step 30, G paints the saved run's curves and D judges as it does
@@ -461,20 +556,22 @@ def test_resuming_puts_the_run_in_place_and_trains_on_as_the_engine_would(
         run = run_script(config)
         assert run.load_checkpoint(checkpoint_of(trainer, tmp_path / "run.pt")) == 30
         z = np.random.default_rng(0).standard_normal((64, config.latent_dim), np.float32)
+        run.D.eval()  # looking: a normalised D keeps its power iteration's vectors
         with torch.no_grad():
             curves = run.G(torch.from_numpy(z)).numpy()
             belief = run.D(torch.from_numpy(curves))[:, 0].numpy()
+        run.D.train()
         np.testing.assert_allclose(curves, trainer.generate(z), atol=1e-6)
         np.testing.assert_allclose(belief, trainer.discriminate(curves), atol=1e-6)
         fed = Fed(run, config.loss)
         batches = engine_batches_from_now(trainer, STEPS)
         before = trainer.state()
         trainer.train(STEPS)
-        fed.train(batches, STEPS)
+        fed.train(batches, STEPS, first_step=30)
         after = trainer.state()
         assert np.abs(after.g.params - before.g.params).max() > 1e-3
-        error = max(np.abs(after.g.params - flatten(run.G)).max(),
-                    np.abs(after.d.params - flatten(run.D)).max())
+        error = max(np.abs(after.g.params - flat_weights(run.G)).max(),
+                    np.abs(after.d.params - flat_weights(run.D)).max())
         return float(error), fed.kink_margin
 
     assert_agrees_on_a_seed(config, resumed, tolerance=1e-5)
@@ -545,6 +642,15 @@ def test_a_checkpoint_of_other_sizes_is_refused_with_a_clear_message(tmp_path: P
     assert message.startswith(f"cannot resume from {path}: its G has the shapes")
     assert "(64, 5)" in message and "(128, 5)" in message
     assert "other sizes (N_IDEAS, hidden units or ART_COMPONENTS)" in message
+
+
+def test_a_checkpoint_with_spectral_normalisation_is_refused_by_a_script_without(
+        tmp_path: Path) -> None:
+    path = checkpoint_of(Trainer(BASE.replace(spectral_norm=True)), tmp_path / "sn.pt")
+    message = refusal(run_script(BASE), path)
+    assert "spectrally normalised" in message and "parametrizations.weight.original" in message
+    path = checkpoint_of(Trainer(BASE), tmp_path / "plain.pt")
+    assert "spectrally normalised" in refusal(run_script(BASE.replace(spectral_norm=True)), path)
 
 
 def test_a_checkpoint_of_another_optimizer_is_refused(tmp_path: Path) -> None:

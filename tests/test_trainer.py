@@ -79,7 +79,8 @@ def test_evaluation_is_reproducible_and_consistent() -> None:
     assert set(metrics.as_dict()) == {"in_band", "w1", "fit_residual", "d_real", "d_fake",
                                       "d_loss", "g_loss", "d_score", "joint_w1", "spread",
                                       "jsd", "jsd_d", "fit_residual_floor", "joint_w1_floor",
-                                      "jsd_floor"}
+                                      "jsd_floor", "slope"}
+    assert metrics.slope > 0  # D's input gradient, as a number on its scale
 
 
 def test_inspecting_a_run_does_not_change_it() -> None:

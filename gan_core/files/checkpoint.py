@@ -10,11 +10,18 @@ weights_only=True)`` opens. With ``L``, ``H``, ``N`` the config's ``latent_dim``
 - ``"G"``: the state dict of ``nn.Sequential(nn.Linear(L, H), nn.ReLU(), nn.Linear(H, N))``:
   ``0.weight`` (H, L), ``0.bias`` (H,), ``2.weight`` (N, H), ``2.bias`` (N,).
 - ``"D"``: the state dict of ``nn.Sequential(nn.Linear(N, H), nn.ReLU(), nn.Linear(H, 1),
-  nn.Sigmoid())``: ``0.weight`` (H, N), ``0.bias`` (H,), ``2.weight`` (1, H), ``2.bias`` (1,).
+  nn.Sigmoid())`` (no Sigmoid for the wasserstein critic: the same entries): ``0.weight`` (H,
+  N), ``0.bias`` (H,), ``2.weight`` (1, H), ``2.bias`` (1,). With ``spectral_norm`` on, that of
+  the same module with ``torch.nn.utils.parametrizations.spectral_norm`` on both ``Linear``
+  layers: ``0.bias``, ``0.parametrizations.weight.original`` (H, N, the weight before
+  normalisation), ``0.parametrizations.weight.0._u`` (H,) and ``._v`` (N,), the power
+  iteration's vectors, and the same for layer 2 (``_u`` (1,), ``_v`` (H,)).
 - ``"opt_G"``, ``"opt_D"``: state dicts of ``torch.optim.Adam(params, lr, betas, eps=1e-8)``
   or ``torch.optim.SGD(params, lr, momentum)`` (the config's ``optimizer``) over those modules'
-  ``parameters()``. Per parameter (keys 0-3, in ``0.weight, 0.bias, 2.weight, 2.bias`` order),
-  Adam's ``step`` (shape ()), ``exp_avg`` and ``exp_avg_sq``, or SGD's ``momentum_buffer``, each
+  ``parameters()``. Per parameter (keys 0-3, in ``0.weight, 0.bias, 2.weight, 2.bias`` order, or
+  with spectral normalisation torch's order there, ``0.bias,
+  0.parametrizations.weight.original, 2.bias, 2.parametrizations.weight.original``), Adam's
+  ``step`` (shape ()), ``exp_avg`` and ``exp_avg_sq``, or SGD's ``momentum_buffer``, each
   of the parameter's shape; no entries before the first update. One param group, holding the
   config's learning rate and betas or momentum: ``load_state_dict`` and ``step()`` go on as the
   lab would.
@@ -72,7 +79,17 @@ from ..gan.history import History
 from ..gan.schedule import changes_from_plain, changes_to_plain
 from ..gan.state import RunState
 from ..threads import import_torch
-from .layout import PARAMETER_NAMES, from_named, network_sizes, to_named
+from .layout import (
+    PARAMETER_NAMES,
+    SPECTRAL_NAMES,
+    from_named,
+    network_sizes,
+    parameter_names,
+    to_named,
+    vector_shapes,
+    vectors_from_named,
+    vectors_to_named,
+)
 from .torch_file import FLOAT32, FLOAT64, INT64, TensorRef, TorchFile, TorchFileError
 from .torch_modules import new_optimizer
 
@@ -108,13 +125,18 @@ def write_checkpoint(state: RunState, f: str | os.PathLike | BinaryIO) -> None:
     contents: dict[str, Any] = {"format": FORMAT, "config": config.to_mapping(),
                                 "step": state.step}
     for name, net, lr in (("G", state.g, config.lr_g), ("D", state.d, config.lr_d)):
-        contents[name] = _tensors(to_named(net.params, sizes[name]))
+        spectral = name == "D" and config.spectral_norm
+        named = _tensors(to_named(net.params, sizes[name], spectral))
         # The optimizer torch builds over these parameters gives its param group as torch
         # writes it; fresh modules would do too, but their initialisation draws from torch's
         # global random stream, which saving must leave alone.
-        parameters = torch.nn.ParameterList(map(torch.nn.Parameter, contents[name].values()))
+        parameters = torch.nn.ParameterList(
+            torch.nn.Parameter(named[key]) for key in parameter_names(spectral))
+        if spectral:
+            named |= _tensors(vectors_to_named(net.vectors, sizes[name]))
+        contents[name] = named
         optimizer = new_optimizer(config, parameters, lr).state_dict()
-        optimizer["state"] = _optimizer_state(config.optimizer, net, sizes[name])
+        optimizer["state"] = _optimizer_state(config.optimizer, net, sizes[name], spectral)
         contents[f"opt_{name}"] = optimizer
     contents["optimizer_steps"] = {"G": state.g.t, "D": state.d.t}
     contents["rng"] = state.rng
@@ -144,19 +166,21 @@ def _data_entry(data: Curves) -> dict[str, Any]:
     return entry
 
 
-def _optimizer_state(kind: str, net: NetState, sizes: tuple[int, int, int]) -> dict:
+def _optimizer_state(kind: str, net: NetState, sizes: tuple[int, int, int],
+                     spectral: bool) -> dict:
     """torch's per-parameter optimizer state for the engine's moments (none before a step)."""
     torch = import_torch()
     if net.t == 0:
         return {}
-    first, second = to_named(net.m, sizes), to_named(net.v, sizes)
+    first, second = to_named(net.m, sizes, spectral), to_named(net.v, sizes, spectral)
+    names = parameter_names(spectral)
     if kind == "adam":
         return {i: {"step": torch.tensor(float(net.t), dtype=torch.float32),
                     "exp_avg": torch.from_numpy(first[name]),
                     "exp_avg_sq": torch.from_numpy(second[name])}
-                for i, name in enumerate(PARAMETER_NAMES)}
+                for i, name in enumerate(names)}
     return {i: {"momentum_buffer": torch.from_numpy(first[name])}
-            for i, name in enumerate(PARAMETER_NAMES)}
+            for i, name in enumerate(names)}
 
 
 def _tensors(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -225,10 +249,12 @@ def _check_v2(file: TorchFile, top: dict, config: GANConfig) -> None:
     sizes = network_sizes(config)
     for name, lr in zip(NETS, (config.lr_g, config.lr_d), strict=True):
         t = _count(steps[name], f"optimizer_steps: {name}")
-        shapes = _parameter_shapes(sizes[name])
-        params = _entries(top[name], name, PARAMETER_NAMES)
-        for key in PARAMETER_NAMES:
-            file.check_tensor(params[key], f"{name}: {key}", FLOAT32, shapes[key])
+        spectral = name == "D" and config.spectral_norm
+        shapes = _parameter_shapes(sizes[name], spectral)
+        vectors = vector_shapes(sizes[name]) if spectral else {}
+        params = _entries(top[name], name, (*shapes, *vectors))
+        for key, shape in (shapes | vectors).items():
+            file.check_tensor(params[key], f"{name}: {key}", FLOAT32, shape)
         _check_optimizer(file, top[f"opt_{name}"], f"opt_{name}", config, lr, t, shapes)
     _check_history(file, top["history"], config)
     _check_rng(top["rng"])
@@ -294,16 +320,23 @@ def _check_v1(file: TorchFile, top: dict, config: GANConfig) -> None:
     _check_rng(top["rng"])
 
 
-def _parameter_shapes(sizes: tuple[int, int, int]) -> dict[str, tuple[int, ...]]:
+def _parameter_shapes(sizes: tuple[int, int, int],
+                      spectral: bool = False) -> dict[str, tuple[int, ...]]:
     """torch's shapes of ``0.weight, 0.bias, 2.weight, 2.bias`` for layer sizes in, hidden,
-    out."""
+    out, by name in ``parameters()`` order (plain, or spectrally normalised)."""
     n_in, hidden, n_out = sizes
-    return dict(zip(PARAMETER_NAMES, ((hidden, n_in), (hidden,), (n_out, hidden), (n_out,)),
-                    strict=True))
+    plain = dict(zip(PARAMETER_NAMES, ((hidden, n_in), (hidden,), (n_out, hidden), (n_out,)),
+                     strict=True))
+    if not spectral:
+        return plain
+    return dict(zip(SPECTRAL_NAMES, (plain["0.bias"], plain["0.weight"], plain["2.bias"],
+                                     plain["2.weight"]), strict=True))
 
 
 def _check_optimizer(file: TorchFile, value: Any, where: str, config: GANConfig, lr: float,
                      t: int, shapes: dict[str, tuple[int, ...]]) -> None:
+    """``shapes``: the parameters' shapes by name, in ``parameters()`` order."""
+    names = tuple(shapes)
     optimizer = _entries(value, where, ("state", "param_groups"))
     state = optimizer["state"]
     if type(state) is not dict:
@@ -314,9 +347,8 @@ def _check_optimizer(file: TorchFile, value: Any, where: str, config: GANConfig,
     keys = ("step", "exp_avg", "exp_avg_sq") if config.optimizer == "adam" \
         else ("momentum_buffer",)
     if t:
-        _entries(state, f"{where}: state", range(len(PARAMETER_NAMES)),
-                 names=dict(enumerate(PARAMETER_NAMES)))
-        for i, name in enumerate(PARAMETER_NAMES):
+        _entries(state, f"{where}: state", range(len(names)), names=dict(enumerate(names)))
+        for i, name in enumerate(names):
             entry = _entries(state[i], f"{where}: state of {name}", keys)
             for key in keys:
                 file.check_tensor(entry[key], f"{where}: state of {name}: {key}", FLOAT32,
@@ -332,7 +364,7 @@ def _check_optimizer(file: TorchFile, value: Any, where: str, config: GANConfig,
     else:
         expected = {"lr": lr, "momentum": config.momentum, "dampening": 0, "nesterov": False,
                     "weight_decay": 0, "maximize": False}
-    expected["params"] = list(range(len(PARAMETER_NAMES)))
+    expected["params"] = list(range(len(names)))
     for key, want in expected.items():
         if key not in group:
             raise TorchFileError(f"{where}: param_groups: {key} is missing")
@@ -446,25 +478,29 @@ def _build_v2(file: TorchFile, top: dict, config: GANConfig) -> RunState:
     nets = []
     for name in NETS:
         t, size = top["optimizer_steps"][name], sizes[name]
-        params = from_named({k: file.array(v) for k, v in top[name].items()}, size)
+        spectral = name == "D" and config.spectral_norm
+        names = parameter_names(spectral)
+        arrays = {k: file.array(v) for k, v in top[name].items()}
+        params = from_named(arrays, size, spectral)
+        vectors = vectors_from_named(arrays, size) if spectral else None
         state = top[f"opt_{name}"]["state"]
         zeros = np.zeros_like(params)
         if not t:
             m, v = zeros, zeros.copy()
         elif config.optimizer == "adam":
-            for i, key in enumerate(PARAMETER_NAMES):
+            for i, key in enumerate(names):
                 step = float(file.array(state[i]["step"]))
                 if step != float(np.float32(t)):
                     raise TorchFileError(f"opt_{name}: state of {key}: step is {step:g}, but "
                                          f"optimizer_steps says {t}")
             m, v = (from_named({key: file.array(state[i][moment])
-                                for i, key in enumerate(PARAMETER_NAMES)}, size)
+                                for i, key in enumerate(names)}, size, spectral)
                     for moment in ("exp_avg", "exp_avg_sq"))
         else:
             m = from_named({key: file.array(state[i]["momentum_buffer"])
-                            for i, key in enumerate(PARAMETER_NAMES)}, size)
+                            for i, key in enumerate(names)}, size, spectral)
             v = zeros
-        nets.append(NetState(params, m, v, t))
+        nets.append(NetState(params, m, v, t, vectors))
     return _run_state(config, top, nets[0], nets[1], _history(file, top["history"]),
                       top.get("schedule", []), _data(file, top.get("data")))
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..data.curves import Curves
-from ..gan.losses import equilibrium
+from ..gan.losses import SMOOTHED_LOSSES, equilibrium_point
 from ..gan.targets import QuadraticFamily, SineFamily, Target, Uniforms, data_target, get_target
 
 if TYPE_CHECKING:
@@ -23,6 +23,8 @@ TUTORIAL_URL = ("https://github.com/MorvanZhou/PyTorch-Tutorial/blob/master/"
                 "tutorial-contents/406_GAN.py")
 REPORT_EVERY = 500
 """The script prints the tutorial's "D accuracy" and "D score" every this many steps."""
+MAX_LINE = 100
+"""The script's lines fit in this many characters (ruff's default line length here)."""
 
 
 def script(config: GANConfig, data: Curves | None = None) -> str:
@@ -45,19 +47,23 @@ def script(config: GANConfig, data: Curves | None = None) -> str:
         raise ValueError("a script of target 'data' needs the run's curves: give data")
     target = get_target(config.target) if data is None else data_target(data)
     table = data is not None and data.kind == "rows"
+    point = equilibrium_point(config.loss, config.real_label)
+    report = (_CRITIC_REPORT if config.loss == "wasserstein" else _REPORT.substitute(
+        d_real=f"{point.d_real:.2f}", d_score=f"{point.d_score:.2f}"))
     blocks = [
-        _HEADER.substitute(url=TUTORIAL_URL, target=target.title,
-                           loss=_LOSS_TEXT[config.loss], seed=config.seed,
+        _HEADER.substitute(url=TUTORIAL_URL, target=target.title, loss=_LOSS_TEXT[config.loss],
+                           seed=config.seed, imports=_imports(config),
                            usage=_usage(_file_name(data) if table else None))
         + _constants(config, data),
         _artist_works(target),
         _NEW_IDEAS,
+        *_draws(config),
         _networks(config),
+        *_stabilizers(config),
         _training(config),
-        _REPORT.substitute(d_real=f"{_converged_d_real(config.loss):.2f}",
-                           d_score=f"{-equilibrium(config.loss)[0]:.2f}"),
+        report,
         _RESUME.substitute(_RESUME_OPTIMIZER[config.optimizer]),
-        _main(data),
+        _main(config, data),
     ]
     return "\n\n\n".join(block.strip("\n") for block in blocks) + "\n"
 
@@ -80,18 +86,38 @@ def _number(value: float) -> str:
     return repr(value)
 
 
-def _converged_d_real(loss: str) -> float:
-    """Mean D(real) when D cannot tell real from fake: LSGAN's optimal D outputs 1/2 before
-    the Sigmoid, the others 0."""
-    return 1 / (1 + math.exp(-0.5)) if loss == "least_squares" else 0.5
-
-
 _LOSS_TEXT = {
     "minimax": "the tutorial's, G minimises log(1 - D(G(z)))",
     "non_saturating": "non-saturating, G minimises -log D(G(z))",
     "least_squares": "least squares (LSGAN), on D's raw output",
     "hinge": "hinge, on D's raw output",
+    "wasserstein": "Wasserstein (WGAN): D is a critic, whose score is not a probability",
 }
+
+
+def _imports(config: GANConfig) -> str:
+    if not config.spectral_norm:
+        return ""
+    return ("from torch.nn.utils import parametrize\n"
+            "from torch.nn.utils.parametrizations import spectral_norm\n")
+
+
+def _smoothing(config: GANConfig) -> bool:
+    """Does the script smooth D's target for real paintings?"""
+    return config.real_label != 1.0 and config.loss in SMOOTHED_LOSSES
+
+
+def _annealed(config: GANConfig) -> bool:
+    return config.instance_noise > 0 and config.instance_noise_steps > 0
+
+
+def _logit_name(config: GANConfig) -> str:
+    """What gives D's raw output: ``D`` itself for a critic, else ``D_logit``."""
+    return "D" if config.loss == "wasserstein" else "D_logit"
+
+
+def _penalised(config: GANConfig) -> bool:
+    return bool(config.r1 or config.r2 or config.gp)
 
 _HEADER = Template('''"""
 The GAN of Morvan Zhou's PyTorch tutorial 406_GAN.py, written out by GAN Curve Lab with one
@@ -109,7 +135,7 @@ import sys
 import numpy as np
 import torch
 import torch.nn as nn
-
+${imports}
 torch.set_num_threads(1)  # the networks are tiny: one thread is fastest
 torch.manual_seed($seed)    # reproducible
 np.random.seed($seed)
@@ -131,6 +157,23 @@ def _constants(config: GANConfig, data: Curves | None = None) -> str:
         lines.append(_aligned(f"MOMENTUM = {config.momentum!r}", "SGD's momentum"))
     if config.d_steps > 1:
         lines.append(_aligned(f"D_STEPS = {config.d_steps}", "updates of D per update of G"))
+    stabilizers = [
+        (config.r1, f"R1_GAMMA = {config.r1!r}",
+         "R1 penalty on D's slope at real paintings (Mescheder et al. 2018)"),
+        (config.r2, f"R2_GAMMA = {config.r2!r}", "R2 penalty, the same at G's paintings"),
+        (config.gp, f"GP_LAMBDA = {config.gp!r}",
+         "WGAN-GP: D's slope near 1 between real and fake (Gulrajani et al. 2017)"),
+        (config.instance_noise, f"NOISE = {config.instance_noise!r}",
+         "instance noise: std of the noise on every painting D sees"),
+        (_annealed(config), f"NOISE_STEPS = {config.instance_noise_steps}",
+         "the noise falls linearly to 0 over these steps"),
+        (_smoothing(config), f"REAL_LABEL = {config.real_label!r}",
+         "one-sided label smoothing: D's target for real paintings"),
+    ]
+    for on, code, comment in stabilizers:
+        if on:  # a long value (set from code) puts its comment on the line above
+            line = _aligned(code, comment)
+            lines += [line] if len(line) <= MAX_LINE else [f"# {comment}", code]
     lines += [
         _aligned(f"N_IDEAS = {config.latent_dim}",
                  "think of this as number of ideas for generating an art work (Generator)"),
@@ -313,8 +356,68 @@ def new_ideas():        # random ideas for G to paint from (normal distribution)
     return torch.randn(BATCH_SIZE, N_IDEAS)"""
 
 
+def _draws(config: GANConfig) -> list[str]:
+    """The stabilizers' own random draws, each a function of its own (as ``new_ideas``)."""
+    blocks = []
+    if config.instance_noise:
+        blocks.append(
+            "def noise_like(paintings):  # instance noise: Gaussian, one draw per point\n"
+            "    return torch.randn_like(paintings)")
+    if config.gp:
+        blocks.append(
+            "def mix_weights():      # where each WGAN-GP mix lies between real and fake\n"
+            "    return torch.rand(BATCH_SIZE, 1)")
+    return blocks
+
+
+def _stabilizers(config: GANConfig) -> list[str]:
+    """The penalties and the noise, each a short function as GAN_stability writes them."""
+    logit = _logit_name(config)
+    blocks = []
+    if config.r1 or config.r2:
+        blocks.append(f'''def compute_grad2(paintings):
+    """Squared length of the gradient of D's raw output with respect to each painting (as
+    GAN_stability's compute_grad2): what the R1 and R2 penalties keep small."""
+    paintings = paintings.detach().requires_grad_(True)
+    grad, = torch.autograd.grad({logit}(paintings).sum(), paintings, create_graph=True)
+    return grad.pow(2).sum(1)''')
+    if config.gp:
+        blocks.append(f'''def wgan_gp(artist_paintings, G_paintings):
+    """WGAN-GP's penalty: the length of D's gradient at random mixes of real and fake
+    paintings, pulled to 1."""
+    e = mix_weights()
+    mixed = (e * artist_paintings + (1 - e) * G_paintings).detach().requires_grad_(True)
+    grad, = torch.autograd.grad({logit}(mixed).sum(), mixed, create_graph=True)
+    return (grad.norm(2, dim=1) - 1).pow(2).mean()''')
+    if config.instance_noise:
+        if _annealed(config):
+            head = ["def add_noise(artist_paintings, G_paintings, step):",
+                    '    """Instance noise: D sees every painting blurred by Gaussian noise, its '
+                    "std falling",
+                    '    from NOISE to 0 over NOISE_STEPS steps."""',
+                    "    sigma = NOISE * max(0.0, 1 - step / NOISE_STEPS)",
+                    "    if sigma > 0:"]
+            indent = "        "
+        else:
+            head = ["def add_noise(artist_paintings, G_paintings):",
+                    '    """Instance noise: D sees every painting blurred by Gaussian noise."""',
+                    "    sigma = NOISE"]
+            indent = "    "
+        blocks.append("\n".join([
+            *head,
+            f"{indent}artist_paintings = artist_paintings + sigma * noise_like(artist_paintings)",
+            f"{indent}G_paintings = G_paintings + sigma * noise_like(G_paintings)",
+            "    return artist_paintings, G_paintings"]))
+    return blocks
+
+
 def _networks(config: GANConfig) -> str:
     h = config.hidden
+
+    def layer(code: str) -> str:
+        return f"spectral_norm({code})" if config.spectral_norm else code
+
+    critic = config.loss == "wasserstein"
     lines = [
         _aligned("G = nn.Sequential(", "Generator", 40),
         _aligned(f"    nn.Linear(N_IDEAS, {h}),",
@@ -324,18 +427,27 @@ def _networks(config: GANConfig) -> str:
                  "making a painting from these random ideas", 40),
         ")",
         "",
-        _aligned("D = nn.Sequential(", "Discriminator", 40),
-        _aligned(f"    nn.Linear(ART_COMPONENTS, {h}),",
-                 "receive art work from the famous artist or a newbie like G", 40),
+        _aligned("D = nn.Sequential(", "Critic: gives a score, not a probability" if critic
+                 else "Discriminator", 40),
+        _aligned(f"    {layer(f'nn.Linear(ART_COMPONENTS, {h})')},",
+                 "art work from the famous artist or from G" if config.spectral_norm
+                 else "receive art work from the famous artist or a newbie like G", 40),
         "    nn.ReLU(),",
-        f"    nn.Linear({h}, 1),",
-        _aligned("    nn.Sigmoid(),",
-                 "tell the probability that the art work is made by artist", 40),
+        f"    {layer(f'nn.Linear({h}, 1)')},",
+        *([] if critic else [_aligned("    nn.Sigmoid(),",
+                                      "tell the probability that the art work is made by artist",
+                                      40)]),
         ")",
     ]
-    if config.loss in ("least_squares", "hinge"):
+    if config.spectral_norm:
+        lines += ["# spectral_norm: each Linear's weight divided by its largest singular value,",
+                  "# found by one step of the power iteration per forward pass in training",
+                  "# (Miyato et al. 2018)"]
+    if not critic and (config.loss in ("least_squares", "hinge") or _penalised(config)):
         lines.append(_aligned("D_logit = D[:-1]",
-                              "D without its Sigmoid: its raw output, which this loss uses"))
+                              "D without its Sigmoid: its raw output, which this loss uses"
+                              if config.loss in ("least_squares", "hinge") else
+                              "D without its Sigmoid: its raw output, which the penalties use"))
     if config.optimizer == "sgd":
         make = "torch.optim.SGD({}.parameters(), lr={}, momentum=MOMENTUM)"
     elif _custom_betas(config):
@@ -347,7 +459,10 @@ def _networks(config: GANConfig) -> str:
 
 
 def _step_line(code: str, comment: str) -> str:
-    return _aligned(f"    {code}", comment, 48)
+    """A line of the step with its comment at column 48; too long for both (with spectral
+    normalisation's extra indent), the code alone."""
+    line = _aligned(f"    {code}", comment, 48)
+    return line if len(line) <= MAX_LINE - 4 else f"    {code}"
 
 
 _G_LOSS = {
@@ -367,12 +482,23 @@ _G_LOSS = {
         _step_line("logit_artist1 = D_logit(G_paintings)", "G tries to raise this"),
         "    G_loss = -torch.mean(logit_artist1)",
     ],
+    "wasserstein": [
+        _step_line("critic_artist1 = D(G_paintings)", "G tries to raise this score"),
+        "    G_loss = -torch.mean(critic_artist1)",
+    ],
 }
 
 _D_LOSS_LOG = [
     _step_line("prob_artist0 = D(artist_paintings)", "D try to increase this prob"),
     _step_line("prob_artist1 = D(G_paintings.detach())", "D try to reduce this prob"),
     "    D_loss = - torch.mean(torch.log(prob_artist0) + torch.log(1. - prob_artist1))",
+]
+_D_LOSS_LOG_SMOOTHED = [
+    _step_line("prob_artist0 = D(artist_paintings)", "D try to increase this prob"),
+    _step_line("prob_artist1 = D(G_paintings.detach())", "D try to reduce this prob"),
+    "    D_loss = - torch.mean(REAL_LABEL * torch.log(prob_artist0)",
+    "                          + (1 - REAL_LABEL) * torch.log(1. - prob_artist0)",
+    "                          + torch.log(1. - prob_artist1))",
 ]
 _D_LOSS = {
     "minimax": _D_LOSS_LOG,
@@ -391,7 +517,40 @@ _D_LOSS = {
         "              + torch.mean(torch.relu(1. + logit_artist1)))",
         _step_line("prob_artist0 = torch.sigmoid(logit_artist0)", "D(real), for the report"),
     ],
+    "wasserstein": [
+        _step_line("critic_artist0 = D(artist_paintings)", "the critic scores these high"),
+        _step_line("critic_artist1 = D(G_paintings.detach())", "and these low"),
+        "    D_loss = torch.mean(critic_artist1) - torch.mean(critic_artist0)",
+    ],
 }
+
+
+def _d_loss(config: GANConfig) -> list[str]:
+    """D's loss lines, with its real target smoothed where the config says so."""
+    if not _smoothing(config):
+        return _D_LOSS[config.loss]
+    if config.loss == "least_squares":
+        return [line.replace("D wants to say 1 here", "D wants to say REAL_LABEL here")
+                .replace("(logit_artist0 - 1)", "(logit_artist0 - REAL_LABEL)")
+                for line in _D_LOSS["least_squares"]]
+    return _D_LOSS_LOG_SMOOTHED
+
+
+def _penalty(config: GANConfig) -> list[str]:
+    """The lines adding the penalties to D's loss (kept apart: the report shows the loss)."""
+    terms = []
+    if config.r1:
+        terms.append(("R1_GAMMA / 2 * compute_grad2(artist_paintings).mean()", "R1"))
+    if config.r2:
+        terms.append(("R2_GAMMA / 2 * compute_grad2(G_paintings.detach()).mean()", "R2"))
+    if config.gp:
+        terms.append(("GP_LAMBDA * wgan_gp(artist_paintings, G_paintings.detach())",
+                      "WGAN-GP"))
+    lines = []
+    for i, (term, name) in enumerate(terms):
+        code = f"penalty = {term}" if i == 0 else f"penalty = penalty + {term}"
+        lines.append(f"    {code}" if len(code) > 70 else _step_line(code, name))
+    return lines
 
 _ORDER_COMMENT = """\
     # G learns first, through the current D; then D learns on the same paintings, detached.
@@ -400,41 +559,84 @@ _ORDER_COMMENT = """\
     # opt_D.step() has changed in place the weights of D that this graph still needs."""
 
 _STEP_DOC = '    """One training step; returns D(real) and D_loss, for the report."""'
+_CACHED = ("    with parametrize.cached():  # one power iteration a step: both updates see one "
+           "normalised D")
+
+
+def _indented(lines: list[str]) -> list[str]:
+    return [f"    {line}" if line else line for line in lines]
 
 
 def _training(config: GANConfig) -> str:
     """``train_step()``: the tutorial's loop body, in the fixed order; with ``d_steps > 1``
-    the extra D updates first, through ``update_D``."""
+    the extra D updates first, through ``update_D``. The stabilizers add their lines where
+    they act; with spectral normalisation each update of D runs inside
+    ``parametrize.cached()``, so that one forward pass's normalised weights (one power
+    iteration) serve it, as the engine's single pass does."""
+    sn, noise = config.spectral_norm, config.instance_noise > 0
+    noised = "add_noise(artist_paintings, G_paintings" + (", step)" if _annealed(config)
+                                                          else ")")
     g_update = [
         _step_line("artist_paintings = artist_works()", "real painting from artist"),
         _step_line("G_ideas = new_ideas()", "random ideas"),
         _step_line("G_paintings = G(G_ideas)", "fake painting from G (random ideas)"),
+        *([_step_line(f"artist_paintings, G_paintings = {noised}", "instance noise")]
+          if noise else []),
         *_G_LOSS[config.loss],
         "    opt_G.zero_grad()",
-        "    G_loss.backward()",
+        # the normalised weights' graph serves D's update below too
+        "    G_loss.backward(retain_graph=True)" if sn else "    G_loss.backward()",
         "    opt_G.step()",
     ]
-    d_update = [*_D_LOSS[config.loss], "    opt_D.zero_grad()", "    D_loss.backward()",
+    penalty = _penalty(config)
+    report = "critic_artist0" if config.loss == "wasserstein" else "prob_artist0"
+    d_update = [*_d_loss(config), *penalty, "    opt_D.zero_grad()",
+                "    (D_loss + penalty).backward()" if penalty else "    D_loss.backward()",
                 "    opt_D.step()"]
+    step = "step" if _annealed(config) else ""
+    doc = _STEP_DOC.replace("D(real)", "the critic's real scores") \
+        if config.loss == "wasserstein" else _STEP_DOC
+    order = _ORDER_COMMENT.split("\n")
     if config.d_steps == 1:
-        lines = ["def train_step():", _STEP_DOC, _ORDER_COMMENT, *g_update, "", *d_update,
-                 "    return prob_artist0, D_loss"]
+        body = [*order, *g_update, "", *d_update, f"    return {report}, D_loss"]
+        lines = [f"def train_step({step}):", doc,
+                 *([_CACHED, *_indented(body)] if sn else body)]
     else:
+        extra = (["artist_paintings, G_paintings = "
+                  + noised.replace("artist_paintings, G_paintings", "artist_works(), "
+                                   "G(new_ideas())"),
+                  "update_D(artist_paintings, G_paintings)"] if noise
+                 else ["update_D(artist_works(), G(new_ideas()))"])
+        extra = [f"        {line}" for line in extra]
+        if sn:
+            extra = ["        with parametrize.cached():", *_indented(extra)]
+        body = [*order, *g_update, "    return update_D(artist_paintings, G_paintings)"]
         lines = [
             "def update_D(artist_paintings, G_paintings):",
             '    """One update of D on real paintings and G\'s, detached: G does not learn."""',
             *d_update,
-            "    return prob_artist0, D_loss",
+            f"    return {report}, D_loss",
             "", "",
-            "def train_step():",
-            _STEP_DOC,
+            f"def train_step({step}):",
+            doc,
             _step_line("for _ in range(D_STEPS - 1):", "D learns alone first, on fresh batches"),
-            "        update_D(artist_works(), G(new_ideas()))",
-            _ORDER_COMMENT,
-            *g_update,
-            "    return update_D(artist_paintings, G_paintings)",
+            *extra,
+            *([_CACHED, *_indented(body)] if sn else body),
         ]
     return "\n".join(lines)
+
+
+def _step_call(config: GANConfig) -> str:
+    return "train_step(step)" if _annealed(config) else "train_step()"
+
+
+_CRITIC_REPORT = """
+
+def report(step, critic_artist0, D_loss):
+    # A critic gives scores, not probabilities: its gap between real and fake paintings,
+    # -D_loss, estimates how far apart they are.
+    print(f"step {step}: critic gap={-D_loss.item():.2f} (0.00 for G to converge)")
+"""
 
 
 _REPORT = Template('''
@@ -465,6 +667,11 @@ def load_checkpoint(path):
     for name, net in (("G", G), ("D", D)):
         saved = {key: tuple(value.shape) for key, value in ckpt[name].items()}
         here = {key: tuple(value.shape) for key, value in net.state_dict().items()}
+        if saved.keys() != here.keys():
+            raise ValueError(
+                f"its {name} holds {sorted(saved)}, but this script's {name} holds "
+                f"{sorted(here)}: one of them is spectrally normalised and the other is not; "
+                "write the script from that run's settings")
         if saved != here:
             raise ValueError(
                 f"its {name} has the shapes {saved}, but this script's {name} has {here}: "
@@ -482,12 +689,12 @@ def load_checkpoint(path):
     return int(ckpt["step"])
 ''')
 
-def _main(data: Curves | None) -> str:
+def _main(config: GANConfig, data: Curves | None) -> str:
+    call = _step_call(config)
     if data is None or data.kind != "rows":
-        return _MAIN.substitute(every=REPORT_EVERY, data_arg="", data_read="")
-    count = f"{data.n_curves:,}"
-    return _MAIN.substitute(every=REPORT_EVERY, data_arg=_DATA_ARG, data_read=_DATA_READ.substitute(
-        rows=data.n_curves, count=count))
+        return _MAIN.substitute(every=REPORT_EVERY, call=call, data_arg="", data_read="")
+    read = _DATA_READ.substitute(rows=data.n_curves, count=f"{data.n_curves:,}")
+    return _MAIN.substitute(every=REPORT_EVERY, call=call, data_arg=_DATA_ARG, data_read=read)
 
 
 _DATA_ARG = '''
@@ -523,9 +730,9 @@ def main(argv=None):
         print(f"resumed at step {start}")
     end = start + args.steps
     for step in range(start, end):
-        prob_artist0, D_loss = train_step()
+        judged, D_loss = $call
         if (step + 1) % $every == 0 or step + 1 == end:
-            report(step + 1, prob_artist0, D_loss)
+            report(step + 1, judged, D_loss)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..gan.engine import ADAM_EPS, NetState
 from ..threads import import_torch
-from .layout import network_sizes, to_named
+from .layout import network_sizes, to_named, vectors_to_named
 
 if TYPE_CHECKING:
     import torch
@@ -22,24 +22,41 @@ if TYPE_CHECKING:
     from ..training.trainer import Trainer
 
 def tutorial_modules(config: GANConfig) -> tuple[nn.Sequential, nn.Sequential]:
-    """Fresh ``G`` and ``D`` as the tutorial builds them, sized by ``config``."""
-    nn = import_torch().nn
+    """Fresh ``G`` and ``D`` as the tutorial builds them, sized by ``config``: a wasserstein
+    critic has no Sigmoid, and with ``spectral_norm`` D's ``Linear`` layers carry
+    ``torch.nn.utils.parametrizations.spectral_norm``."""
+    torch = import_torch()
+    nn = torch.nn
 
     g, d = network_sizes(config)["G"], network_sizes(config)["D"]
     generator = nn.Sequential(nn.Linear(g[0], g[1]), nn.ReLU(), nn.Linear(g[1], g[2]))
-    discriminator = nn.Sequential(nn.Linear(d[0], d[1]), nn.ReLU(), nn.Linear(d[1], d[2]),
-                                  nn.Sigmoid())
-    return generator, discriminator
+    layers = [nn.Linear(d[0], d[1]), nn.ReLU(), nn.Linear(d[1], d[2])]
+    if config.spectral_norm:
+        spectral_norm = torch.nn.utils.parametrizations.spectral_norm
+        layers = [spectral_norm(layer) if isinstance(layer, nn.Linear) else layer
+                  for layer in layers]
+    if config.loss != "wasserstein":
+        layers.append(nn.Sigmoid())
+    return generator, nn.Sequential(*layers)
 
 
 def modules(trainer: Trainer) -> tuple[nn.Sequential, nn.Sequential]:
     """The run's networks now, as the tutorial's ``G`` and ``D``: fed the same noise, ``G``
-    paints ``trainer.generate(z)``, and ``D`` gives ``trainer.discriminate``."""
-    state, sizes = trainer.state(), network_sizes(trainer.config)
-    generator, discriminator = tutorial_modules(trainer.config)
-    for module, net, size in ((generator, state.g, sizes["G"]),
-                              (discriminator, state.d, sizes["D"])):
-        module.load_state_dict(_tensors(to_named(net.params, size)))
+    paints ``trainer.generate(z)``, and ``D`` gives ``trainer.discriminate``. A spectrally
+    normalised ``D`` comes in eval mode, where its power iteration's vectors stay as they are
+    (in training mode each call would take a step of the iteration)."""
+    config = trainer.config
+    state, sizes = trainer.state(), network_sizes(config)
+    generator, discriminator = tutorial_modules(config)
+    for module, net, size, spectral in ((generator, state.g, sizes["G"], False),
+                                        (discriminator, state.d, sizes["D"],
+                                         config.spectral_norm)):
+        named = to_named(net.params, size, spectral)
+        if spectral:
+            named |= vectors_to_named(net.vectors, size)
+        module.load_state_dict(_tensors(named))
+    if config.spectral_norm:  # to look at, not to train: .train() brings the iteration back
+        discriminator.eval()
     return generator, discriminator
 
 
@@ -50,10 +67,11 @@ def optimizers(trainer: Trainer, generator: nn.Module,
     count the engine has, so that their next ``step()`` is the engine's next update."""
     config, state, sizes = trainer.config, trainer.state(), network_sizes(trainer.config)
     made = []
-    for module, net, size, lr in ((generator, state.g, sizes["G"], config.lr_g),
-                                  (discriminator, state.d, sizes["D"], config.lr_d)):
+    for module, net, size, lr, spectral in (
+            (generator, state.g, sizes["G"], config.lr_g, False),
+            (discriminator, state.d, sizes["D"], config.lr_d, config.spectral_norm)):
         opt = new_optimizer(config, module, lr)
-        _fill(opt, module, net, size, config.optimizer)
+        _fill(opt, module, net, size, config.optimizer, spectral)
         made.append(opt)
     return made[0], made[1]
 
@@ -68,11 +86,11 @@ def new_optimizer(config: GANConfig, module: nn.Module, lr: float) -> optim.Opti
 
 
 def _fill(opt: optim.Optimizer, module: nn.Module, net: NetState,
-          size: tuple[int, int, int], kind: str) -> None:
+          size: tuple[int, int, int], kind: str, spectral: bool) -> None:
     if net.t == 0:
         return  # torch keeps no state for a parameter before its first step
     torch = import_torch()
-    first, second = to_named(net.m, size), to_named(net.v, size)
+    first, second = to_named(net.m, size, spectral), to_named(net.v, size, spectral)
     for name, parameter in module.named_parameters():
         if kind == "adam":
             opt.state[parameter] = {"step": torch.tensor(float(net.t)),

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self
 
-LOSSES = ("minimax", "non_saturating", "least_squares", "hinge")
+LOSSES = ("minimax", "non_saturating", "least_squares", "hinge", "wasserstein")
 OPTIMIZERS = ("adam", "sgd")
 TARGETS = ("parabola", "two_bands", "sine")
 """The built-in target families (``gan_core.gan.targets.TARGET_FAMILIES``)."""
@@ -44,17 +44,25 @@ class Param:
     choices: tuple[str, ...] = ()
     log: bool = False
     step: float | None = None  # slider resolution of a linear float
+    least: float | None = None
+    """A log-scaled setting whose ``low`` is 0 (off) offers 0, then its grid from this."""
 
     def grid(self) -> tuple[float, ...]:
-        """Values a log-scaled setting offers on a slider: 1, 2, 3, 5 in every decade."""
-        lo, hi = math.floor(math.log10(self.low)), math.ceil(math.log10(self.high))
+        """Values a log-scaled setting offers on a slider: 1, 2, 3, 5 in every decade (and 0
+        first, for a strength that 0 switches off); whole numbers for an int setting."""
+        first = self.least if self.low == 0 and self.least is not None else self.low
+        lo, hi = math.floor(math.log10(first)), math.ceil(math.log10(self.high))
         values = {float(f"{m}e{e}") for e in range(lo, hi + 1) for m in (1, 2, 3, 5)}
-        return tuple(sorted(v for v in values if self.low <= v <= self.high))
+        values = {v for v in values if first <= v <= self.high} | (
+            {0.0} if first != self.low else set())
+        return tuple(sorted(self.kind(v) for v in values))
 
     def spread(self, lo: float, hi: float, n: int) -> tuple[float, ...]:
         """``n`` offered values from ``lo`` to ``hi``, as evenly spaced in log as the grid
         allows (fewer if the range holds fewer): a sweep whose every value a slider can show."""
         inside = [v for v in self.grid() if lo <= v <= hi]
+        if inside and inside[0] == 0 and n > 1 and len(inside) > 1:  # off, then log spread
+            return (inside[0], *self.spread(inside[1], hi, n - 1))
         if n == 1 or len(inside) <= 1:
             return tuple(inside[:1])
         step = (math.log(hi) - math.log(lo)) / (n - 1)
@@ -67,6 +75,8 @@ class Param:
         the log grid are listed; a linear float slider moves in ``step``; ints are all shown."""
         if self.choices:
             return value in self.choices
+        if self.kind is bool:
+            return True
         if self.log:
             return value in self.grid()
         if self.kind is float:
@@ -76,11 +86,15 @@ class Param:
 
     def format(self, value: Any) -> str:
         """The value as a link spells it, and as the page's widget labels it."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     def describe_range(self) -> str:
         if self.choices:
             return "one of " + ", ".join(self.choices)
+        if self.kind is bool:
+            return "true or false"
         return f"between {self.low:g} and {self.high:g}"
 
 
@@ -142,11 +156,13 @@ class GANConfig(Settings):
     batch_size: int = _param(
         64, label="Batch size", group="Training", live=True, low=8, high=512,
         help="Real and generated curves per step. Tutorial: 64.")
-    loss: Literal["minimax", "non_saturating", "least_squares", "hinge"] = _param(
+    loss: Literal["minimax", "non_saturating", "least_squares", "hinge", "wasserstein"] = _param(
         "minimax", label="Loss", group="Training", live=True, choices=LOSSES,
         help="minimax: the tutorial's log D(real) + log(1 - D(fake)). non_saturating: G "
         "maximises log D(fake) instead (stronger early gradients). least_squares: LSGAN. "
-        "hinge: the hinge loss of SN-GAN/BigGAN.")
+        "hinge: the hinge loss of SN-GAN/BigGAN. wasserstein: WGAN's critic (Arjovsky et al. "
+        "2017), a score without the sigmoid; keep it 1-Lipschitz with the gradient penalty "
+        "(WGAN-GP, λ = 10) or spectral normalisation, or it runs away.")
     d_steps: int = _param(
         1, label="D steps per G step", group="Training", live=True, low=1, high=10,
         help="Discriminator updates per generator update. Tutorial: 1.")
@@ -163,6 +179,48 @@ class GANConfig(Settings):
     momentum: float = _param(
         0.9, label="SGD momentum", group="Training", live=True, low=0.0, high=0.99, step=0.01,
         help="Momentum of SGD (used only when the optimizer is SGD).")
+    r1: float = _param(
+        0.0, label="R1 penalty γ", group="Training", live=True, low=0.0, least=1e-3, high=100.0,
+        log=True, help="Zero-centred gradient penalty on real curves, γ/2 · E‖∇ₓ logit D(x)‖² "
+        "(Mescheder, Geiger & Nowozin 2018, 'Which Training Methods for GANs do actually "
+        "Converge?'): D may not be steep where the real curves are, so G and D stop circling "
+        "each other and settle. 0 = off.")
+    r2: float = _param(
+        0.0, label="R2 penalty γ", group="Training", live=True, low=0.0, least=1e-3, high=100.0,
+        log=True, help="The same penalty on generated curves, γ/2 · E‖∇ₓ logit D(G(z))‖² "
+        "(Mescheder et al. 2018). 0 = off.")
+    gp: float = _param(
+        0.0, label="Gradient penalty λ (WGAN-GP)", group="Training", live=True, low=0.0,
+        least=1e-3, high=100.0, log=True,
+        help="λ · E(‖∇ₓ D(x̂)‖ − 1)² on random mixes x̂ of a real and a generated curve "
+        "(Gulrajani et al. 2017, 'Improved Training of Wasserstein GANs'): keeps the "
+        "wasserstein critic's slope near 1. Their λ: 10. Works on D's logit under any loss. "
+        "0 = off.")
+    spectral_norm: bool = _param(
+        False, label="Spectral normalisation of D", group="Training", live=True,
+        help="Divide each of D's weight matrices by its largest singular value, estimated by "
+        "one power iteration per update (Miyato et al. 2018, 'Spectral Normalization for "
+        "GANs'; torch.nn.utils.parametrizations.spectral_norm): D's slope is bounded, so its "
+        "push on G cannot explode.")
+    instance_noise: float = _param(
+        0.0, label="Instance noise σ", group="Training", live=True, low=0.0, least=1e-3,
+        high=1.0, log=True,
+        help="Gaussian noise of this standard deviation added to real and generated curves "
+        "before D sees them (Sønderby et al. 2017; Arjovsky & Bottou 2017): the two laws "
+        "overlap, so D cannot separate them perfectly and G keeps a smooth push; Mescheder et "
+        "al. 2018 show it makes training converge. 0 = off.")
+    instance_noise_steps: int = _param(
+        0, label="Instance noise anneal (steps)", group="Training", live=True, low=0,
+        least=100, high=100_000, log=True,
+        help="The noise falls linearly from σ to 0 over this many steps of the run, counted "
+        "from its first step (at step t it is σ · (1 − t/N), then 0). 0 keeps it constant.")
+    real_label: float = _param(
+        1.0, label="Real label (one-sided smoothing)", group="Training", live=True, low=0.5,
+        high=1.0, step=0.05,
+        help="D's target for real curves: 1 is none; 0.9 is the one-sided label smoothing of "
+        "Salimans et al. 2016 ('Improved Techniques for Training GANs'): D is never rewarded "
+        "for certainty, and generated curves keep target 0. For minimax, non_saturating and "
+        "least_squares; hinge and wasserstein have no targets.")
     latent_dim: int = _param(
         5, label="Latent dimension", group="Model", live=False, low=1, high=64,
         help="Size of G's random input ('ideas'). Tutorial: 5. Changing it starts a new model.")
@@ -203,6 +261,12 @@ def _shown(value: Any, most: int = 40) -> str:
 
 def _parse(name: str, param: Param, raw: Any) -> Any:
     kind = param.kind
+    if kind is bool:  # a switch: true or false, as a URL spells it (Streamlit reads any case)
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+            return raw.strip().lower() == "true"
+        if isinstance(raw, bool):
+            return raw
+        raise ValueError(f"{name}: expected true or false, got {_shown(raw)}")
     if isinstance(raw, bool):
         raise ValueError(f"{name}: expected a {kind.__name__}, got {raw!r}")
     if kind is str:
@@ -227,6 +291,10 @@ def _parse(name: str, param: Param, raw: Any) -> Any:
 
 
 def _check(name: str, param: Param, value: Any) -> None:
+    if param.kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}: expected true or false, got {_shown(value)}")
+        return
     if isinstance(value, bool) or not isinstance(value, param.kind):
         raise ValueError(f"{name}: expected a {param.kind.__name__}, got {_shown(value)}")
     if param.choices:
@@ -257,6 +325,10 @@ PRESETS: dict[str, GANConfig] = {
                       loss="non_saturating"),
     # The lowest W1 found at any budget: W1 <= 0.025, in band >= 0.97 at 12,000 steps.
     "best": GANConfig(lr_g=5e-4, lr_d=1e-4, beta1=0.5, loss="non_saturating"),
+    # Converges over the widest range of learning rates found (benchmarks/stabilizers.py
+    # search): R1 and R2 with Adam's beta1 at 0.5, here at learning rates in the middle of
+    # the range where it converges; the tutorial's quality in the tutorial's 10,000 steps.
+    "stable": GANConfig(lr_g=1e-3, lr_d=1e-3, beta1=0.5, r1=10.0, r2=10.0),
 }
 """Named starting points, found by ``benchmarks/presets.py --search``; every value is one the
 page's sliders offer. ``tests/test_presets.py`` holds each to its promise."""

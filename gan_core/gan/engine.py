@@ -13,6 +13,14 @@ noise, compute ``fake = G(z)`` and D's logits on real and fake *once*; update G 
 same fake batch treated as a constant (detached). Because D has not changed between the two
 updates, the tutorial's second D forward gives the same numbers and is skipped. With ``d_steps > 1``
 that many minus one extra D-only updates, each on a fresh real batch and fresh fakes, come first.
+
+The stabilizers (``gan_core.gan.stabilizers``) hook into that pass where they act, and only while
+one is on: instance noise is drawn after the batch and added to D's inputs; spectral
+normalisation runs its power iteration at each forward pass and divides D's weights before it;
+the interpolates of the WGAN-GP penalty (mixing weights drawn after the noise) take a forward
+pass of their own; the penalties add their second-order terms to D's gradients, and
+normalisation turns those into gradients of the raw weights. With every stabilizer off a step
+is the plain pass above, array for array.
 """
 
 from __future__ import annotations
@@ -25,7 +33,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import LOSSES, GANConfig
-from .losses import logit_grads, loss_values, sigmoid
+from .losses import (
+    SMOOTHED_LOSSES,
+    logit_grads,
+    loss_values,
+    one_centred_penalty_grad,
+    sigmoid,
+    zero_centred_penalty_grad,
+)
+from .stabilizers import SpectralNorm, input_gradient, noise_scale, penalty_backward
 from .targets import Target, get_target
 
 DTYPE = np.float32
@@ -35,7 +51,9 @@ GRAD_BLOW_UP = 1e15
 ADAM_EPS = 1e-8
 
 
-MEMBER_FIELDS = ("lr_g", "lr_d", "beta1", "beta2", "momentum", "loss")
+STABILIZER_FIELDS = ("r1", "r2", "gp", "spectral_norm", "instance_noise",
+                     "instance_noise_steps", "real_label")
+MEMBER_FIELDS = ("lr_g", "lr_d", "beta1", "beta2", "momentum", "loss", *STABILIZER_FIELDS)
 """The config fields that may differ between the members of one stack."""
 
 
@@ -45,12 +63,15 @@ class NetState:
 
     ``m`` is Adam's first moment (torch's ``exp_avg``) or SGD's momentum buffer; ``v`` Adam's
     second moment (``exp_avg_sq``, zeros under SGD); ``t`` the optimizer steps taken.
+    ``vectors``: while the network is spectrally normalised, each layer's power-iteration
+    vectors ``u`` then ``v`` (``SpectralNorm.vectors``); None otherwise.
     """
 
     params: np.ndarray
     m: np.ndarray
     v: np.ndarray
     t: int
+    vectors: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,8 @@ class Net:
         self._tmp2 = np.zeros_like(self.params)
         (self.w1, self.b1), (self.w2, self.b2) = self._views(self.params)
         (self.gw1, self.gb1), (self.gw2, self.gb2) = self._views(self.grads)
+        self.spectral = SpectralNorm([(layer.n_in, layer.n_out) for layer in self.layers],
+                                     members)
 
     def _views(self, flat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         k = flat.shape[0]
@@ -107,17 +130,32 @@ class Net:
 
     def state(self, k: int = 0) -> NetState:
         """A copy of member ``k``'s weights and optimizer state."""
-        return NetState(self.params[k].copy(), self.m[k].copy(), self.v[k].copy(), self.t)
+        vectors = self.spectral.vectors[k].copy() if self.spectral.on[k] else None
+        return NetState(self.params[k].copy(), self.m[k].copy(), self.v[k].copy(), self.t,
+                        vectors)
 
     def load(self, state: NetState, k: int = 0) -> None:
         """Put ``state`` (checked to fit) in place of member ``k``'s."""
-        for key in ("params", "m", "v"):
-            array, expected = getattr(state, key), getattr(self, key)[k]
+        pairs = [(key, getattr(state, key), getattr(self, key)[k]) for key in ("params", "m", "v")]
+        if state.vectors is not None:
+            pairs.append(("vectors", state.vectors, self.spectral.vectors[k]))
+        for key, array, expected in pairs:
             if array.shape != expected.shape or array.dtype != expected.dtype:
                 raise ValueError(f"{key} has shape {tuple(array.shape)} {array.dtype}, but "
                                  f"this network needs {tuple(expected.shape)} {expected.dtype}")
         self.params[k], self.m[k], self.v[k] = state.params, state.m, state.v
         self.t = state.t
+        self.spectral.on[k] = state.vectors is not None
+        if state.vectors is not None:
+            self.spectral.vectors[k] = state.vectors
+
+    def weights(self) -> list[np.ndarray]:
+        """Each layer's weight ``(members, n_in, n_out)``: views into ``params``."""
+        return [self.w1, self.w2]
+
+    def weights_grads(self) -> list[np.ndarray]:
+        """The gradients of :meth:`weights`: views into ``grads``."""
+        return [self.gw1, self.gw2]
 
     def reset_optimizer(self) -> None:
         self.m.fill(0)
@@ -210,7 +248,10 @@ class GANStack:
         self.diverged = np.zeros(k, bool)
         self.same_batches = False
         """Every member draws the batches member 0 draws (twins of one run, as a ghost is):
-        drawn once from ``rngs[0]`` and copied; the other members' streams are not used."""
+        drawn once from ``rngs[0]`` and copied; the other members' streams are not used, but
+        for the noise or mixing weights of a stabilizer that member 0 does not use."""
+        # D's normalised weights, used in place of its own while spectral normalisation is on
+        self._w_sn = [np.zeros_like(w) for w in self.d.weights()]
         self.batch = 0  # no buffers yet: set_hparams allocates them for the batch size
         self.set_hparams(config, hparams or {})
 
@@ -241,6 +282,37 @@ class GANStack:
             self._loss_mask = {name: m.reshape(-1, 1, 1) for name, m in self.loss_groups.items()}
         if config.batch_size != self.batch:
             self._alloc(config.batch_size)
+        self._set_stabilizers(column, hparams)
+
+    def _set_stabilizers(self, column: Callable[[str], np.ndarray],
+                         hparams: dict[str, Sequence]) -> None:
+        """Each stabilizer's per-member strength, and what a step must do for them: nothing
+        at all while every one is off."""
+        k, b, f32 = self.members, self.batch, np.float32
+        label = column("real_label").astype(f32)  # float32, as a per-member column computes
+        self._real_label = (label[0, 0] if (label == label[0, 0]).all()  # one number: cheaper
+                            else label.reshape(k, 1, 1))
+        r1, r2 = column("r1")[:, 0], column("r2")[:, 0]
+        self._penalized_rows: slice | None = None  # rows of D's pass that R1 and R2 penalise
+        if r1.any() or r2.any():
+            rows = slice(0 if r1.any() else b, 2 * b if r2.any() else b)
+            gamma = np.concatenate([np.repeat(r1[:, None], b, 1), np.repeat(r2[:, None], b, 1)],
+                                   axis=1)[:, rows, None]
+            self._penalized_rows, self._gamma = rows, gamma.astype(f32)
+        gp = column("gp")
+        self._gp = gp.reshape(k, 1, 1).astype(f32) if gp.any() else None
+        sigma, anneal = column("instance_noise")[:, 0], column("instance_noise_steps")[:, 0]
+        self._noise = (sigma, anneal) if sigma.any() else None
+        wanted = np.asarray(hparams.get("spectral_norm", [self.config.spectral_norm] * k), bool)
+        spectral = self.d.spectral
+        for i in np.flatnonzero(wanted & ~spectral.on):  # normalisation starts: fresh vectors
+            spectral.start(int(i), [w[i] for w in self.d.weights()])
+        spectral.on &= wanted
+        self._sn = bool(spectral.on.any())
+        self._dw1, self._dw2 = self._w_sn if self._sn else self.d.weights()
+        self._stabilized = bool(self._sn or self._noise is not None or self._gp is not None
+                                or self._penalized_rows is not None)
+        self._d_in = self.xs  # D's input: the curves, or the curves with instance noise
 
     def _alloc(self, batch: int) -> None:
         """The step's working arrays for ``batch``: allocated once, written in place."""
@@ -265,32 +337,66 @@ class GANStack:
         self._ones_2b = np.ones((k, 1, 2 * batch), DTYPE)
         self._mask_g = np.zeros((k, batch, h), bool)
         self._mask_d = np.zeros((k, 2 * batch, h), bool)
+        # The stabilizers' draws: instance noise for D's inputs, WGAN-GP's mixing weights.
+        self._noise_draw, self._noisy = zeros(k, 2 * batch, n), zeros(k, 2 * batch, n)
+        self._sigma_t = np.zeros((k, 1, 1), DTYPE)
+        self._mix = zeros(k, batch, 1)
 
     @staticmethod
     def bytes_per_member(config: GANConfig) -> int:
         """Bytes of arrays a stack holds per member of ``config``'s sizes: each network's
         weights, gradients, moments and scratch (six arrays of its size) and the step's working
-        arrays (``_alloc``). What a grid of many members costs in memory."""
+        arrays (``_alloc``, the stabilizers' draws included). What a grid of many members
+        costs in memory."""
         b, z, h, n = config.batch_size, config.latent_dim, config.hidden, config.n_points
         weights = mlp_layout((z, h, n))[1] + mlp_layout((n, h, 1))[1]
         floats = (6 * weights + b * z + 2 * b * n + b * h + 2 * b * h + 2 * b + 2 * b + b
-                  + 2 * b * h + b * h + b * n + b * h + b * h + 2 * b * h + b + 2 * b)
+                  + 2 * b * h + b * h + b * n + b * h + b * h + 2 * b * h + b + 2 * b
+                  + 3 * 2 * b * n + 1 + b)  # D's inputs, instance noise and WGAN-GP's mixing
         masks = b * h + 2 * b * h
         return 4 * floats + masks
 
     # -- one step --------------------------------------------------------------------------
 
-    def _draw(self) -> None:
+    def _draw(self, step: int = 0) -> None:
         b = self.batch
         if self.same_batches:
             self.xs[0, :b], self.z[0] = draw_batch(self.rngs[0], self.target, self.x, b,
                                                    self.config.latent_dim)
             self.xs[1:, :b] = self.xs[0, :b]
             self.z[1:] = self.z[0]
-            return
+        else:
+            for i, rng in enumerate(self.rngs):
+                self.xs[i, :b], self.z[i] = draw_batch(rng, self.target, self.x, b,
+                                                       self.config.latent_dim)
+        if self._stabilized:
+            self._draw_stabilizers(step)
+
+    def _draw_stabilizers(self, step: int) -> None:
+        """After each member's batch, from its stream: instance noise ``(2 batch, n_points)``
+        (real rows, then generated) while its scale at ``step`` is above 0, then WGAN-GP's
+        mixing weights ``(batch, 1)`` while ``gp`` is on. Twins share member 0's draws; one
+        that needs a draw member 0 does not make takes it from its own stream."""
+        b, n = self.batch, self.config.n_points
+        self._d_in = self.xs
+        noisy = np.zeros(self.members, bool)
+        if self._noise is not None:
+            scale = noise_scale(*self._noise, step)
+            self._sigma_t[:, 0, 0] = scale
+            noisy = scale > 0
+            if noisy.any():
+                self._d_in = self._noisy
+        mixed = self._gp[:, 0, 0] > 0 if self._gp is not None else np.zeros(self.members, bool)
         for i, rng in enumerate(self.rngs):
-            self.xs[i, :b], self.z[i] = draw_batch(rng, self.target, self.x, b,
-                                                   self.config.latent_dim)
+            shared = self.same_batches and i > 0
+            if noisy[i] and not (shared and noisy[0]):
+                self._noise_draw[i] = rng.standard_normal((2 * b, n), dtype=DTYPE)
+            if shared and noisy[0]:
+                self._noise_draw[i] = self._noise_draw[0]
+            if mixed[i] and not (shared and mixed[0]):
+                self._mix[i] = rng.random((b, 1), dtype=DTYPE)
+            if shared and mixed[0]:
+                self._mix[i] = self._mix[0]
 
     def _forward(self) -> None:
         g, d, b = self.g, self.d, self.batch
@@ -301,21 +407,42 @@ class GANStack:
         fake = self.xs[:, b:]
         np.matmul(self.g_hidden, g.w2, out=fake)
         fake += g.b2
-        np.matmul(self.xs, d.w1, out=self.d_hidden)
+        if self._stabilized:
+            self._stabilize_forward()
+        np.matmul(self._d_in, self._dw1, out=self.d_hidden)
         self.d_hidden += d.b1
         np.maximum(self.d_hidden, self._zeros_d, out=self.d_hidden)
         np.greater(self.d_hidden, self._zeros_d, out=self._mask_d)  # both backward passes use it
-        np.matmul(self.d_hidden, d.w2, out=self.logits)
+        np.matmul(self.d_hidden, self._dw2, out=self.logits)
         self.logits += d.b2
+        if self._gp is not None:
+            self._interpolate()
+
+    def _stabilize_forward(self) -> None:
+        """Before D's pass: its weights normalised (one power iteration), its inputs noised."""
+        if self._sn:
+            self.d.spectral.normalize(self.d.weights(), self._w_sn)
+        if self._d_in is self._noisy:  # x + sigma_t * noise, members without noise get x
+            np.multiply(self._noise_draw, self._sigma_t, out=self._noisy)
+            self._noisy += self.xs
+
+    def _interpolate(self) -> None:
+        """WGAN-GP's interpolates ``x_hat = e x_real + (1 - e) x_fake`` of D's inputs, and the
+        ReLU pattern of D's pass on them: all its input gradient needs."""
+        b, x = self.batch, self._d_in
+        mixed = self._mix * x[:, :b] + (1 - self._mix) * x[:, b:]
+        pre = np.matmul(mixed, self._dw1)
+        pre += self.d.b1
+        self._mask_mixed = pre > 0
 
     def _logit_grads(self) -> None:
         if len(self.loss_groups) == 1:
             logit_grads(next(iter(self.loss_groups)), self.logits, self.d_logit_grad,
-                        self.g_logit_grad)
+                        self.g_logit_grad, self._real_label)
             return
         d_grad, g_grad = np.empty_like(self.d_logit_grad), np.empty_like(self.g_logit_grad)
         for name, mask in self._loss_mask.items():  # members with different losses
-            logit_grads(name, self.logits, d_grad, g_grad)
+            logit_grads(name, self.logits, d_grad, g_grad, self._real_label)
             np.copyto(self.d_logit_grad, d_grad, where=mask)
             np.copyto(self.g_logit_grad, g_grad, where=mask)
 
@@ -323,16 +450,35 @@ class GANStack:
         d = self.d
         np.matmul(self.d_hidden.transpose(0, 2, 1), self.d_logit_grad, out=d.gw2)
         np.matmul(self._ones_2b, self.d_logit_grad, out=d.gb2)
-        np.multiply(self.d_logit_grad, d.w2.transpose(0, 2, 1), out=self.d_hidden_grad)
+        np.multiply(self.d_logit_grad, self._dw2.transpose(0, 2, 1), out=self.d_hidden_grad)
         self.d_hidden_grad *= self._mask_d
-        np.matmul(self.xs.transpose(0, 2, 1), self.d_hidden_grad, out=d.gw1)
+        np.matmul(self._d_in.transpose(0, 2, 1), self.d_hidden_grad, out=d.gw1)
         np.matmul(self._ones_2b, self.d_hidden_grad, out=d.gb1)
+        if self._stabilized:
+            self._stabilize_backward()
+
+    def _stabilize_backward(self) -> None:
+        """The penalties' second-order terms added to D's gradients, then (with spectral
+        normalisation) the gradients of the normalised weights turned into the weights'."""
+        d, w1, w2 = self.d, self._dw1, self._dw2
+        rows = self._penalized_rows
+        if rows is not None:  # R1 on the real rows, R2 on the generated ones
+            mask = self._mask_d[:, rows]
+            a, grad = input_gradient(mask, w1, w2)
+            penalty_backward(zero_centred_penalty_grad(grad, self._gamma, self.batch), a, mask,
+                             w1, d.gw1, d.gw2)
+        if self._gp is not None:
+            a, grad = input_gradient(self._mask_mixed, w1, w2)
+            penalty_backward(one_centred_penalty_grad(grad, self._gp), a, self._mask_mixed, w1,
+                             d.gw1, d.gw2)
+        if self._sn:
+            d.spectral.backward(self._w_sn, d.weights_grads())
 
     def _g_backward(self) -> None:
-        g, d, b = self.g, self.d, self.batch
-        np.multiply(self.g_logit_grad, d.w2.transpose(0, 2, 1), out=self.fake_hidden_grad)
+        g, b = self.g, self.batch
+        np.multiply(self.g_logit_grad, self._dw2.transpose(0, 2, 1), out=self.fake_hidden_grad)
         self.fake_hidden_grad *= self._mask_d[:, b:]
-        np.matmul(self.fake_hidden_grad, d.w1.transpose(0, 2, 1), out=self.fake_grad)
+        np.matmul(self.fake_hidden_grad, self._dw1.transpose(0, 2, 1), out=self.fake_grad)
         np.matmul(self.g_hidden.transpose(0, 2, 1), self.fake_grad, out=g.gw2)
         np.matmul(self._ones_b, self.fake_grad, out=g.gb2)
         np.matmul(self.fake_grad, g.w2.transpose(0, 2, 1), out=self.g_hidden_grad)
@@ -367,19 +513,21 @@ class GANStack:
         else:
             net.sgd(lr, self.momentum)
 
-    def d_update(self) -> None:
+    def d_update(self, step: int = 0) -> None:
         """One update of D alone, on a fresh batch drawn as a step draws it; G is untouched.
-        A training step with ``d_steps = k`` starts with k - 1 of these."""
-        self._update_alone(self.d, self.lr_d, self._d_backward)
+        A training step with ``d_steps = k`` starts with k - 1 of these. ``step``: the steps
+        completed before it (the instance noise's anneal reads it)."""
+        self._update_alone(self.d, self.lr_d, self._d_backward, step)
 
-    def g_update(self) -> None:
+    def g_update(self, step: int = 0) -> None:
         """One update of G alone through the current D, on a fresh batch drawn as a step draws
         it (its real curves go unused); D and its optimizer are untouched."""
-        self._update_alone(self.g, self.lr_g, self._g_backward)
+        self._update_alone(self.g, self.lr_g, self._g_backward, step)
 
-    def _update_alone(self, net: Net, lr: np.ndarray, backward: Callable[[], None]) -> None:
+    def _update_alone(self, net: Net, lr: np.ndarray, backward: Callable[[], None],
+                      step: int) -> None:
         with np.errstate(all="ignore"):
-            self._draw()
+            self._draw(step)
             self._forward()
             self._logit_grads()
             backward()
@@ -388,17 +536,19 @@ class GANStack:
             self.diverged |= frozen
             self._update(net, lr, frozen)
 
-    def train_step(self, record: bool = False) -> np.ndarray | None:
-        """One training iteration of every live member.
+    def train_step(self, record: bool = False, step: int = 0) -> np.ndarray | None:
+        """One training iteration of every live member; ``step`` is the steps completed
+        before it (the instance noise's anneal reads it).
 
         With ``record`` returns ``(members, 5)``: D_loss, G_loss, mean D(real), mean D(fake) on
         this step's batch, before its update, and the mean force G received (``force_sizes``):
-        the columns of ``History.TRAIN_COLUMNS``.
+        the columns of ``History.TRAIN_COLUMNS``. D_loss is the loss's own, without a penalty;
+        under the wasserstein loss the means are the critic's scores, not probabilities.
         """
         with np.errstate(all="ignore"):
             for _ in range(self.config.d_steps - 1):
-                self.d_update()
-            self._draw()
+                self.d_update(step)
+            self._draw(step)
             self._forward()
             self._logit_grads()
             self._d_backward()
@@ -423,10 +573,15 @@ class GANStack:
         real, fake = self.logits[:, :b], self.logits[:, b:]
         stats = np.zeros((self.members, 5))
         for name, mask in self.loss_groups.items():
-            d_loss, g_loss = loss_values(name, real, fake)
+            d_loss, g_loss = loss_values(name, real, fake, self._real_label
+                                         if name in SMOOTHED_LOSSES else 1.0)
             stats[mask, 0], stats[mask, 1] = d_loss[mask], g_loss[mask]
         stats[:, 2] = sigmoid(real).mean(axis=(1, 2))
         stats[:, 3] = sigmoid(fake).mean(axis=(1, 2))
+        critics = self.loss_groups.get("wasserstein")
+        if critics is not None:  # a critic's scores are no probabilities: their means
+            stats[critics, 2] = real[critics].mean(axis=(1, 2))
+            stats[critics, 3] = fake[critics].mean(axis=(1, 2))
         stats[:, 4] = self.force_sizes()
         return stats
 
@@ -438,8 +593,24 @@ class GANStack:
         h = np.maximum(np.asarray(z, DTYPE) @ g.w1[member] + g.b1[member], 0)
         return h @ g.w2[member] + g.b2[member]
 
-    def discriminate(self, curves: np.ndarray, member: int = 0) -> np.ndarray:
-        """D's logits ``(n,)`` for curves ``(n, n_points)``."""
+    def d_weights(self, member: int = 0) -> tuple[np.ndarray, ...]:
+        """D's ``(w1, b1, w2, b2)`` as its forward pass uses them: spectrally normalised with
+        the current vectors (no power iteration: torch's spectral_norm in eval mode) while
+        normalisation is on."""
         d = self.d
-        h = np.maximum(np.asarray(curves, DTYPE) @ d.w1[member] + d.b1[member], 0)
-        return (h @ d.w2[member] + d.b2[member])[:, 0]
+        w1, w2 = d.w1[member], d.w2[member]
+        if d.spectral.on[member]:
+            w1, w2 = w1 / self._sigma_of(member, 0), w2 / self._sigma_of(member, 1)
+        return w1, d.b1[member], w2, d.b2[member]
+
+    def _sigma_of(self, member: int, layer: int) -> np.float32:
+        """``u^T W v`` of one layer of D with its current vectors."""
+        spectral, w = self.d.spectral, self.d.weights()[layer][member]
+        return (spectral.v(layer)[member] @ w) @ spectral.u(layer)[member]
+
+    def discriminate(self, curves: np.ndarray, member: int = 0) -> np.ndarray:
+        """D's logits ``(n,)`` for curves ``(n, n_points)`` (a critic's scores under the
+        wasserstein loss)."""
+        w1, b1, w2, b2 = self.d_weights(member)
+        h = np.maximum(np.asarray(curves, DTYPE) @ w1 + b1, 0)
+        return (h @ w2 + b2)[:, 0]

@@ -39,8 +39,8 @@ MAX_UPDATES = 10_000
 MAX_STEP_DIGITS = 12
 MAX_LINK_CHARS = 2000
 """Browsers, chat apps and mail keep links of up to about 2,000 characters whole."""
-MAX_CHANGES_CHARS = 1500
-"""Longest schedule a link holds. The settings at their longest take under 300 characters
+MAX_CHANGES_CHARS = 1400
+"""Longest schedule a link holds. The settings at their longest take under 350 characters
 (``tests/test_schedule.py`` checks), which leaves 200 for the page's own address."""
 SEPARATOR, ASSIGN = "~", "-"
 _STEP = re.compile(r"[0-9]+")
@@ -216,6 +216,27 @@ def end_config(start: GANConfig, changes: Iterable[Change]) -> GANConfig:
         if change.settings:
             config = config.replace(**change.settings)
     return config
+
+
+def spans_of(start: GANConfig, changes: Sequence[Change], name: str, value: Any,
+             until: int) -> list[tuple[int, int]]:
+    """The ``(first, last)`` steps, up to ``until``, during which setting ``name`` held
+    ``value`` in the run of ``changes`` from ``start`` (a step belongs to the value it was
+    trained with: a change at step s applies from step s + 1 on)."""
+    spans: list[tuple[int, int]] = []
+    since = 0 if getattr(start, name) == value else None
+    for change in changes:
+        if name not in change.settings:
+            continue
+        now = change.settings[name]
+        if since is not None and now != value:
+            spans.append((since, change.step))
+            since = None
+        elif since is None and now == value:
+            since = change.step + 1
+    if since is not None and since <= until:
+        spans.append((since, until))
+    return spans
 
 
 def start_of(config: GANConfig, changes: Sequence[Change]) -> GANConfig:

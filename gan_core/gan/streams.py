@@ -16,6 +16,8 @@ same run shows the same curves from tick to tick. The streams:
                           ``stream(0, NOISE_FLOOR, n)``: the same for every run
 ``SLICES``            8   the directions of the sliced W1 in curve space, as
                           ``stream(0, SLICES, n_points)``: the same for every run
+``GHOST_DRAWS``       9   a ghost's instance noise or WGAN-GP mixing weights where the live
+                          run, whose batches it shares, draws none
 ====================  ==  ==============================================================
 
 Real curves shown on the page are a fixed set, ``target.sample`` from ``default_rng(0)``.
@@ -26,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 SAMPLE, EVALUATION, DISCRIMINATOR_MAP, CURVES, HISTOGRAM, LATENT, NOISE_FLOOR = 1, 2, 3, 4, 5, 6, 7
-SLICES = 8
+SLICES, GHOST_DRAWS = 8, 9
 
 
 def stream(seed: int, which: int, *more: int) -> np.random.Generator:

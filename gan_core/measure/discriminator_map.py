@@ -24,6 +24,10 @@ class DiscriminatorMap:
     real: np.ndarray  # (m, 2): where real curves sit
     u_label: str
     v_label: str
+    critic: bool = False
+    """D is a wasserstein critic: ``prob`` is the sigmoid of its score less the midpoint of
+    its mean scores on the real and the generated curves shown (its level is free, so the
+    map is centred on where it separates them)."""
 
 
 def discriminator_map(stack: GANStack, member: int, config: GANConfig, resolution: int = 41,
@@ -35,11 +39,19 @@ def discriminator_map(stack: GANStack, member: int, config: GANConfig, resolutio
     v = np.linspace(*plane.v_range, resolution)
     uu, vv = np.meshgrid(u, v)
     coords = np.stack([uu.ravel(), vv.ravel()], axis=1)
-    curves = target.plane_origin(x) + coords @ target.plane_basis(x.astype(np.float64))
-    with np.errstate(all="ignore"):
-        prob = sigmoid(stack.discriminate(curves, member)).reshape(resolution, resolution)
+    origin, basis = target.plane_origin(x), target.plane_basis(x.astype(np.float64))
+    curves = origin + coords @ basis
     rng = stream(config.seed, DISCRIMINATOR_MAP)
     z = rng.standard_normal((n_generated, config.latent_dim), dtype=np.float32)
-    generated = target.plane_coords(stack.generate(z, member), x)
-    return DiscriminatorMap(u, v, prob, generated, target.real_plane_coords(n_real),
-                            plane.u_label, plane.v_label)
+    fakes = stack.generate(z, member)
+    generated = target.plane_coords(fakes, x)
+    real = target.real_plane_coords(n_real)
+    critic = config.loss == "wasserstein"
+    with np.errstate(all="ignore"):
+        logits = stack.discriminate(curves, member)
+        if critic:
+            real_curves = origin + real @ basis
+            logits = logits - 0.5 * (stack.discriminate(real_curves, member).mean()
+                                     + stack.discriminate(fakes, member).mean())
+        prob = sigmoid(logits).reshape(resolution, resolution)
+    return DiscriminatorMap(u, v, prob, generated, real, plane.u_label, plane.v_label, critic)

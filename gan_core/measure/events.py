@@ -16,6 +16,7 @@ oscillation window widens with the stride to keep enough rows.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,10 +71,30 @@ class Event:
     explanation: str
 
 
-def detect_events(history: History) -> list[Event]:
-    """Every event of every detector, by first step."""
-    events = [*mode_collapse(history), *d_overpowers(history), *oscillation(history)]
+def detect_events(history: History,
+                  critic_spans: Sequence[tuple[int, int]] = ()) -> list[Event]:
+    """Every event of every detector, by first step.
+
+    ``critic_spans``: ``(first, last)`` steps during which D was a wasserstein critic. Its
+    outputs there are scores, not probabilities, so "D overpowers G" and "oscillation", which
+    read D(real) and D(fake) with thresholds calibrated on probabilities, skip those rows.
+    """
+    outputs = history if not critic_spans else _without(history, critic_spans)
+    events = [*mode_collapse(history), *d_overpowers(outputs), *oscillation(outputs)]
     return sorted(events, key=lambda e: (e.first_step, e.kind))
+
+
+def _without(history: History, spans: Sequence[tuple[int, int]]) -> History:
+    """A copy of ``history`` whose D outputs are NaN in ``spans``."""
+    copy = History()
+    copy.load_state(history.state())
+    steps = copy.train.steps
+    hidden = np.zeros(len(steps), bool)
+    for first, last in spans:
+        hidden |= (steps >= first) & (steps <= last)
+    for column in ("d_real", "d_fake"):
+        copy.train._rows[: len(steps), copy.train.columns.index(column)][hidden] = np.nan
+    return copy
 
 
 # -- mode collapse -------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from ..gan.losses import generator_loss_grad
 
 
 def _d_weights(stack: GANStack, member: int) -> tuple[np.ndarray, ...]:
-    d = stack.d
-    return tuple(a[member].astype(np.float64) for a in (d.w1, d.b1, d.w2, d.b2))
+    """D's weights as its forward pass uses them (spectrally normalised, where it is)."""
+    return tuple(a.astype(np.float64) for a in stack.d_weights(member))
 
 
 def d_logits64(stack: GANStack, curves: np.ndarray, member: int = 0) -> np.ndarray:
@@ -50,6 +50,14 @@ def curve_forces(stack: GANStack, curves: np.ndarray, loss: str,
     dl = generator_loss_grad(loss, logits)  # (n, 1): d l_G / d logit
     hidden_grad = dl * (pre > 0) * w2[:, 0]  # (n, hidden): d l_G / d pre-activation
     return -(hidden_grad @ w1.T)
+
+
+def input_gradients(stack: GANStack, curves: np.ndarray, member: int = 0) -> np.ndarray:
+    """D's input gradient of its logit ``d logit / d x`` ``(n, n_points)`` at each curve,
+    float64: what R1 and R2 penalise, and what WGAN-GP holds near length 1."""
+    w1, b1, w2, _ = _d_weights(stack, member)
+    pre = np.asarray(curves, np.float64) @ w1 + b1
+    return ((pre > 0) * w2[:, 0]) @ w1.T
 
 
 def force_size(forces: np.ndarray) -> np.ndarray:

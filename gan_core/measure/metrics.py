@@ -24,7 +24,8 @@ from ..gan.targets import (
     get_target,
 )
 from . import curve_space
-from .theory import FLOOR_DRAWS, jsd_floor, jsd_from_d, parameter_jsd
+from .forces import input_gradients
+from .theory import FLOOR_DRAWS, d_star_applies, jsd_floor, jsd_from_d, parameter_jsd
 
 EVAL_SAMPLES = 1000
 SLICES = 16
@@ -36,7 +37,11 @@ class Metrics:
     """One evaluation of a trainer on fresh samples.
 
     ``d_real`` is the tutorial's "D accuracy"; ``d_score`` is the tutorial's "D score",
-    ``-d_loss``. Where they settle depends on the loss: ``losses.equilibrium_point``.
+    ``-d_loss``. Where they settle depends on the loss: ``losses.equilibrium_point``. Under
+    the wasserstein loss there is no probability: ``d_real`` and ``d_fake`` are the critic's
+    mean scores, and ``d_score`` their gap, the critic's estimate of how far apart the laws are.
+    ``slope`` is the mean length of D's input gradient ``||d logit / d x||`` on the real and
+    generated curves: what R1 and R2 shrink, and what WGAN-GP holds near 1.
 
     How close G is, from three sides, each with what a perfect generator would read at the same
     sample size (its noise floor, :class:`NoiseFloors`):
@@ -71,6 +76,7 @@ class Metrics:
     fit_residual_floor: float
     joint_w1_floor: float
     jsd_floor: float
+    slope: float = float("nan")
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -201,13 +207,22 @@ class EvaluationSample:
     real_params: np.ndarray  # (n, n_params)
     l_fake: np.ndarray  # (n,): D's logits
     l_real: np.ndarray  # (n,)
+    slope: float = float("nan")  # mean ||d logit / d x|| on both, where it was asked for
+
+
+def mean_slope(stack: GANStack, member: int, *curves: np.ndarray) -> float:
+    """The mean length of D's input gradient on all the curves given."""
+    with np.errstate(all="ignore"):
+        grads = np.concatenate([input_gradients(stack, c, member) for c in curves])
+        return float(np.sqrt(np.einsum("ij,ij->i", grads, grads)).mean())
 
 
 def evaluation_sample(stack: GANStack, member: int, config: GANConfig, step: int,
-                      n: int = EVAL_SAMPLES) -> EvaluationSample:
+                      n: int = EVAL_SAMPLES, slope: bool = True) -> EvaluationSample:
     """``n`` curves of one member from the evaluation stream of ``step``, not the training
     stream: evaluating never changes a run, and a step always gives the same numbers. Then
-    ``n`` real curves from the same stream."""
+    ``n`` real curves from the same stream. ``slope``: also D's mean input gradient length
+    (not needed for the history's rows, which leave it out)."""
     rng = stream(config.seed, EVALUATION, step)
     z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
     fake = stack.generate(z, member)
@@ -217,22 +232,30 @@ def evaluation_sample(stack: GANStack, member: int, config: GANConfig, step: int
         real_params, _ = stack.target.fit(real, stack.x)
         l_fake = stack.discriminate(fake, member)
         l_real = stack.discriminate(real, member)
-    return EvaluationSample(fake, real, fake_params, fake_residual, real_params, l_fake, l_real)
+    return EvaluationSample(fake, real, fake_params, fake_residual, real_params, l_fake, l_real,
+                            mean_slope(stack, member, real, fake) if slope else float("nan"))
 
 
-def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: str) -> Metrics:
+def d_outputs(loss: str, logits: np.ndarray) -> float:
+    """D's mean output on curves from its logits: the mean probability ``sigmoid(l)``, or a
+    critic's mean score under the wasserstein loss."""
+    return float(np.mean(logits) if loss == "wasserstein" else sigmoid(logits).mean())
+
+
+def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: str,
+               real_label: float = 1.0) -> Metrics:
     """The :class:`Metrics` of an evaluation sample under ``loss``."""
     n = len(sample.fake)
     floors = noise_floors(target.name, len(x), n)
     with np.errstate(all="ignore"):
         d_loss, g_loss = loss_values(loss, sample.l_real.reshape(1, n, 1),
-                                     sample.l_fake.reshape(1, n, 1))
+                                     sample.l_fake.reshape(1, n, 1), real_label)
         return Metrics(
             in_band=in_band_fraction(sample.fake, target, x),
             w1=_mean_w1(sample.fake_params, target),
             fit_residual=float(sample.fake_residual.mean()),
-            d_real=float(sigmoid(sample.l_real).mean()),
-            d_fake=float(sigmoid(sample.l_fake).mean()),
+            d_real=d_outputs(loss, sample.l_real),
+            d_fake=d_outputs(loss, sample.l_fake),
             d_loss=float(d_loss[0]),
             g_loss=float(g_loss[0]),
             d_score=-float(d_loss[0]),
@@ -240,10 +263,12 @@ def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: st
                                target.joint_coords(sample.real_params)),
             spread=spread_ratio(sample.fake_params, target),
             jsd=parameter_jsd(target, sample.fake_params),
-            jsd_d=jsd_from_d(sample.l_real, sample.l_fake),
+            jsd_d=(jsd_from_d(sample.l_real, sample.l_fake) if d_star_applies(loss)
+                   else float("nan")),
             fit_residual_floor=floors.fit_residual,
             joint_w1_floor=floors.joint_w1,
             jsd_floor=floors.jsd,
+            slope=sample.slope,
         )
 
 
@@ -259,6 +284,8 @@ class Readouts:
     joint_w1: float | None
     """Only for a target of more than one parameter (None otherwise): it needs the real
     curves' fits, which nothing else shown does."""
+    slope: float | None = None
+    """Only for a wasserstein critic (None otherwise), whose slope WGAN-GP holds near 1."""
 
 
 def readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
@@ -282,11 +309,14 @@ def readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
                               target.joint_coords(target.fit(real, stack.x)[0]))
         l_fake = stack.discriminate(fake, member)
         l_real = stack.discriminate(real, member)
-        d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1))
+        d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1),
+                                config.real_label)
+        critic = config.loss == "wasserstein"
         return Readouts(in_band=in_band_fraction(fake, target, stack.x),
                         w1=_mean_w1(params, target), fit_residual=float(residual.mean()),
-                        d_real=float(sigmoid(l_real).mean()), d_score=-float(d_loss[0]),
-                        joint_w1=joint)
+                        d_real=d_outputs(config.loss, l_real), d_score=-float(d_loss[0]),
+                        joint_w1=joint,
+                        slope=mean_slope(stack, member, real, fake) if critic else None)
 
 
 def band_and_w1(stack: GANStack, member: int, config: GANConfig, step: int,
@@ -310,19 +340,20 @@ def quality_member(stack: GANStack, member: int, config: GANConfig, step: int,
                    n: int = EVAL_SAMPLES) -> tuple[float, ...]:
     """The history's evaluation row (``History.EVAL_COLUMNS``, or ``DATA_EVAL_COLUMNS`` for
     your data) exactly as :func:`evaluate_member` gives those values."""
-    metrics = evaluate_member(stack, member, config, step, n)
+    metrics = evaluate_member(stack, member, config, step, n, slope=False)
     columns = History.DATA_EVAL_COLUMNS if isinstance(metrics, DataMetrics) else \
         History.EVAL_COLUMNS
     return tuple(getattr(metrics, column) for column in columns)
 
 
 def evaluate_member(stack: GANStack, member: int, config: GANConfig, step: int,
-                    n: int = EVAL_SAMPLES) -> Metrics | DataMetrics:
-    """Metrics of one member of a stack on ``n`` generated and ``n`` real curves."""
-    sample = evaluation_sample(stack, member, config, step, n)
+                    n: int = EVAL_SAMPLES, slope: bool = True) -> Metrics | DataMetrics:
+    """Metrics of one member of a stack on ``n`` generated and ``n`` real curves (``slope``:
+    also D's mean input gradient length, which the history's rows leave out)."""
+    sample = evaluation_sample(stack, member, config, step, n, slope)
     if isinstance(stack.target, DataFamily):
-        return data_metrics_of(sample, stack.target, stack.x, config.loss)
-    return metrics_of(sample, stack.target, stack.x, config.loss)
+        return data_metrics_of(sample, stack.target, stack.x, config.loss, config.real_label)
+    return metrics_of(sample, stack.target, stack.x, config.loss, config.real_label)
 
 
 # -- your data: curve space ------------------------------------------------------------------
@@ -378,6 +409,7 @@ class DataMetrics:
     recall_floor: float
     real_spacing: float
     jsd_floor: float
+    slope: float = float("nan")
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -406,6 +438,8 @@ class DataReadouts:
     nearest_real: float
     d_real: float
     d_score: float
+    slope: float | None = None
+    """Only for a wasserstein critic (None otherwise), as :class:`Readouts` has it."""
 
 
 def least_radius(target: DataFamily) -> float:
@@ -478,7 +512,7 @@ def _curve_space(fake: np.ndarray, real: np.ndarray, target: DataFamily,
 
 
 def data_metrics_of(sample: EvaluationSample, target: DataFamily, x: np.ndarray,
-                    loss: str) -> DataMetrics:
+                    loss: str, real_label: float = 1.0) -> DataMetrics:
     """The :class:`DataMetrics` of an evaluation sample under ``loss``."""
     n = len(sample.fake)
     floors = data_floors(target.name, n)
@@ -486,20 +520,21 @@ def data_metrics_of(sample: EvaluationSample, target: DataFamily, x: np.ndarray,
         in_band, sliced, precision, recall, nearest = _curve_space(sample.fake, sample.real,
                                                                    target, n)
         d_loss, g_loss = loss_values(loss, sample.l_real.reshape(1, n, 1),
-                                     sample.l_fake.reshape(1, n, 1))
+                                     sample.l_fake.reshape(1, n, 1), real_label)
         return DataMetrics(
             in_band=in_band, sliced_w1=sliced, precision=precision, recall=recall,
             nearest_real=nearest,
-            d_real=float(sigmoid(sample.l_real).mean()),
-            d_fake=float(sigmoid(sample.l_fake).mean()),
+            d_real=d_outputs(loss, sample.l_real),
+            d_fake=d_outputs(loss, sample.l_fake),
             d_loss=float(d_loss[0]), g_loss=float(g_loss[0]), d_score=-float(d_loss[0]),
             spread=spread_ratio(sample.fake_params, target),
             jsd=(parameter_jsd(target, sample.fake_params) if target.theory_reason is None
                  else math.nan),
-            jsd_d=jsd_from_d(sample.l_real, sample.l_fake),
+            jsd_d=(jsd_from_d(sample.l_real, sample.l_fake) if d_star_applies(loss)
+                   else math.nan),
             in_band_floor=floors.in_band, sliced_w1_floor=floors.sliced_w1,
             precision_floor=floors.precision, recall_floor=floors.recall,
-            real_spacing=floors.real_spacing, jsd_floor=floors.jsd)
+            real_spacing=floors.real_spacing, jsd_floor=floors.jsd, slope=sample.slope)
 
 
 def data_readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
@@ -514,6 +549,9 @@ def data_readouts_member(stack: GANStack, member: int, config: GANConfig, step: 
         in_band, sliced, precision, recall, nearest = _curve_space(fake, real, stack.target, n)
         l_fake = stack.discriminate(fake, member)
         l_real = stack.discriminate(real, member)
-        d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1))
+        d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1),
+                                config.real_label)
+        critic = config.loss == "wasserstein"
         return DataReadouts(in_band, sliced, precision, recall, nearest,
-                            float(sigmoid(l_real).mean()), -float(d_loss[0]))
+                            d_outputs(config.loss, l_real), -float(d_loss[0]),
+                            slope=mean_slope(stack, member, real, fake) if critic else None)

@@ -40,7 +40,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..gan.losses import sigmoid, softplus
+from ..gan.losses import SMOOTHED_LOSSES, sigmoid, softplus
 from ..gan.streams import NOISE_FLOOR, stream
 from ..gan.targets import Target, Uniforms, get_target
 
@@ -65,11 +65,19 @@ BCE_LOSSES = ("minimax", "non_saturating")
 """Losses whose D minimises the cross-entropy, so that D's own loss reads the JSD."""
 
 
-def reads_jsd(loss: str) -> bool:
+def reads_jsd(loss: str, real_label: float = 1.0) -> bool:
     """Does D's loss under ``loss`` estimate the JSD? For minimax and non-saturating D is
     trained on the cross-entropy whose optimum is ``log 4 - 2 JSD``; for least squares and hinge
-    ``jsd_d`` is still a lower bound (it holds for any D) but D does not aim to make it tight."""
-    return loss in BCE_LOSSES
+    ``jsd_d`` is still a lower bound (it holds for any D) but D does not aim to make it tight,
+    nor does a D trained towards a smoothed real label (its optimum is ``s D*``)."""
+    return loss in BCE_LOSSES and real_label == 1.0
+
+
+def d_star_applies(loss: str) -> bool:
+    """Is there an optimal D of the form ``p_data / (p_data + p_g)`` to compare D with? Not
+    for the wasserstein critic: its optimum is a transport potential, a score with no
+    probability and a free level."""
+    return loss != "wasserstein"
 
 
 def bandwidth(law: Uniforms, n: int, dims: int) -> float:
@@ -267,11 +275,18 @@ class TheoryView:
     loss: str  # the run's loss; jsd_d estimates the JSD when reads_jsd(loss)
     bandwidth: tuple[float, ...]  # kernel width per parameter
     n: int
+    real_label: float = 1.0  # D's target for real curves: D* is s p_data / (p_data + p_g)
 
     @property
     def d_reads_jsd(self) -> bool:
         """Does ``jsd_d`` estimate the JSD under this run's loss (:func:`reads_jsd`)?"""
-        return reads_jsd(self.loss)
+        return reads_jsd(self.loss, self.real_label)
+
+    @property
+    def d_star_applies(self) -> bool:
+        """Is there a D* to compare D with (:func:`d_star_applies`)? Without one, ``d_optimal``,
+        ``d_learned`` and ``jsd_d`` are NaN; the densities and ``jsd`` still hold."""
+        return d_star_applies(self.loss)
 
     @property
     def d_loss_at_optimum(self) -> float:
@@ -281,17 +296,20 @@ class TheoryView:
 
 def theory_view(target: Target, x: np.ndarray, fake_params: np.ndarray, l_real: np.ndarray,
                 l_fake: np.ndarray, logits_of: Callable[[np.ndarray], np.ndarray],
-                loss: str) -> TheoryView:
+                loss: str, real_label: float = 1.0) -> TheoryView:
     """The :class:`TheoryView` for generated curves with fitted parameters ``fake_params``,
     D's logits ``l_real`` and ``l_fake`` on as many real and generated curves, and
-    ``logits_of(curves)`` giving D's logits on any curves."""
+    ``logits_of(curves)`` giving D's logits on any curves. With one-sided label smoothing
+    (``real_label`` ``s`` under a loss that has targets) the optimal D is ``s p_data / (p_data
+    + p_g)``."""
     n = len(fake_params)
     estimator = parameter_density(target.name, n)
     p_g_full = estimator.density(fake_params)
     p_data, p_g = estimator.marginal(estimator.p_data), estimator.marginal(p_g_full)
     total = p_data + p_g
+    s = real_label if loss in SMOOTHED_LOSSES else 1.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        d_optimal = np.where(total >= NO_MASS * p_data.max(), p_data / total, np.nan)
+        d_optimal = np.where(total >= NO_MASS * p_data.max(), s * p_data / total, np.nan)
     grid = estimator.axes[0].centers
     laws = target.param_laws()
     name = target.param_names[0]
@@ -312,7 +330,11 @@ def theory_view(target: Target, x: np.ndarray, fake_params: np.ndarray, l_real: 
     with np.errstate(all="ignore"):
         d = sigmoid(np.asarray(logits_of(target.curves(params, x)), np.float64))
     d_learned = d.reshape(len(grid), -1).mean(axis=1)
+    jsd_d = jsd_from_d(l_real, l_fake)
+    if not d_star_applies(loss):
+        d_optimal, d_learned, jsd_d = (np.full_like(p_data, np.nan), np.full_like(p_data, np.nan),
+                                       float("nan"))
     return TheoryView(
         param=name, label=label, grid=grid, p_data=p_data, p_g=p_g, d_optimal=d_optimal,
         d_learned=d_learned, jsd=estimator.jsd(p_g_full), jsd_floor=jsd_floor(target.name, n),
-        jsd_d=jsd_from_d(l_real, l_fake), loss=loss, bandwidth=estimator.bandwidths, n=n)
+        jsd_d=jsd_d, loss=loss, bandwidth=estimator.bandwidths, n=n, real_label=s)

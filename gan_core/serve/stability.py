@@ -14,11 +14,13 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..data.curves import Curves
 from ..gan.config import GANConfig
 from ..measure.metrics import EVAL_SAMPLES
-from ..training.batched import Axis, BatchedTrainer, MemberResult
+from ..training.batched import Axis, BatchedTrainer, MemberResult, converged_cells
 from . import pacing as _pacing
 from .crowd import CROWD, Crowd
 from .pacing import train_for
@@ -88,3 +90,42 @@ class StabilityRun:
                                 for k, score in enumerate(self._scores)]
             self.cells = grid.cell_table(self._scores)
             return grid.step - first
+
+
+class StabilityComparison:
+    """The same grid, same seeds, under several variants of the base config (without and with
+    R1, say), trained in turn: each tick splits its time between them."""
+
+    def __init__(self, base: GANConfig, x_axis: Axis, y_axis: Axis | None, seeds_per_cell: int,
+                 steps: int, variants: Sequence[tuple[str, Mapping[str, Any]]],
+                 crowd: Crowd | None = None, data: Curves | None = None) -> None:
+        if len(variants) < 2:
+            raise ValueError("a comparison needs at least two variants")
+        self.labels = [label for label, _ in variants]
+        self.runs = [StabilityRun(base.replace(**changes), x_axis, y_axis, seeds_per_cell, steps,
+                                  crowd, data) for _, changes in variants]
+        self.lock = threading.RLock()
+        self.steps = steps
+
+    @property
+    def running(self) -> bool:
+        return any(run.running for run in self.runs)
+
+    @property
+    def done(self) -> bool:
+        return all(run.done for run in self.runs)
+
+    def stop(self) -> None:
+        for run in self.runs:
+            run.stop()
+
+    def tick(self, budget: float | None = None, cpu_budget: float = math.inf) -> int:
+        """Each variant trains for its share of ``budget`` (default: a tick's) and of
+        ``cpu_budget``."""
+        share = (self.runs[0].budget if budget is None else budget) / len(self.runs)
+        with self.lock:
+            return sum(run.tick(share, cpu_budget / len(self.runs)) for run in self.runs)
+
+    def shares(self) -> list[tuple[int, int]]:
+        """Per variant: cells that converged on every seed, and cells."""
+        return [(converged_cells(run.cells), len(run.cells)) for run in self.runs]

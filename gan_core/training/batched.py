@@ -19,6 +19,7 @@ import numpy as np
 from ..data.curves import Curves
 from ..gan.config import LOSSES, GANConfig
 from ..gan.engine import MEMBER_FIELDS, GANStack
+from ..gan.losses import SMOOTHED_LOSSES
 from ..gan.targets import Target, data_target
 from ..measure.metrics import EVAL_SAMPLES, band_and_w1
 
@@ -26,6 +27,13 @@ AXIS_FIELDS = (*MEMBER_FIELDS, "seed")
 """The fields a grid may vary: the per-member fields of :class:`GANStack`, and seed."""
 OPTIMIZER_ONLY = {"beta1": "adam", "beta2": "adam", "momentum": "sgd"}
 """Fields that do nothing under the other optimizer: a grid over them would be flat."""
+STABILIZER_AXES = ("r1", "r2", "gp", "instance_noise", "spectral_norm")
+"""The stabilizers' strengths (and spectral normalisation, on or off): the axes of a map of
+what each does for which settings."""
+CONVERGED_W1 = 0.1
+"""A run has converged when its generator matches the target: the W1 of its fitted parameter at
+most this (ten times a perfect generator's sampling noise at 1,000 curves; the tutorial reaches
+0.05 in 10,000 steps). A diverged run has not."""
 MAX_MEMBERS = 256
 MAX_GRID_BYTES = 256 * 2**20
 """Memory a grid's arrays may hold. The tutorial's size takes half a megabyte a member (a full
@@ -77,6 +85,20 @@ class Axis:
     def losses(cls, names: Iterable[str] = LOSSES) -> Axis:
         """Every loss, or the ones named: which objective survives which learning rates."""
         return cls("loss", tuple(names))
+
+    @classmethod
+    def strengths(cls, field: str, low: float, high: float, n: int) -> Axis:
+        """A stabilizer's strength: 0 (off), then ``n - 1`` values evenly spaced in log from
+        ``low`` to ``high``, each one a slider offers (``Param.spread``)."""
+        param = GANConfig.params()[field]
+        if not (param.log and param.low == 0):
+            raise ValueError(f"{field}: not a strength that 0 switches off")
+        return cls(field, (0.0, *param.spread(low, high, n - 1)))
+
+    @classmethod
+    def switch(cls, field: str) -> Axis:
+        """A setting that is off or on (spectral normalisation)."""
+        return cls(field, (False, True))
 
     @classmethod
     def seeds(cls, n: int, start: int = 0) -> Axis:
@@ -233,7 +255,7 @@ class BatchedTrainer:
         seen = stack.diverged.copy()
         for _ in range(steps):
             if not seen.all():
-                stack.train_step()
+                stack.train_step(step=self._steps[j])
                 if not np.array_equal(stack.diverged, seen):
                     self.diverged_at[lo + np.flatnonzero(stack.diverged & ~seen)] = self._steps[j]
                     seen = stack.diverged.copy()
@@ -271,7 +293,8 @@ class BatchedTrainer:
         """One row per cell, row by row: its axis values and its seeds' results aggregated.
 
         ``in_band`` and ``w1`` are means over the seeds that did not diverge (NaN if all
-        did); ``diverged`` is the fraction that did. ``y`` is None without a y axis.
+        did); ``diverged`` is the fraction that did, ``converged`` the fraction that ended
+        with W1 at most :data:`CONVERGED_W1`. ``y`` is None without a y axis.
         """
         if len(results) != self.members:
             raise ValueError(f"results: expected {self.members}, got {len(results)}")
@@ -293,7 +316,13 @@ class BatchedTrainer:
             "in_band": _mean([r.in_band for r in live]),
             "w1": _mean([r.w1 for r in live]),
             "diverged": (len(cell) - len(live)) / len(cell),
+            "converged": sum(r.w1 <= CONVERGED_W1 for r in live) / len(cell),
         }
+
+
+def converged_cells(rows: Sequence[dict[str, Any]]) -> int:
+    """How many cells of a :meth:`BatchedTrainer.cell_table` converged on every seed."""
+    return sum(row["converged"] == 1.0 for row in rows)
 
 
 def _mean(values: list[float]) -> float:
@@ -342,6 +371,15 @@ def _check_grid(base: GANConfig, x_axis: Axis, y_axis: Axis | None, seeds_per_ce
         if axis.field == "seed" and seeds_per_cell > 1:
             raise ValueError("seed: an axis over seeds already sets every member's seed; "
                              "use seeds_per_cell=1")
+        fields = {a.field for a in axes}
+        if axis.field == "instance_noise_steps" and base.instance_noise == 0 \
+                and "instance_noise" not in fields:
+            raise ValueError("instance_noise_steps: anneals nothing while instance_noise is 0; "
+                             "set instance_noise to map it")
+        if axis.field == "real_label" and base.loss not in SMOOTHED_LOSSES \
+                and "loss" not in fields:
+            raise ValueError(f"real_label: has no effect with loss {base.loss!r}; use "
+                             f"{', '.join(SMOOTHED_LOSSES)} to map it")
     members = math.prod(len(a) for a in axes) * seeds_per_cell
     if members > MAX_MEMBERS:
         raise ValueError(f"grid of {members} members is larger than {MAX_MEMBERS}; use fewer "

@@ -8,10 +8,13 @@ goes on exactly as it would without a ghost.
 
 How it trains depends on what the change touched:
 
-* learning rates, betas, momentum or the loss (``engine.MEMBER_FIELDS``), which may differ
-  between the members of one stack: the ghost is member 1 of the live run's stack, with a copy
-  of the live training stream, so both draw the same batches in one stacked pass
-  (``benchmarks/fork.py`` measures the cost against a step without a ghost);
+* learning rates, betas, momentum, the loss or a stabilizer (``engine.MEMBER_FIELDS``), which
+  may differ between the members of one stack: the ghost is member 1 of the live run's stack,
+  with a copy of the live training stream, so both draw the same batches in one stacked pass
+  (``benchmarks/fork.py`` measures the cost against a step without a ghost). Instance noise
+  and WGAN-GP's mixing weights are drawn from that stream too, where the live run uses them:
+  then the ghost sees the live run's batches, the same data, and is not bit for bit the run
+  that never changed; what only the ghost uses it draws from a stream of its own;
 * batch size, D steps or the optimizer, which a stacked pass shares: the ghost is a second
   trainer, a copy of the run that is brought to the live step after every call, at the cost
   of a step of its own.
@@ -33,7 +36,7 @@ from ..gan.history import History
 from ..gan.losses import sigmoid
 from ..gan.schedule import Change, FrozenMapping
 from ..gan.state import RunState
-from ..gan.streams import SAMPLE, stream
+from ..gan.streams import GHOST_DRAWS, SAMPLE, stream
 from ..measure.discriminator_map import DiscriminatorMap, discriminator_map
 from ..measure.metrics import (
     EVAL_SAMPLES,
@@ -67,6 +70,7 @@ def twin_stack(stack: GANStack, ghost: GANConfig) -> GANStack:
         twin.d.load(nets[1], k)
     twin.rngs[0].bit_generator.state = stream_state
     twin.same_batches = True  # member 1's stream would be a copy of member 0's: draw once
+    twin.rngs[1] = stream(live.seed, GHOST_DRAWS)  # for noise or mixes only the ghost uses
     twin.diverged[0] = stack.diverged[0]
     return twin
 
@@ -156,8 +160,10 @@ class Ghost(ABC):
         return self.generate(z)
 
     def discriminate(self, curves: np.ndarray) -> np.ndarray:
+        """As ``Trainer.discriminate``: D's probabilities, or a critic's scores."""
         stack, member = self._stack_member()
-        return sigmoid(stack.discriminate(stack.target.trained(curves), member))
+        logits = stack.discriminate(stack.target.trained(curves), member)
+        return logits if self.config.loss == "wasserstein" else sigmoid(logits)
 
     def evaluate(self, n: int = EVAL_SAMPLES) -> Metrics | DataMetrics:
         """The same metrics, on the same curves, as ``Trainer.evaluate`` of a run in this

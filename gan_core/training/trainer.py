@@ -210,7 +210,7 @@ class Trainer:
                 if self.step >= self._due:
                     self._arrive()
                 self._undo.save_if_due(self.step)
-                stats = stack.train_step(record=series.due(self.step + 1))
+                stats = stack.train_step(record=series.due(self.step + 1), step=self.step)
                 if stack.diverged[0]:
                     error = TrainingDiverged(self.step)
                     self._undo_blow_up()
@@ -267,7 +267,7 @@ class Trainer:
         update = stack.d_update if name == "train_d" else stack.g_update
         before = copy_stack(stack)
         for _ in range(n):
-            update()
+            update(self.step)
             if stack.diverged[0]:
                 restore_stack(stack, before)
                 stack.diverged[1:] = before.diverged[1:]
@@ -449,8 +449,11 @@ class Trainer:
         return self.target.shown(self.target.sample(np.random.default_rng(seed), n, self.x))
 
     def discriminate(self, curves: np.ndarray) -> np.ndarray:
-        """D(x) = sigmoid(logit) for curves ``(n, n_points)``."""
-        return sigmoid(self._stack.discriminate(self.target.trained(curves)))
+        """D(x) = sigmoid(logit) for curves ``(n, n_points)``; under the wasserstein loss the
+        critic's score itself (what the tutorial's ``D`` module outputs: a critic has no
+        Sigmoid)."""
+        logits = self._stack.discriminate(self.target.trained(curves))
+        return logits if self.config.loss == "wasserstein" else sigmoid(logits)
 
     def evaluate(self, n: int = EVAL_SAMPLES) -> Metrics | DataMetrics:
         """Metrics on ``n`` generated and ``n`` real curves drawn for this step only (the
@@ -483,9 +486,10 @@ class Trainer:
         ``target.theory_reason`` for data too few for a density."""
         if self.target.theory_reason is not None:
             raise ValueError(self.target.theory_reason)
-        sample = evaluation_sample(self._stack, 0, self.config, self.step, n)
+        sample = evaluation_sample(self._stack, 0, self.config, self.step, n, slope=False)
         return theory_view(self.target, self.x, sample.fake_params, sample.l_real,
-                           sample.l_fake, self._stack.discriminate, self.config.loss)
+                           sample.l_fake, self._stack.discriminate, self.config.loss,
+                           self.config.real_label)
 
     def discriminator_map(self, resolution: int = 41, n_generated: int = 200,
                           n_real: int = 100) -> DiscriminatorMap:
@@ -524,10 +528,17 @@ class Trainer:
             start = start_config(state.config, changes)
         except ValueError as exc:
             raise ValueError(f"changes: {exc}") from None
+        if state.g.vectors is not None:
+            raise ValueError("g.vectors: G is never spectrally normalised")
+        if (state.d.vectors is not None) != state.config.spectral_norm:
+            raise ValueError("d.vectors: the power iteration's vectors are there exactly when "
+                             "spectral_norm is on, and spectral_norm is "
+                             f"{str(state.config.spectral_norm).lower()}")
         for name, net, saved in (("g", trainer._stack.g, state.g),
                                  ("d", trainer._stack.d, state.d)):
-            for key in ("params", "m", "v"):
-                if not np.isfinite(getattr(saved, key)).all():
+            for key in ("params", "m", "v", "vectors"):
+                array = getattr(saved, key)
+                if array is not None and not np.isfinite(array).all():
                     raise ValueError(f"{name}.{key} holds non-finite values")
             if isinstance(saved.t, bool) or not isinstance(saved.t, int) or saved.t < 0:
                 raise ValueError(f"{name}.t is not a step count")

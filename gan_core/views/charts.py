@@ -304,8 +304,9 @@ def history_panels(target_name: str) -> tuple[str, ...]:
     return ("losses", "outputs", "force", "in_band", quality, "jsd")
 
 
-def _reference_lines(panel: str, loss: str, target_name: str) -> dict[str, float]:
-    point = equilibrium_point(loss)
+def _reference_lines(panel: str, loss: str, target_name: str,
+                     real_label: float = 1.0) -> dict[str, float]:
+    point = equilibrium_point(loss, real_label)
     if isinstance(get_target(target_name), DataFamily):
         data = data_floors(target_name, EVAL_SAMPLES)
         lines = {"in_band": {f"real curves {data.in_band:.3f}": data.in_band},
@@ -317,10 +318,14 @@ def _reference_lines(panel: str, loss: str, target_name: str) -> dict[str, float
             return lines[panel]
     floors = noise_floors(target_name, DEFAULT_POINTS, EVAL_SAMPLES) if panel in (
         "joint_w1", "jsd") else None
-    if panel == "losses":
-        d_eq, g_eq = point.d_loss, point.g_loss
-        return {f"D equilibrium {d_eq:.3f}": d_eq, f"G equilibrium {g_eq:.3f}": g_eq}
+    if panel == "losses":  # a critic's G loss has no target: its level is free
+        lines = {f"D equilibrium {point.d_loss:.3f}": point.d_loss}
+        if not np.isnan(point.g_loss):
+            lines[f"G equilibrium {point.g_loss:.3f}"] = point.g_loss
+        return lines
     if panel == "outputs":  # least squares' undecided D outputs logit 1/2: sigmoid 0.62
+        if np.isnan(point.d_real):  # a critic's scores meet at no fixed level
+            return {}
         return {f"{point.d_real:.2f}: D cannot tell": point.d_real}
     if panel == "joint_w1" and floors is not None:
         return {f"noise floor {floors.joint_w1:.3f}": floors.joint_w1}
@@ -329,17 +334,25 @@ def _reference_lines(panel: str, loss: str, target_name: str) -> dict[str, float
     return {"w1": {"perfect ≈ 0.01": 0.01}}.get(panel, {})
 
 
+CRITIC_OUTPUTS = Panel("train", {"d_real": "critic(real)", "d_fake": "critic(fake)"},
+                       (UPPER, GENERATED), "Critic scores (a critic has no probability)",
+                       "mean critic(x)")
+"""The outputs panel of a wasserstein critic: its mean scores, whose gap is what settles."""
+
+
 @lru_cache(maxsize=256)
 def history_spec(panel: str, loss: str, ghost: bool = False, changes: bool = False,
-                 events: bool = False, target_name: str = "parabola") -> Spec:
-    """One of the history panels; losses and D outputs carry their loss's equilibria, the
-    distances their noise floors. With ``changes`` and ``events``, the run's changes and
-    events; with ``ghost`` (the eval panels only), a ghost run's line beside the run's."""
-    p = HISTORY_PANELS[panel]
+                 events: bool = False, target_name: str = "parabola",
+                 real_label: float = 1.0) -> Spec:
+    """One of the history panels; losses and D outputs carry their loss's equilibria (with a
+    smoothed real label, its own), the distances their noise floors. With ``changes`` and
+    ``events``, the run's changes and events; with ``ghost`` (the eval panels only), a ghost
+    run's line beside the run's."""
+    p = CRITIC_OUTPUTS if panel == "outputs" and loss == "wasserstein" else HISTORY_PANELS[panel]
     return _finish(_history_chart(panel, p.columns, list(p.colors), p.title,
-                                  _reference_lines(panel, loss, target_name), p.y_title, p.log_y,
-                                  ghost=ghost and p.series == "eval", changes=changes,
-                                  events=events))
+                                  _reference_lines(panel, loss, target_name, real_label),
+                                  p.y_title, p.log_y, ghost=ghost and p.series == "eval",
+                                  changes=changes, events=events))
 
 
 @dataclass(frozen=True)
@@ -597,6 +610,7 @@ STABILITY_METRICS = {
                                              domain=[0.01, 3], clamp=True)),
     "in_band": ("In band", alt.Scale(scheme="viridis", domain=[0, 1])),
     "diverged": ("Diverged (share of seeds)", alt.Scale(scheme="reds", domain=[0, 1])),
+    "converged": ("Converged (share of seeds)", alt.Scale(scheme="greens", domain=[0, 1])),
 }
 
 
@@ -615,7 +629,8 @@ def stability_spec(metric: str, x_field: str, y_field: str | None) -> Spec:
         tooltip=[alt.Tooltip("x:N", title=x_field), alt.Tooltip("y:N", title=y_field or ""),
                  alt.Tooltip("in_band:Q", format=".3f", title="in band"),
                  alt.Tooltip("w1:Q", format=".3f", title="W1"),
-                 alt.Tooltip("diverged:Q", format=".0%", title="diverged")],
+                 alt.Tooltip("diverged:Q", format=".0%", title="diverged"),
+                 alt.Tooltip("converged:Q", format=".0%", title="converged")],
     ).add_params(pick)
     label = base.mark_text(fontSize=11).encode(
         text=alt.Text("label:N"),
@@ -636,7 +651,7 @@ def stability_data(cells: list[dict], metric: str) -> Datasets:
             dark = np.log10(np.clip(value, 0.01, 3) / 0.01) / np.log10(300) > 0.45
         elif metric == "in_band":  # low in-band is dark
             dark = value < 0.55
-        else:  # many diverged seeds is dark red
+        else:  # many diverged (or converged) seeds is dark
             dark = value > 0.5
     return {"cells": {
         "ix": np.array([c["ix"] for c in cells], np.int16),
@@ -646,6 +661,7 @@ def stability_data(cells: list[dict], metric: str) -> Datasets:
         "in_band": np.array([c["in_band"] for c in cells], np.float32),
         "w1": np.array([c["w1"] for c in cells], np.float32),
         "diverged": np.array([c["diverged"] for c in cells], np.float32),
+        "converged": np.array([c.get("converged", np.nan) for c in cells], np.float32),
         "value": np.where(finite, value, np.nan).astype(np.float32),
         "label": np.array(["diverged" if c["diverged"] == 1 else
                            (f"{v:.2f}" if np.isfinite(v) else "") for c, v in zip(
