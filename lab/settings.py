@@ -77,6 +77,8 @@ def _widget(name: str, param: Param) -> Any:
     settings that differ from their defaults."""
     common: dict[str, Any] = {"label": param.label, "help": param.help, "key": name,
                               "bind": "query-params"}
+    if param.kind is bool:
+        return st.toggle(value=param.default, **common)
     if param.choices:
         # Options show as their config values: Streamlit writes a selectbox's displayed text
         # into the URL, and the URL must hold values the link reader accepts.
@@ -102,7 +104,8 @@ def sidebar() -> tuple[GANConfig, Pacing]:
     st.sidebar.selectbox(
         "Preset", list(PRESETS), key=PRESET, on_change=_load_preset,
         help="tutorial: the original 406_GAN.py settings. fast: reaches the tutorial's "
-        "10,000-step quality in 2,000 steps. best: the lowest W1 found.")
+        "10,000-step quality in 2,000 steps. best: the lowest W1 found. conditional: the "
+        "tutorial's sequel 406_conditional_GAN.py, G asked for a class.")
     values: dict[str, Any] = {}
     for group in GROUPS:
         with st.sidebar.expander(group, expanded=group in ("Training", "Run")):

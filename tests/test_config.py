@@ -21,9 +21,10 @@ from gan_core import PRESETS, GANConfig, Pacing, Param
 from gan_core.gan.config import GROUPS
 
 PARAMS = GANConfig.params()
-NUMERIC = [name for name, p in PARAMS.items() if not p.choices]
+NUMERIC = [name for name, p in PARAMS.items() if not p.choices and p.kind is not bool]
 TEXT = [name for name, p in PARAMS.items() if p.choices]
-NEEDS_NEW_MODEL = {"latent_dim", "hidden", "n_points", "target", "seed"}
+SWITCHES = [name for name, p in PARAMS.items() if p.kind is bool]
+NEEDS_NEW_MODEL = {"latent_dim", "hidden", "n_points", "conditional", "target", "seed"}
 PLAIN_INT = re.compile(r"[+-]?[0-9]+")
 PLAIN_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
@@ -55,6 +56,25 @@ def test_defaults_are_the_tutorials_hyperparameters() -> None:
 
 def test_tutorial_preset_is_the_default_config() -> None:
     assert PRESETS["tutorial"] == GANConfig()
+
+
+def test_the_conditional_preset_is_the_tutorials_settings_with_classes() -> None:
+    assert PRESETS["conditional"] == GANConfig().replace(conditional=True)
+    assert GANConfig().conditional is False
+
+
+def test_a_switch_is_spelled_true_or_false_as_a_bound_toggle_writes_it_in_the_url() -> None:
+    param = PARAMS["conditional"]
+    assert SWITCHES == ["conditional"] and param.group == "Model" and not param.live
+    assert (param.format(True), param.format(False)) == ("true", "false")
+    assert param.offers(True) and param.offers(False)
+    for raw, value in (("true", True), ("false", False), ("True", True), (" FALSE ", False),
+                       (True, True), (False, False)):
+        assert GANConfig.from_mapping({"conditional": raw}).conditional is value
+    for raw in ("1", "0", "yes", "", 1, 0, 1.0, None, [True]):
+        assert "conditional: expected true or false" in refusal({"conditional": raw})
+    with pytest.raises(ValueError, match="conditional: expected true or false"):
+        GANConfig(conditional=1)  # type: ignore[arg-type]
 
 
 def test_every_preset_is_a_valid_round_tripping_config() -> None:
@@ -225,6 +245,8 @@ def valid_value(name: str) -> st.SearchStrategy[Any]:
     param, kind = PARAMS[name], PARAMS[name].kind
     if param.choices:
         return st.sampled_from(param.choices)
+    if kind is bool:
+        return st.booleans() | st.sampled_from(["true", "false", "True", "FALSE"])
     if kind is int:
         number = st.integers(int(param.low), int(param.high))
     else:
@@ -234,6 +256,8 @@ def valid_value(name: str) -> st.SearchStrategy[Any]:
 
 def parsed(name: str, raw: Any) -> Any:
     """What a valid raw value means, worked out independently of ``from_mapping``."""
+    if PARAMS[name].kind is bool:
+        return raw if isinstance(raw, bool) else raw.lower() == "true"
     return PARAMS[name].kind(raw)
 
 
@@ -253,6 +277,9 @@ def wrong_type(name: str) -> st.SearchStrategy[Any]:
     """Values of no acceptable type: bools, containers, None, and for an int a fraction."""
     others = st.one_of(st.booleans(), st.none(), st.lists(st.integers(), max_size=2),
                        st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
+    if PARAMS[name].kind is bool:  # a switch takes true or false, not numbers or containers
+        return st.one_of(st.none(), st.integers(), st.floats(), st.lists(st.booleans(),
+                                                                         max_size=2))
     if PARAMS[name].choices:
         return others | st.integers() | st.floats()
     if PARAMS[name].kind is int:
@@ -266,6 +293,8 @@ def garbage_text(name: str) -> st.SearchStrategy[str]:
     """Text that is not a plain decimal number (or for a choice field, not a choice)."""
     if PARAMS[name].choices:
         return st.text().filter(lambda s: s not in PARAMS[name].choices)
+    if PARAMS[name].kind is bool:
+        return st.text().filter(lambda s: s.strip().lower() not in ("true", "false"))
     kind = PARAMS[name].kind
     return st.text().filter(lambda s: not is_plain_number(s, kind))
 

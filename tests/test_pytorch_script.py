@@ -266,6 +266,8 @@ def field(name: str) -> st.SearchStrategy:
     param = GANConfig.params()[name]
     if param.choices:
         return st.sampled_from(param.choices)
+    if param.kind is bool:
+        return st.booleans()
     if param.kind is int:
         return st.integers(int(param.low), int(param.high))
     return st.floats(param.low, param.high)
@@ -298,6 +300,8 @@ def foreign_words(config: GANConfig) -> list[str]:
         words += ["D_STEPS", "update_D"]
     words += {"parabola": ["np.sin", "ranges", "band"], "two_bands": ["np.sin"],
               "sine": ["np.power", "ranges", "band"]}[config.target]
+    words += (["def artist_works()", "G(G_ideas)", "406_GAN.py\n"] if config.conditional
+              else ["labels", "G_inputs", "D_inputs"])
     return words
 
 
@@ -330,8 +334,9 @@ def test_every_config_gives_a_lint_clean_script_that_holds_only_its_own_code_and
         # the config's values, as exact literals
         assert re.search(rf"^{name} = {re.escape(repr(value))}( +#|$)", text, re.MULTILINE)
     run = run_script(config)
-    assert run.G[0].weight.shape == (config.hidden, config.latent_dim)
-    assert run.D[0].weight.shape == (config.hidden, config.n_points)
+    label = int(config.conditional)  # the class label's column
+    assert run.G[0].weight.shape == (config.hidden, config.latent_dim + label)
+    assert run.D[0].weight.shape == (config.hidden, config.n_points + label)
     assert run.opt_G.param_groups[0]["lr"] == config.lr_g
     assert run.opt_D.param_groups[0]["lr"] == config.lr_d
     prob_artist0, d_loss = run.train_step()

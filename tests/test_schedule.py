@@ -186,6 +186,8 @@ def longest_spelling(param) -> int:
     """The longest text a link can hold for a setting: every value its widget offers."""
     if param.choices:
         values = param.choices
+    elif param.kind is bool:
+        values = [True, False]
     elif param.log:
         values = param.grid()
     elif param.kind is float:

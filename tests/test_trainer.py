@@ -80,6 +80,7 @@ def test_evaluation_is_reproducible_and_consistent() -> None:
                                       "d_loss", "g_loss", "d_score", "joint_w1", "spread",
                                       "jsd", "jsd_d", "fit_residual_floor", "joint_w1_floor",
                                       "jsd_floor"}
+    assert metrics.class_accuracy is None and metrics.classes == ()  # a run without classes
 
 
 def test_inspecting_a_run_does_not_change_it() -> None:

@@ -3,14 +3,18 @@ strangers.
 
 Format ``gan-curve-lab/2`` is ``torch.save`` of one dict, which ``torch.load(f,
 weights_only=True)`` opens. With ``L``, ``H``, ``N`` the config's ``latent_dim``, ``hidden`` and
-``n_points``, and every tensor float32 unless said otherwise:
+``n_points``, ``C`` the label columns of a conditional run (``"conditional": True``: 1 for the
+two classes of every built-in target, see ``gan_core.gan.labels``; 0 otherwise), and every tensor
+float32 unless said otherwise:
 
 - ``"format"``: ``"gan-curve-lab/2"``.
 - ``"config"``: ``GANConfig.to_mapping()``, every hyperparameter by name (plain values).
-- ``"G"``: the state dict of ``nn.Sequential(nn.Linear(L, H), nn.ReLU(), nn.Linear(H, N))``:
-  ``0.weight`` (H, L), ``0.bias`` (H,), ``2.weight`` (N, H), ``2.bias`` (N,).
-- ``"D"``: the state dict of ``nn.Sequential(nn.Linear(N, H), nn.ReLU(), nn.Linear(H, 1),
-  nn.Sigmoid())``: ``0.weight`` (H, N), ``0.bias`` (H,), ``2.weight`` (1, H), ``2.bias`` (1,).
+- ``"G"``: the state dict of ``nn.Sequential(nn.Linear(L + C, H), nn.ReLU(), nn.Linear(H,
+  N))``: ``0.weight`` (H, L + C), ``0.bias`` (H,), ``2.weight`` (N, H), ``2.bias`` (N,). A
+  conditional G reads the noise, then the label: ``G(torch.cat((z, labels), 1))``.
+- ``"D"``: the state dict of ``nn.Sequential(nn.Linear(N + C, H), nn.ReLU(), nn.Linear(H, 1),
+  nn.Sigmoid())``: ``0.weight`` (H, N + C), ``0.bias`` (H,), ``2.weight`` (1, H), ``2.bias``
+  (1,). A conditional D reads the curve, then its label.
 - ``"opt_G"``, ``"opt_D"``: state dicts of ``torch.optim.Adam(params, lr, betas, eps=1e-8)``
   or ``torch.optim.SGD(params, lr, momentum)`` (the config's ``optimizer``) over those modules'
   ``parameters()``. Per parameter (keys 0-3, in ``0.weight, 0.bias, 2.weight, 2.bias`` order),
@@ -25,7 +29,7 @@ weights_only=True)`` opens. With ``L``, ``H``, ``N`` the config's ``latent_dim``
   (a dict of text and integers).
 - ``"history"``: ``{"train": S, "eval": S}``, each ``S = {"steps": int64 (n,), "rows": float64
   (n, c), "stride": int, "columns": [c names]}`` (``gan_core.gan.history.Series.state()``; the
-  columns of ``History.TRAIN_COLUMNS`` and ``History.EVAL_COLUMNS``; files written before
+  columns of ``History.TRAIN_COLUMNS`` and ``History.eval_columns``; files written before
   columns were named hold the leading ones).
 - ``"schedule"`` (optional): the run's changes in order, each ``{"step": int, "values":
   {name: value}, "before": {name: value}}`` (``gan_core.gan.schedule.Change.to_plain``).
@@ -34,7 +38,8 @@ For example::
 
     ckpt = torch.load("gan-curve-lab.pt", weights_only=True)
     c = ckpt["config"]
-    G = nn.Sequential(nn.Linear(c["latent_dim"], c["hidden"]), nn.ReLU(),
+    C = 1 if c.get("conditional") else 0  # a conditional run's label column (two classes)
+    G = nn.Sequential(nn.Linear(c["latent_dim"] + C, c["hidden"]), nn.ReLU(),
                       nn.Linear(c["hidden"], c["n_points"]))
     G.load_state_dict(ckpt["G"])
     opt_G = torch.optim.Adam(G.parameters(), lr=c["lr_g"], betas=(c["beta1"], c["beta2"]))
@@ -205,7 +210,7 @@ def _check_v2(file: TorchFile, top: dict, config: GANConfig) -> None:
         for key in PARAMETER_NAMES:
             file.check_tensor(params[key], f"{name}: {key}", FLOAT32, shapes[key])
         _check_optimizer(file, top[f"opt_{name}"], f"opt_{name}", config, lr, t, shapes)
-    _check_history(file, top["history"])
+    _check_history(file, top["history"], config)
     _check_rng(top["rng"])
     if "schedule" in top:
         if type(top["schedule"]) is not list:
@@ -223,7 +228,7 @@ def _check_v1(file: TorchFile, top: dict, config: GANConfig) -> None:
         for key in ("params", "m", "v"):
             file.check_tensor(net[key], f"nets: {name}: {key}", FLOAT32, (size,))
         _count(net["t"], f"nets: {name}: t")
-    _check_history(file, top["history"])
+    _check_history(file, top["history"], config)
     _check_rng(top["rng"])
 
 
@@ -275,9 +280,9 @@ def _check_optimizer(file: TorchFile, value: Any, where: str, config: GANConfig,
                                  f"config says {want!r}")
 
 
-def _check_history(file: TorchFile, value: Any) -> None:
+def _check_history(file: TorchFile, value: Any, config: GANConfig) -> None:
     history = _entries(value, "history", ("train", "eval"))
-    reference = History()
+    reference = History(config.conditional)
     for name, series in (("train", reference.train), ("eval", reference.eval)):
         where = f"history: {name}"
         entry = _entries(history[name], where, ("steps", "rows", "stride"),

@@ -34,7 +34,7 @@ class Param:
     help: str
     group: str
     live: bool
-    kind: type = float  # int, float or str: the field's type, from its default
+    kind: type = float  # int, float, str or bool: the field's type, from its default
     default: Any = None
     low: float | None = None
     high: float | None = None
@@ -61,7 +61,10 @@ class Param:
 
     def offers(self, value: Any) -> bool:
         """Can the page's widget show ``value`` (a valid value of this setting)? Choices and
-        the log grid are listed; a linear float slider moves in ``step``; ints are all shown."""
+        the log grid are listed; a linear float slider moves in ``step``; ints and switches
+        show every value."""
+        if self.kind is bool:
+            return True
         if self.choices:
             return value in self.choices
         if self.log:
@@ -72,10 +75,15 @@ class Param:
         return True
 
     def format(self, value: Any) -> str:
-        """The value as a link spells it, and as the page's widget labels it."""
+        """The value as a link spells it, and as the page's widget labels it (a switch as
+        ``true`` or ``false``, as Streamlit writes a bound toggle into the URL)."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     def describe_range(self) -> str:
+        if self.kind is bool:
+            return "true or false"
         if self.choices:
             return "one of " + ", ".join(self.choices)
         return f"between {self.low:g} and {self.high:g}"
@@ -170,6 +178,13 @@ class GANConfig(Settings):
     n_points: int = _param(
         15, label="Points per curve", group="Model", live=False, low=4, high=100,
         help="Samples of each curve on [-1, 1]. Tutorial: 15. Changing it starts a new model.")
+    conditional: bool = _param(
+        False, label="Conditional", group="Model", live=False,
+        help="G and D get each curve's class beside their inputs, as in the tutorial's sequel "
+        "406_conditional_GAN.py, and G paints a curve of the class it is asked for. Classes: "
+        "parabola, the tutorial's (a − 1) > 0.5 (upper half of the band) or not; two_bands, "
+        "its two bands; sine, amplitude above or below its median 1. Changing it starts a new "
+        "model.")
     target: Literal["parabola", "two_bands", "sine"] = _param(
         "parabola", label="Target family", group="Target", live=False, choices=TARGETS,
         help="parabola: the tutorial's a*x^2 + (a-1), a ~ U(1, 2). two_bands: a from two "
@@ -198,6 +213,12 @@ def _shown(value: Any, most: int = 40) -> str:
 
 def _parse(name: str, param: Param, raw: Any) -> Any:
     kind = param.kind
+    if kind is bool:
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+            return raw.strip().lower() == "true"
+        if isinstance(raw, bool):
+            return raw
+        raise ValueError(f"{name}: expected true or false, got {_shown(raw)}")
     if isinstance(raw, bool):
         raise ValueError(f"{name}: expected a {kind.__name__}, got {raw!r}")
     if kind is str:
@@ -222,6 +243,10 @@ def _parse(name: str, param: Param, raw: Any) -> Any:
 
 
 def _check(name: str, param: Param, value: Any) -> None:
+    if param.kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}: expected true or false, got {_shown(value)}")
+        return
     if isinstance(value, bool) or not isinstance(value, param.kind):
         raise ValueError(f"{name}: expected a {param.kind.__name__}, got {_shown(value)}")
     if param.choices:
@@ -252,6 +277,8 @@ PRESETS: dict[str, GANConfig] = {
                       loss="non_saturating"),
     # The lowest W1 found at any budget: W1 <= 0.025, in band >= 0.97 at 12,000 steps.
     "best": GANConfig(lr_g=5e-4, lr_d=1e-4, beta1=0.5, loss="non_saturating"),
+    # The tutorial's sequel, 406_conditional_GAN.py: its settings, G asked for a class.
+    "conditional": GANConfig(conditional=True),
 }
 """Named starting points, found by ``benchmarks/presets.py --search``; every value is one the
 page's sliders offer. ``tests/test_presets.py`` holds each to its promise."""

@@ -13,6 +13,14 @@ noise, compute ``fake = G(z)`` and D's logits on real and fake *once*; update G 
 same fake batch treated as a constant (detached). Because D has not changed between the two
 updates, the tutorial's second D forward gives the same numbers and is skipped. With ``d_steps > 1``
 that many minus one extra D-only updates, each on a fresh real batch and fresh fakes, come first.
+
+A conditional run (``GANConfig.conditional``, the tutorial's ``406_conditional_GAN.py``) draws
+each real curve's class with it and appends the class as label columns (``labels.py``) to G's
+noise and to D's input: a row of D's input is a curve's points, then its label columns, and a
+generated curve carries the label G was asked for. What G receives, and the force on a curve,
+is the gradient over the points alone (``_curve_w1``): a class is given, not painted. A
+gradient penalty on D's input must likewise be taken over the points only. Without classes no
+label column exists and every array and operation is as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import LOSSES, GANConfig
+from .labels import label_columns, label_width, n_classes_of
 from .losses import logit_grads, loss_values, sigmoid
 from .targets import Target, curve_grid, get_target
 
@@ -184,6 +193,14 @@ def draw_batch(rng: np.random.Generator, target: Target, x: np.ndarray, batch: i
     return real, rng.standard_normal((batch, latent_dim), dtype=DTYPE)
 
 
+def draw_labelled_batch(rng: np.random.Generator, target: Target, x: np.ndarray, batch: int,
+                        latent_dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A conditional step's real curves, their classes ``(batch,)`` and noise: the draws of
+    :func:`draw_batch`, in its order, with each real curve's class read off it."""
+    real, labels = target.sample_labelled(rng, batch, x)
+    return real, labels, rng.standard_normal((batch, latent_dim), dtype=DTYPE)
+
+
 class GANStack:
     """K GANs that share shapes, batch size, target, optimizer and ``d_steps``.
 
@@ -199,9 +216,15 @@ class GANStack:
         self.target = get_target(config.target)
         self.x = curve_grid(config.n_points)
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
+        self.n_classes = n_classes_of(config)
+        """Classes G is asked for: 0 unless the run is conditional."""
+        self.label_width = c = label_width(self.n_classes)
+        """Label columns after G's noise and after D's curve (0 unless conditional)."""
         k, n, h, z = self.members, config.n_points, config.hidden, config.latent_dim
-        self.g = Net((z, h, n), k)
-        self.d = Net((n, h, 1), k)
+        self.g = Net((z + c, h, n), k)
+        self.d = Net((n + c, h, 1), k)
+        # D's first-layer rows that read a curve's points: the gradient G receives is over them.
+        self._curve_w1 = self.d.w1[:, :n] if c else self.d.w1
         for i, rng in enumerate(self.rngs):
             self.g.init_member(i, rng)
             self.d.init_member(i, rng)
@@ -244,9 +267,11 @@ class GANStack:
         """The step's working arrays for ``batch``: allocated once, written in place."""
         self.batch = batch
         k, n, h, z = self.members, self.config.n_points, self.config.hidden, self.config.latent_dim
+        c = self.label_width
         zeros = lambda *shape: np.zeros(shape, DTYPE)  # noqa: E731
-        self.z = zeros(k, batch, z)  # G's input noise
-        self.xs = zeros(k, 2 * batch, n)  # D's input: the real batch, then G's curves
+        self.z = zeros(k, batch, z + c)  # G's input noise (then a conditional run's labels)
+        self.xs = zeros(k, 2 * batch, n + c)  # D's input: the real batch, then G's curves
+        self._fake = self.xs[:, batch:, :n]  # G's curves, written in place by the forward pass
         self.g_hidden = zeros(k, batch, h)  # G's hidden layer after ReLU
         self.d_hidden = zeros(k, 2 * batch, h)  # D's hidden layer after ReLU, real then fake
         self.logits = zeros(k, 2 * batch, 1)  # D's output before the sigmoid
@@ -270,7 +295,9 @@ class GANStack:
         weights, gradients, moments and scratch (six arrays of its size) and the step's working
         arrays (``_alloc``). What a grid of many members costs in memory."""
         b, z, h, n = config.batch_size, config.latent_dim, config.hidden, config.n_points
-        weights = mlp_layout((z, h, n))[1] + mlp_layout((n, h, 1))[1]
+        c = label_width(n_classes_of(config))
+        weights = mlp_layout((z + c, h, n))[1] + mlp_layout((n + c, h, 1))[1]
+        z, n = z + c, n + c  # the inputs and D's input rows carry the label columns
         floats = (6 * weights + b * z + 2 * b * n + b * h + 2 * b * h + 2 * b + 2 * b + b
                   + 2 * b * h + b * h + b * n + b * h + b * h + 2 * b * h + b + 2 * b)
         masks = b * h + 2 * b * h
@@ -279,6 +306,9 @@ class GANStack:
     # -- one step --------------------------------------------------------------------------
 
     def _draw(self) -> None:
+        if self.label_width:
+            self._draw_labelled()
+            return
         b = self.batch
         if self.same_batches:
             self.xs[0, :b], self.z[0] = draw_batch(self.rngs[0], self.target, self.x, b,
@@ -290,13 +320,27 @@ class GANStack:
             self.xs[i, :b], self.z[i] = draw_batch(rng, self.target, self.x, b,
                                                    self.config.latent_dim)
 
+    def _draw_labelled(self) -> None:
+        """A conditional step's draws: each real curve's label columns go beside it and beside
+        the curve G paints in its row, and after G's noise."""
+        b, n, z = self.batch, self.config.n_points, self.config.latent_dim
+        for i, rng in enumerate(self.rngs[:1] if self.same_batches else self.rngs):
+            real, labels, noise = draw_labelled_batch(rng, self.target, self.x, b, z)
+            columns = label_columns(labels, self.n_classes)
+            self.xs[i, :b, :n], self.xs[i, :b, n:], self.xs[i, b:, n:] = real, columns, columns
+            self.z[i, :, :z], self.z[i, :, z:] = noise, columns
+        if self.same_batches:
+            self.xs[1:, :b] = self.xs[0, :b]
+            self.xs[1:, b:, n:] = self.xs[0, b:, n:]
+            self.z[1:] = self.z[0]
+
     def _forward(self) -> None:
-        g, d, b = self.g, self.d, self.batch
+        g, d = self.g, self.d
         np.matmul(self.z, g.w1, out=self.g_hidden)
         self.g_hidden += g.b1
         # ReLU against a same-shape zero array: faster than broadcasting a scalar 0.
         np.maximum(self.g_hidden, self._zeros_g, out=self.g_hidden)
-        fake = self.xs[:, b:]
+        fake = self._fake
         np.matmul(self.g_hidden, g.w2, out=fake)
         fake += g.b2
         np.matmul(self.xs, d.w1, out=self.d_hidden)
@@ -330,7 +374,7 @@ class GANStack:
         g, d, b = self.g, self.d, self.batch
         np.multiply(self.g_logit_grad, d.w2.transpose(0, 2, 1), out=self.fake_hidden_grad)
         self.fake_hidden_grad *= self._mask_d[:, b:]
-        np.matmul(self.fake_hidden_grad, d.w1.transpose(0, 2, 1), out=self.fake_grad)
+        np.matmul(self.fake_hidden_grad, self._curve_w1.transpose(0, 2, 1), out=self.fake_grad)
         np.matmul(self.g_hidden.transpose(0, 2, 1), self.fake_grad, out=g.gw2)
         np.matmul(self._ones_b, self.fake_grad, out=g.gb2)
         np.matmul(self.fake_grad, g.w2.transpose(0, 2, 1), out=self.g_hidden_grad)
@@ -430,14 +474,39 @@ class GANStack:
 
     # -- inference ---------------------------------------------------------------------------
 
-    def generate(self, z: np.ndarray, member: int = 0) -> np.ndarray:
-        """G's curves ``(n, n_points)`` for latent vectors ``z`` ``(n, latent_dim)``."""
+    def generate(self, z: np.ndarray, member: int = 0,
+                 labels: np.ndarray | None = None) -> np.ndarray:
+        """G's curves ``(n, n_points)`` for latent vectors ``z`` ``(n, latent_dim)`` and, in a
+        conditional run, the classes asked for (``labels``, as ``labels.label_columns`` takes
+        them: classes, or with two classes any label from 0 to 1)."""
         g = self.g
-        h = np.maximum(np.asarray(z, DTYPE) @ g.w1[member] + g.b1[member], 0)
+        inputs = self.with_labels(np.asarray(z, DTYPE), labels)
+        h = np.maximum(inputs @ g.w1[member] + g.b1[member], 0)
         return h @ g.w2[member] + g.b2[member]
 
-    def discriminate(self, curves: np.ndarray, member: int = 0) -> np.ndarray:
-        """D's logits ``(n,)`` for curves ``(n, n_points)``."""
+    def discriminate(self, curves: np.ndarray, member: int = 0,
+                     labels: np.ndarray | None = None) -> np.ndarray:
+        """D's logits ``(n,)`` for curves ``(n, n_points)`` and, in a conditional run, the
+        class D is told each curve is of."""
         d = self.d
-        h = np.maximum(np.asarray(curves, DTYPE) @ d.w1[member] + d.b1[member], 0)
+        inputs = self.with_labels(np.asarray(curves, DTYPE), labels)
+        h = np.maximum(inputs @ d.w1[member] + d.b1[member], 0)
         return (h @ d.w2[member] + d.b2[member])[:, 0]
+
+    def with_labels(self, rows: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+        """``rows`` (noise or curves) as G or D reads them: with the label columns of
+        ``labels`` after them in a conditional run, as they are otherwise. Raises
+        ``ValueError`` for labels a run without classes is given, or a conditional run
+        lacks."""
+        if not self.label_width:
+            if labels is not None:
+                raise ValueError("labels: this run is not conditional; its G and D read no "
+                                 "class")
+            return rows
+        if labels is None:
+            raise ValueError("labels: a conditional run's G and D read each curve's class; "
+                             "give one per row")
+        columns = label_columns(labels, self.n_classes)
+        if rows.ndim != 2 or len(columns) != len(rows):
+            raise ValueError(f"labels: {len(columns)} for {len(rows)} rows")
+        return np.concatenate([rows, columns], axis=1)

@@ -92,10 +92,17 @@ class History:
     (``GANStack.force_sizes``)."""
     EVAL_COLUMNS = ("in_band", "w1", "fit_residual", "joint_w1", "spread", "jsd", "jsd_d")
     """Fields of :class:`gan_core.measure.metrics.Metrics` at the evaluation cadence."""
+    CLASS_COLUMNS = ("class_accuracy",)
+    """A conditional run's evaluation columns, after ``EVAL_COLUMNS``."""
 
-    def __init__(self) -> None:
+    def __init__(self, conditional: bool = False) -> None:
         self.train = Series(self.TRAIN_COLUMNS, capacity=1600, stride=4)
-        self.eval = Series(self.EVAL_COLUMNS, capacity=400, stride=100)
+        self.eval = Series(self.eval_columns(conditional), capacity=400, stride=100)
+
+    @classmethod
+    def eval_columns(cls, conditional: bool) -> tuple[str, ...]:
+        """The evaluation columns of a run, with classes or without."""
+        return cls.EVAL_COLUMNS + (cls.CLASS_COLUMNS if conditional else ())
 
     def __len__(self) -> int:
         return len(self.train) + len(self.eval)
@@ -118,7 +125,7 @@ class History:
         for series in (self.train, self.eval):
             for row in series.rows():
                 by_step.setdefault(row["step"], {}).update(row)
-        columns = ("step", *self.TRAIN_COLUMNS, *self.EVAL_COLUMNS)
+        columns = ("step", *self.TRAIN_COLUMNS, *self.eval.columns)
         lines = [",".join(columns)]
         for step in sorted(by_step):
             row = by_step[step]

@@ -1,5 +1,6 @@
 """What D believes over the plane of the target's curves: one member of a stack, drawn from its
-own random stream so that looking never changes the run."""
+own random stream so that looking never changes the run. In a conditional run, for one class:
+D told that class, G asked for it, and the real curves of that class."""
 
 from __future__ import annotations
 
@@ -27,19 +28,33 @@ class DiscriminatorMap:
 
 
 def discriminator_map(stack: GANStack, member: int, config: GANConfig, resolution: int = 41,
-                      n_generated: int = 200, n_real: int = 100) -> DiscriminatorMap:
-    """D's output over a grid of the target's plane, and where curves fall on it."""
+                      n_generated: int = 200, n_real: int = 100,
+                      label: int | None = None) -> DiscriminatorMap:
+    """D's output over a grid of the target's plane, and where curves fall on it; in a
+    conditional run for class ``label`` (which it then needs)."""
     target, x = stack.target, stack.x
+    real_target, labels = target, None
+    if stack.label_width:
+        if label is None or not 0 <= label < stack.n_classes:
+            raise ValueError(f"label: {label!r}; a conditional run's D map is of one class, "
+                             f"0 to {stack.n_classes - 1}")
+        real_target = target.class_target(label)
+    elif label is not None:
+        raise ValueError("label: this run is not conditional; its D reads no class")
     plane = target.plane
     u = np.linspace(*plane.u_range, resolution)
     v = np.linspace(*plane.v_range, resolution)
     uu, vv = np.meshgrid(u, v)
     coords = np.stack([uu.ravel(), vv.ravel()], axis=1)
     curves = coords @ target.plane_basis(x.astype(np.float64))
+    if label is not None:
+        labels = np.full(len(curves), label)
     with np.errstate(all="ignore"):
-        prob = sigmoid(stack.discriminate(curves, member)).reshape(resolution, resolution)
+        prob = sigmoid(stack.discriminate(curves, member, labels)).reshape(resolution,
+                                                                            resolution)
     rng = stream(config.seed, DISCRIMINATOR_MAP)
     z = rng.standard_normal((n_generated, config.latent_dim), dtype=np.float32)
-    generated = target.plane_coords(stack.generate(z, member), x)
-    return DiscriminatorMap(u, v, prob, generated, target.real_plane_coords(n_real),
+    asked = None if label is None else np.full(n_generated, label)
+    generated = target.plane_coords(stack.generate(z, member, asked), x)
+    return DiscriminatorMap(u, v, prob, generated, real_target.real_plane_coords(n_real),
                             plane.u_label, plane.v_label)
