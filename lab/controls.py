@@ -115,7 +115,8 @@ def status_line(run: LabSession) -> str:
     plan = (f" · following the link's changes, next at step {planned[0].step:,}"
             if planned else "")
     return (f"{'Playing' if run.playing else 'Paused'} · {run.steps_per_tick} steps every "
-            f"{run.period:g} s{shared} · target: {run.trainer.target.title} · loss: "
+            f"{run.period:g} s{shared} · target: {run.trainer.target.title}"
+            f"{', conditional' if config.conditional else ''} · loss: "
             f"{config.loss.replace('_', ' ')} · lr G {config.lr_g:g} / D {config.lr_d:g}{plan}")
 
 

@@ -62,9 +62,14 @@ def tab() -> None:
                   disabled=not running, on_click=_stop)
     if state().error:
         st.error(state().error)
+    grid = state().run
+    conditional = (grid.grid.base if grid is not None else session().config).conditional
     metric = st.segmented_control(
-        "Colour by", list(ch.STABILITY_METRICS), default="w1", key=METRIC,
-        format_func=lambda m: ch.STABILITY_METRICS[m][0], required=True)
+        "Colour by", ch.stability_metrics(conditional), default="w1", key=METRIC,
+        format_func=lambda m: ch.STABILITY_METRICS[m][0], required=True,
+        help="W1 and in band of the generated curves, the share of seeds that diverged, and "
+        "for a conditional run the class accuracy: the share of curves in the band of the "
+        "class they were asked for.")
     st.fragment(run_every=0.5 if running else None)(_map)(metric)
 
 
@@ -136,8 +141,11 @@ def _map(metric: str) -> None:
                     text=f"{members}, step {grid.step:,} of {run.steps:,}"
                     + ("" if run.running else " · done" if run.done else " · stopped"))
         y_field = grid.y_axis.field if grid.y_axis is not None else None
+        if metric not in ch.stability_metrics(grid.base.conditional):
+            metric = "w1"  # class accuracy of a grid without classes: there is none
         st.vega_lite_chart(
-            ch.with_data(ch.stability_spec(metric, grid.x_axis.field, y_field),
+            ch.with_data(ch.stability_spec(metric, grid.x_axis.field, y_field,
+                                           grid.base.conditional),
                          ch.stability_data(run.cells, metric)),
             key=MAP, on_select=_pick, selection_mode="cell", width="stretch")
     if was_running and not run.running:
