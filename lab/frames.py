@@ -79,8 +79,10 @@ def _curves(trainer: Trainer, forces: bool, focus: int) -> tuple[Chart, list[str
     notes = []
     if conditional:
         names = trainer.target.class_names
+        ghostly = " (the ghost's dashed)" if ghost is not None else ""
         notes.append(f"Conditional: each of G's curves in the colour of the class it was asked "
-                     f"for; the {names[focus]} class's band drawn full, the other"
+                     f"for{ghostly}; "
+                     f"the {names[focus]} class's band drawn full, the other"
                      f"{'s' if len(names) > 2 else ''} faded (Class, under the latent "
                      "explorer).")
     if pushes is not None:

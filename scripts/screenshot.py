@@ -1,8 +1,12 @@
 """Regenerate docs/screenshot.png: the app after ~10 s of live training, in headless Chromium.
 
-Run from anywhere: ``python scripts/screenshot.py [--seconds 10] [--steps 1500] [--out PATH]``.
-It trains for ``--seconds`` and, on a slow machine, on until ``--steps`` steps, so that the
-picture shows the same stage of training wherever it is taken.
+Run from anywhere: ``python scripts/screenshot.py [--seconds 10] [--steps 1500] [--out PATH]
+[--link QUERY]``. It trains for ``--seconds`` and, on a slow machine, on until ``--steps`` steps,
+so that the picture shows the same stage of training wherever it is taken. ``--link`` opens the
+page with a link's settings; docs/conditional.png, the conditional run, is::
+
+    python scripts/screenshot.py --link "conditional=true&steps_per_tick=300" \
+        --seconds 20 --steps 8000 --out docs/conditional.png
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="training time to show")
     parser.add_argument("--steps", type=int, default=1500, help="and at least so many steps")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument("--link", default="", help="a link's query, as conditional=true")
     args = parser.parse_args()
 
     port = free_port()
@@ -60,7 +65,7 @@ def main() -> None:
             # A returning visitor: the guided tour was dismissed in this browser before.
             page.add_init_script(
                 f"window.localStorage.setItem({STORAGE_KEY!r}, {DISMISSED!r})")
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(f"http://127.0.0.1:{port}/" + (f"?{args.link}" if args.link else ""))
             expect(page.locator("[data-testid=stApp]")).to_have_attribute(
                 "data-test-script-state", "notRunning", timeout=90_000)
             button(page, "Play").click()

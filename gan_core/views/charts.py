@@ -12,10 +12,9 @@ evaluates those with Vega's expression interpreter for every row on every tick, 
 of a playing page's work. Categories travel as small integer codes that scales map to colours,
 widths and shapes; what needs arithmetic is computed here.
 
-A conditional run's charts (``conditional=True``) draw each class's band, the one looked at in
-the tutorial's bound colours and the others faded, and colour G's curves by the class they were
-asked for: the lower class in a darker shade of the tutorial's lower bound, the upper in one of
-its upper bound (``CLASS_COLORS``).
+A conditional run's charts (``conditional=True``) draw each class's band in the tutorial's bound
+colours, the class looked at full and the others faded, and colour G's curves (and a ghost's,
+dashed) by the class they were asked for (``CLASS_COLORS``, none of them a bound's colour).
 """
 
 from __future__ import annotations
@@ -46,10 +45,10 @@ GENERATED, UPPER, LOWER = "#4AD631", "#74BCFF", "#FF9359"
 REAL, BAND, INK = "#9aa3b5", "#eef3ff", "#1f2a44"
 HIGHLIGHT = "#1b9e3e"
 GHOST, FORCE, EVENT = "#8e7cc3", "#c2185b", "#f08c00"
-CLASS_COLORS = ("#e8590c", "#1864ab", "#2b8a3e", "#862e9c", "#c92a2a", "#0b7285", "#5f3dc4",
+CLASS_COLORS = ("#2b8a3e", "#7048e8", "#e8590c", "#1864ab", "#c92a2a", "#0b7285", "#862e9c",
                 "#a61e4d")
-"""G's curves by the class asked for: class 0 (lower) a darker shade of the tutorial's lower
-bound, class 1 (upper) of its upper bound; more classes (a data set's) in turn after them."""
+"""G's curves by the class asked for: class 0 green (the tutorial's painting, darker), class 1
+violet; more classes (a data set's) in turn after them."""
 FADED = 0.3
 """Opacity of the bands of the classes not looked at."""
 HEIGHT = 300
@@ -214,14 +213,13 @@ def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
 
 def _conditional_curves_spec(target_name: str, ghost: bool, forces: bool, small: bool) -> Spec:
     """:func:`curves_spec` of a conditional run: the bands of :func:`_class_band_layers`,
-    real curves grey, G's in the colour of the class each was asked for (``s``: 0 real,
-    ``1 + c`` class ``c``, ``1 + k`` the ghost), widths and dashes by kind as ever."""
+    real curves grey, G's (and a ghost's, dashed) in the colour of the class each was asked
+    for (``s``: 0 real, ``1 + c`` class ``c``), widths and dashes by kind as ever."""
     x_axis = alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
     y_scale = alt.Scale(domain=list(_y_domain(target_name)))
     names = get_target(target_name).class_names
-    strokes = ["real", *(f"G: {name}" for name in names)] + (["ghost"] if ghost else [])
-    codes, label_expr = _codes(strokes)
-    colors = alt.Scale(domain=codes, range=[REAL, *class_colors(len(names)), GHOST][:len(codes)])
+    codes, label_expr = _codes(["real", *(f"G: {name}" for name in names)])
+    colors = alt.Scale(domain=codes, range=[REAL, *class_colors(len(names))])
     kinds = list(range(len(KINDS) if ghost else 3))
 
     def by_kind(values: list) -> alt.Scale:
@@ -236,9 +234,11 @@ def _conditional_curves_spec(target_name: str, ghost: bool, forces: bool, small:
         strokeDash=alt.StrokeDash("w:O", scale=by_kind([[1, 0], [1, 0], [1, 0], [4, 3]]),
                                   legend=None),
         order=alt.Order("k:Q"))
+    # The bold curve's dots read a copy of its code, ``h``: on ``s`` itself Vega-Lite would
+    # merge their (hidden) legend with the curves' and warn of the conflict.
     points = alt.Chart(alt.NamedData("highlighted")).mark_circle(size=45, clip=True).encode(
-        x=x_axis, y=alt.Y("y:Q", scale=y_scale), fill=alt.Fill("s:N", scale=colors,
-                                                                 legend=None), opacity=alt.value(1))
+        x=x_axis, y=alt.Y("y:Q", scale=y_scale),
+        fill=alt.Fill("h:N", scale=colors, legend=None), opacity=alt.value(1))
     layers = [*_class_band_layers(x_axis, y_scale, bounds=True), lines, points]
     if forces:
         pushes = alt.Chart(alt.NamedData("forces"))
@@ -291,12 +291,11 @@ def curves_data(view: CurvesView, target_name: str, ghost: np.ndarray | None = N
         "highlighted": {"x": view.x, "y": view.generated[0].astype(np.float32)},
     }
     if view.labels is not None:  # a conditional run's: each class's band, curves by class
-        k = len(get_target(target_name).class_names)
         strokes = np.concatenate([np.zeros(n_real), 1 + view.labels,
-                                  np.full(0 if ghost is None else len(ghost), 1 + k)])
+                                  [] if ghost is None else 1 + view.labels[:len(ghost)]])
         data["band"] = _class_bands(target_name, view.focus)
         data["curves"]["s"] = np.repeat(strokes.astype(np.int8), n)
-        data["highlighted"]["s"] = np.full(n, 1 + view.labels[0], np.int8)
+        data["highlighted"]["h"] = np.full(n, 1 + view.labels[0], np.int8)
     if forces is not None:
         push = np.clip(scale * forces, -CURVE_LIMIT, CURVE_LIMIT).astype(np.float32).ravel()
         y = view.generated.astype(np.float32).ravel()
@@ -504,9 +503,10 @@ def _conditional_distribution_spec(target_name: str) -> Spec:
         x=alt.X("left:Q", title=f"fitted {name}"), x2="right:Q",
         y=alt.Y("generated:Q", title="density", axis=alt.Axis(minExtent=30, maxExtent=30)),
         y2=alt.datum(0), fill=alt.Fill("c:N", scale=colors, legend=legend))
+    # The laws' lines read a copy of the class, ``l``: see the curves chart's dots.
     law = alt.Chart(alt.NamedData("hist")).mark_line(interpolate="step", strokeWidth=2).encode(
-        x=alt.X("center:Q", title=f"fitted {name}"), y="target:Q", detail="c:N",
-        stroke=alt.Stroke("c:N", scale=colors, legend=None))
+        x=alt.X("center:Q", title=f"fitted {name}"), y="target:Q", detail="l:N",
+        stroke=alt.Stroke("l:N", scale=colors, legend=None))
     spec = _finish(alt.layer(bars, law).properties(
         height=HEIGHT - 60, title=f"Fitted {name} of each class's curves vs its law"))
     spec["usermeta"]["fixedLayout"] = True
@@ -525,6 +525,7 @@ def distribution_data(fitted: np.ndarray, target_name: str, bins: int = 30,
                  for c in range(len(target.class_names))]
         hist = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
         hist["c"] = np.repeat(np.arange(len(parts), dtype=np.int8), bins)
+        hist["l"] = hist["c"].copy()
         return {"hist": hist}
     return _histogram(fitted, target_name, bins, target_name)
 
