@@ -14,6 +14,11 @@ as two samples of the same training, over seeds.
     python benchmarks/conditional.py [--seeds 0 1 2] [--steps 10000] [--target parabola]
 
 ``--target`` trains the preset on another family with classes (the script draws it too).
+``--cost`` instead times what the label columns cost: an engine step of the tutorial's settings
+with and without classes, in alternating slices of 500 steps (CPU time, one thread), so that a
+busy machine slows both alike.
+
+    python benchmarks/conditional.py --cost [--rounds 7]
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_core import PRESETS, GANConfig, Trainer, use_one_thread
 from gan_core.gan.config import TARGETS
+from gan_core.gan.engine import GANStack
 from gan_core.gan.targets import curve_grid, get_target
 from gan_core.measure.metrics import EVAL_SAMPLES, class_accuracy, class_metrics
 from gan_core.pytorch import script
@@ -80,14 +86,41 @@ def script_run(config: GANConfig, steps: int) -> tuple[dict[str, float], float]:
     return measure(generate, config), cpu
 
 
+def step_cost(rounds: int, steps: int = 500) -> None:
+    """CPU time of one engine step without and with classes, slices of each in turn."""
+    stacks = {name: GANStack(GANConfig(conditional=name == "conditional"), [0])
+              for name in ("without classes", "conditional")}
+    for stack in stacks.values():
+        for _ in range(300):  # past the first steps
+            stack.train_step()
+    times: dict[str, list[float]] = {name: [] for name in stacks}
+    for r in range(rounds):
+        order = list(stacks) if r % 2 == 0 else list(reversed(stacks))
+        for name in order:
+            cpu = time.process_time()
+            for _ in range(steps):
+                stacks[name].train_step()
+            times[name].append((time.process_time() - cpu) / steps)
+    plain, labelled = (float(np.median(times[name])) for name in stacks)
+    print(f"engine step, median of {rounds} slices of {steps}: without classes "
+          f"{1e6 * plain:.0f} us, conditional {1e6 * labelled:.0f} us "
+          f"({labelled / plain:.2f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--target", default="parabola", choices=TARGETS)
+    parser.add_argument("--cost", action="store_true", help="time a step with and without "
+                        "classes instead")
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     use_one_thread()
     torch.set_num_threads(1)
+    if args.cost:
+        step_cost(args.rounds)
+        return
     low, high = get_target(args.target).class_names
     print(f"| run | seed | class accuracy | in band, {low} | in band, {high} | W1, {low} | "
           f"W1, {high} | CPU (s) |")
