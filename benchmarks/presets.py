@@ -29,7 +29,8 @@ from gan_core import PRESETS, GANConfig, Trainer, TrainingDiverged
 
 SEEDS = (0, 1, 2)
 EVAL_SAMPLES = 1000
-BUDGETS = {"tutorial": 10_000, "fast": 2_000, "best": 12_000, "stable": 10_000}
+BUDGETS = {"tutorial": 10_000, "fast": 2_000, "best": 12_000, "stable": 10_000,
+           "conditional": 10_000}
 """Training steps of each preset: part of the preset."""
 
 

@@ -4,7 +4,8 @@ Each preset's script trains for the preset's step budget from its own seed, with
 random streams, exactly as ``python run.py --steps N`` would (its ``main``, executed in this
 process so that its ``G`` can be measured afterwards). Reported per run: in-band fraction and
 parameter W1 of 1,000 curves of the trained G (``gan_core.measure.metrics``, as the page measures a
-run), and the wall and CPU time of training. The script trains on one thread.
+run), and the wall and CPU time of training. The script trains on one thread. The conditional
+preset's script, whose G also needs a class, is measured by ``benchmarks/conditional.py``.
 
     python benchmarks/script.py [--presets tutorial fast] [--seeds 0 1 2]
 """
@@ -48,7 +49,7 @@ def run_preset(name: str, seed: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", nargs="+", default=["tutorial", "fast"],
-                        choices=sorted(BUDGETS))
+                        choices=sorted(n for n in BUDGETS if not PRESETS[n].conditional))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     args = parser.parse_args()
     print("| preset | seed | steps | in_band | w1 | wall (s) | CPU (s) |")

@@ -14,7 +14,7 @@ from .gan.schedule import Change, format_changes, parse_changes
 from .gan.state import RunState
 from .gan.targets import TARGET_FAMILIES, Target, get_target
 from .measure.events import Event, detect_events
-from .measure.metrics import DataMetrics, Metrics, NoiseFloors
+from .measure.metrics import ClassMetrics, DataMetrics, Metrics, NoiseFloors
 from .measure.theory import TheoryView
 from .threads import use_one_thread
 from .training.batched import Axis, BatchedTrainer, MemberResult
@@ -28,6 +28,7 @@ __all__ = [
     "BatchedTrainer",
     "Change",
     "CheckpointError",
+    "ClassMetrics",
     "ConfigChangeError",
     "DataMetrics",
     "DiscriminatorMap",

@@ -118,7 +118,8 @@ def status_line(run: LabSession) -> str:
     stabilizers = stabilizers_of(config)
     stable = f" · stabilizers: {', '.join(stabilizers)}" if stabilizers else ""
     return (f"{'Playing' if run.playing else 'Paused'} · {run.steps_per_tick} steps every "
-            f"{run.period:g} s{shared} · target: {run.trainer.target.title} · loss: "
+            f"{run.period:g} s{shared} · target: {run.trainer.target.title}"
+            f"{', conditional' if config.conditional else ''} · loss: "
             f"{config.loss.replace('_', ' ')} · lr G {config.lr_g:g} / D {config.lr_d:g}"
             f"{stable}{plan}")
 

@@ -12,6 +12,8 @@ from . import tour
 AGAIN = "tour_again"
 TUTORIAL = ("https://github.com/MorvanZhou/PyTorch-Tutorial/blob/master/tutorial-contents/"
             "406_GAN.py")
+CONDITIONAL = ("https://github.com/MorvanZhou/PyTorch-Tutorial/blob/master/tutorial-contents/"
+               "406_conditional_GAN.py")
 
 
 def explainer() -> None:
@@ -53,6 +55,17 @@ def explainer() -> None:
             "on the two-parameter Dirac-GAN why training goes round the equilibrium and what "
             "each does about it; the stability map compares the learning-rate grid without "
             "and with R1.\n\n"
+            f"**Conditional** (Model settings, or the *conditional* preset) is the tutorial's "
+            f"sequel [`406_conditional_GAN.py`]({CONDITIONAL}): each real curve has a class "
+            "(for the parabolas, *upper* when `(a − 1) > 0.5`, else *lower*), G gets it beside "
+            "its 5 numbers and D beside the curve, and G learns to paint the class it is asked "
+            "for. G's curves are coloured by the class asked for; **Class** under the latent "
+            "explorer picks the class whose band is drawn full and whose discriminator map is "
+            "shown, and **Label** blends G's label from one class to the other. *Class "
+            "accuracy* is the share of curves that land in the band of the class asked for. "
+            "(As published that file fails on torch 1.5 and later; the lab, and the script it "
+            "writes, train it in the order `406_GAN.py` was corrected to: G's step, then "
+            "D's.)\n\n"
             f"**Targets.**\n{targets}\n\n"
             "**Try** the *fast* preset (non-saturating loss, lr G 3e-3, β1 0), `D steps` 5, "
             "or lr 1: training diverges and pauses.")

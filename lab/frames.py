@@ -14,6 +14,7 @@ import numpy as np
 
 from gan_core import GANConfig, Trainer
 from gan_core.gan.losses import equilibrium_point
+from gan_core.gan.targets import CLASS_MARK
 from gan_core.measure.metrics import (
     EVAL_SAMPLES,
     DataReadouts,
@@ -55,12 +56,14 @@ class Frame:
     """Frames of one visitor are numbered in the order they were recorded."""
 
 
-def record(trainer: Trainer, forces: bool) -> Frame:
-    """The live view of ``trainer`` now (its "Last tick" line is written by ``timed``)."""
-    target = trainer.target.name
-    curves, notes = _curves(trainer, forces)
-    hist = Chart(ch.distribution_spec(target),
-                 ch.distribution_data(inference.fitted_parameter(trainer), target))
+def record(trainer: Trainer, forces: bool, focus: int | None = None) -> Frame:
+    """The live view of ``trainer`` now (its "Last tick" line is written by ``timed``); a
+    conditional run's with the class ``focus`` looked at."""
+    target, conditional = trainer.target.name, trainer.config.conditional
+    curves, notes = _curves(trainer, forces, focus or 0)
+    hist = Chart(ch.distribution_spec(target, conditional),
+                 ch.distribution_data(inference.fitted_parameter(trainer), target,
+                                      labels=inference.histogram_labels(trainer)))
     return Frame(trainer.step, readouts(trainer), curves, hist, notes)
 
 
@@ -70,16 +73,24 @@ def timed(frame: Frame, steps: int, seconds: float) -> Frame:
     return frame
 
 
-def _curves(trainer: Trainer, forces: bool) -> tuple[Chart, list[str]]:
-    target = trainer.target.name
-    view = inference.curves_view(trainer)
-    ghost = inference.ghost_curves(trainer)
-    pushes = trainer.forces(inference.latent(trainer, inference.CURVES, len(view.generated))) \
-        if forces else None
+def _curves(trainer: Trainer, forces: bool, focus: int) -> tuple[Chart, list[str]]:
+    target, conditional = trainer.target.name, trainer.config.conditional
+    view = inference.curves_view(trainer, focus=focus)
+    ghost = inference.ghost_curves(trainer, labels=view.labels)
+    pushes = inference.curve_forces(trainer, view) if forces else None
     scale = ch.force_scale(pushes, ch.force_reach(target)) if pushes is not None else 1.0
-    chart = Chart(ch.curves_spec(target, ghost=ghost is not None, forces=pushes is not None),
+    chart = Chart(ch.curves_spec(target, ghost=ghost is not None, forces=pushes is not None,
+                                 conditional=conditional),
                   ch.curves_data(view, target, ghost=ghost, forces=pushes, scale=scale))
     notes = []
+    if conditional:
+        names = trainer.target.class_names
+        ghostly = " (the ghost's dashed)" if ghost is not None else ""
+        notes.append(f"Conditional: each of G's curves in the colour of the class it was asked "
+                     f"for{ghostly}; "
+                     f"the {names[focus]} class's band drawn full, the other"
+                     f"{'s' if len(names) > 2 else ''} faded (Class, under the latent "
+                     "explorer).")
     if pushes is not None:
         notes.append(f"Forces: each line is D's push on a point of G's curves (minus the "
                      f"gradient of G's loss there), drawn at {scale:g} × its size; the largest "
@@ -147,6 +158,8 @@ def readouts(trainer: Trainer) -> list[Readout]:
             "Wasserstein-1 distance between the fitted parameter of 1,000 generated curves "
             "and its true law. 0 is perfect; sampling noise alone gives ~0.01. The tutorial "
             "reaches ~0.05 after 10,000 steps."))
+    if m.class_accuracy is not None:
+        shown = shown[:3] + _class_readouts(trainer, m)
     shown.append(Readout(
         "Shape error", f"{m.fit_residual:.3f}",
         "Mean RMS distance of a generated curve from the nearest curve of the target family: "
@@ -195,3 +208,41 @@ def data_readouts(trainer: Trainer, m: DataReadouts) -> list[Readout]:
                 "far below that, G copies curves of your data; far above, it paints curves "
                 "unlike any."),
     ]
+CONDITIONAL_REACHES = 0.95
+"""Class accuracy of ``406_conditional_GAN.py``'s own run after 10,000 steps, the mean over
+seeds 0-2 (``benchmarks/conditional.py``, docs/conditional.md)."""
+
+
+def _class_readouts(trainer: Trainer, m: Readouts) -> list[Readout]:
+    """A conditional run's readouts: class accuracy, then each class's in band and W1 (or,
+    for a family of two parameters, joint W1) against that class's own band and law."""
+    config, target = trainer.config, trainer.target
+    joint = len(target.param_names) > 1
+    shown = [Readout(
+        "Class accuracy", f"{100 * m.class_accuracy:.1f}%",
+        "Share of G's curves that land in the band of the class they were asked for: what a "
+        "conditional GAN exists for. Target 100%; a G that ignores its label reads about 50%. "
+        "On the tutorial's parabolas, 406_conditional_GAN.py reaches about "
+        f"{100 * CONDITIONAL_REACHES:.0f}% after 10,000 steps. Classes: {target.class_rule}.")]
+    for c in m.classes:
+        shown.append(Readout(
+            f"In band, {c.name}", f"{100 * c.in_band:.1f}%",
+            f"Share of the points of the curves asked for {c.name} that lie inside the "
+            f"{c.name} class's own band (±0.05). Target 100%; on the tutorial's parabolas, "
+            "406_conditional_GAN.py reaches about 95% for each class after 10,000 steps."))
+    for c in m.classes:
+        if joint:
+            floor = noise_floors(f"{config.target}{CLASS_MARK}{m.classes.index(c)}",
+                                 config.n_points, EVAL_SAMPLES // len(m.classes)).joint_w1
+            shown.append(Readout(
+                f"W1 joint, {c.name}", f"{c.joint_w1:.3f}",
+                f"Sliced Wasserstein-1 distance between amplitude and phase fitted to the "
+                f"curves asked for {c.name} and those of as many real {c.name} curves. "
+                f"Sampling noise alone reads about {floor:.3f}."))
+        else:
+            shown.append(Readout(
+                f"W1, {c.name}", f"{c.w1:.3f}",
+                f"Wasserstein-1 distance between the parameter fitted to the curves asked for "
+                f"{c.name} and the {c.name} class's own law. 0 is perfect; on the tutorial's "
+                "parabolas, 406_conditional_GAN.py reaches 0.03 to 0.05 after 10,000 steps."))
+    return shown

@@ -24,7 +24,7 @@ import streamlit as st
 from gan_core.serve.pacing import TickClock, panel_ticks, ticks_per_rerun
 from gan_core.serve.session import LabSession
 
-from . import controls, moment, panels, phases, player, timers
+from . import classes, controls, moment, panels, phases, player, timers
 from .controls import forces_on, slow_on
 from .frames import Frame, record, timed
 from .run import moved_on, session
@@ -145,7 +145,8 @@ def _still() -> Frame:
 
 def _recorded(run: LabSession, state: LiveState, steps: int, started: float) -> Frame:
     with run.lock:
-        frame = record(moment.shown(), forces_on())
+        shown = moment.shown()
+        frame = record(shown, forces_on(), classes.focus(shown))
     elapsed = time.perf_counter() - started
     state.last_tick = (steps, elapsed)
     state.frames += 1

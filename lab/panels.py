@@ -22,7 +22,7 @@ from gan_core.views import charts as ch
 from gan_core.views import inference
 from gan_core.views.inference import LatentSweep
 
-from . import moment, player
+from . import classes, moment, player
 from .blocks import Block, Caption, Chart, Columns, Heading
 from .run import session
 from .settings import PARAMS
@@ -48,11 +48,17 @@ class Panels:
     latent: LatentSweep
     step: int
     """The step of the run they show."""
+    focus: int | None = None
+    """A conditional run's class looked at: the D map and the optimal D are of it."""
+    label: str = ""
+    """A conditional run's label in the latent explorer, in words."""
 
     def blocks(self) -> list[Block]:
         """Six history panels in two rows, each marked with the run's changes and events; the
         events; the discriminator map beside the optimal D."""
-        target = self.trainer.target.name
+        target, conditional = self.trainer.target.name, self.trainer.config.conditional
+        of_class = ("" if self.focus is None
+                    else f" · class {self.trainer.target.class_names[self.focus]}")
         history: list[Block] = [
             Chart(f"history_{panel}", spec, data) if spec is not None else
             # An empty dataset has no extent for Vega to scale.
@@ -63,19 +69,20 @@ class Panels:
             Columns([[b] for b in history[3:]]),
             *(Caption(f":orange[**{EVENT_TITLES[e.kind]}**], steps {e.first_step:,}–"
                       f"{e.last_step:,}: {e.explanation}") for e in self.events),
-            Columns([[Heading("Discriminator map"),
+            Columns([[Heading(f"Discriminator map{of_class}"),
                       Chart("dmap", ch.discriminator_spec(target), self.dmap),
                       *_map_caption(self.trainer),
                       *([Caption("A critic scores, it has no probability: red where its score "
                                  "is above the midpoint of its mean scores on real and on "
                                  "generated curves, blue below (its level is free).")]
                         if self.critic else [])],
-                     [Heading("What D should be, and what it is"),
+                     [Heading(f"What D should be, and what it is{of_class}"),
                       *([Chart("theory", ch.theory_spec(target), ch.theory_data(self.theory)),
                          Caption(_theory_caption(self.theory))] if self.theory is not None
                         else [Caption(str(self.trainer.target.theory_reason))])]]),
-            Heading("Latent explorer"),
-            Chart("latent", ch.latent_spec(target), ch.latent_data(self.latent, target)),
+            Heading("Latent explorer" + (f" · {self.label}" if self.label else "")),
+            Chart("latent", ch.latent_spec(target, conditional),
+                  ch.latent_data(self.latent, target, self.focus)),
         ]
 
 
@@ -90,12 +97,16 @@ def prepare() -> Panels:
     with run.lock:
         trainer = moment.shown()
         history, events = _history(trainer)
+        focus = classes.focus(trainer)
         dmap = trainer.discriminator_map(resolution=ch.MAP_RESOLUTION, n_generated=120,
-                                         n_real=40)
-        theory = trainer.theory() if trainer.target.theory_reason is None else None
+                                         n_real=40, label=focus)
+        theory = (trainer.theory(label=focus) if trainer.target.theory_reason is None
+                  else None)
+        sweep = inference.latent_sweep(trainer, *_latent_choice(trainer),
+                                       label=classes.label(trainer))
         return Panels(trainer, history, events, ch.discriminator_data(dmap), dmap.critic,
-                      theory,
-                      inference.latent_sweep(trainer, *_latent_choice(trainer)), trainer.step)
+                      theory, sweep, trainer.step, focus,
+                      classes.label_text(trainer) if focus is not None else "")
 
 
 def _history(trainer: Trainer) -> tuple[list[tuple[str, ch.Spec | None, ch.Datasets]],
@@ -109,7 +120,7 @@ def _history(trainer: Trainer) -> tuple[list[tuple[str, ch.Spec | None, ch.Datas
     marks = [ch.Mark(e.first_step, e.last_step, f"{EVENT_TITLES[e.kind]}: {e.explanation}")
              for e in events]
     panels = []
-    for panel in ch.history_panels(trainer.target.name):
+    for panel in ch.history_panels(trainer.target.name, config.conditional):
         data = ch.history_data(trainer.history, panel, changes, marks, ghost=ghost)
         spec = ch.history_spec(panel, config.loss, ghost=ghost is not None,
                                changes=bool(changes), events=bool(marks),
@@ -176,17 +187,21 @@ def describe(change: Change) -> str:
 
 
 def latent_controls() -> None:
-    """The latent explorer's two widgets, under its chart. Outside the live view's fragment:
-    they change only when the visitor moves them (a run of the page), while the chart above
-    them follows the run with the other panels."""
+    """The latent explorer's widgets, under its chart: a direction and a position, and in a
+    conditional run the class looked at and the label G reads (``lab/classes.py``). Outside
+    the live view's fragment: they change only when the visitor moves them (a run of the
+    page), while the chart above them follows the run with the other panels."""
     trainer = session().trainer
-    a, b, _ = st.columns([1, 1, 2])
+    conditional = bool(classes.names(trainer))
+    a, b, *more = st.columns([1, 1, 1, 1] if conditional else [1, 1, 2])
     a.selectbox("Latent direction", range(trainer.config.latent_dim),
                 format_func=lambda i: f"z[{i}]", key=LATENT_DIM,
                 help="Which input of G to move; the others stay fixed.")
     low, high = inference.LATENT_RANGE
     b.slider("Position", low, high, 0.0, 0.25, key=LATENT_POSITION,
              help="Value of the chosen input; its curve is drawn bold.")
+    if conditional:
+        classes.controls(trainer, *more)
 
 
 def _latent_choice(trainer: Trainer) -> tuple[int, float]:

@@ -19,6 +19,7 @@ from gan_core.serve.session import LabSession
 from gan_core.views import charts as ch
 from gan_core.views import inference
 
+from . import classes
 from .chart import chart
 from .state import holder
 
@@ -99,12 +100,13 @@ def strip(trainer: Trainer) -> None:
 
 
 def _panel(view: Trainer, target: str, forces: bool, ghost: Trainer | None, key: str) -> None:
-    curves = inference.curves_view(view)
-    pushes = view.forces(inference.latent(view, inference.CURVES, len(curves.generated))) \
-        if forces else None
-    before = inference.curves_view(ghost).generated if ghost is not None else None
+    focus = classes.focus(view) or 0
+    curves = inference.curves_view(view, focus=focus)
+    pushes = inference.curve_forces(view, curves) if forces else None
+    before = inference.curves_view(ghost, focus=focus).generated if ghost is not None else None
     scale = ch.force_scale(pushes, ch.force_reach(target)) if pushes is not None else 1.0
-    chart(ch.curves_spec(target, ghost=before is not None, forces=forces, small=True),
+    chart(ch.curves_spec(target, ghost=before is not None, forces=forces, small=True,
+                         conditional=view.config.conditional),
           ch.curves_data(curves, target, ghost=before, forces=pushes, scale=scale), key)
     if pushes is not None:
         st.caption(f"Each line: {scale:g} × D's push ({_size(pushes)}).")

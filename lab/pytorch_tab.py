@@ -26,8 +26,13 @@ def tab() -> None:
     with right:
         st.markdown(
             "**Your run as a PyTorch script.** The tutorial's own code and names (`G`, `D`, "
-            "`opt_G`, `opt_D`, `artist_works`), written for the settings in the sidebar: "
-            "change one and the script follows. It needs only torch and numpy.")
+            "`opt_G`, `opt_D`, " + ("`artist_works_with_labels`, `G_inputs`, `D_inputs0`: "
+                                    "the conditional `406_conditional_GAN.py`, in the order "
+                                    "`406_GAN.py` was corrected to, since the published "
+                                    "order fails on torch 1.5 and later), "
+                                    if config.conditional else "`artist_works`), ")
+            + "written for the settings in the sidebar: change one and the script follows. It "
+            "needs only torch and numpy.")
         st.download_button("Download run.py", code, file_name="run.py", mime="text/x-python",
                            icon=":material/download:", on_click="ignore", key="download_script",
                            width="stretch", type="primary")

@@ -59,10 +59,14 @@ def tab() -> None:
         _map_controls()
     if state().error:
         st.error(state().error)
-    metric = st.segmented_control(
-        "Colour by", list(ch.STABILITY_METRICS), default="w1", key=METRIC,
-        format_func=lambda m: ch.STABILITY_METRICS[m][0], required=True)
     run = state().run
+    conditional = _conditional(run) if run is not None else session().config.conditional
+    metric = st.segmented_control(
+        "Colour by", ch.stability_metrics(conditional), default="w1", key=METRIC,
+        format_func=lambda m: ch.STABILITY_METRICS[m][0], required=True,
+        help="W1 and in band of the generated curves, the share of seeds that diverged or "
+        "converged, and for a conditional run the class accuracy: the share of curves in the "
+        "band of the class they were asked for.")
     running = run is not None and run.running
     st.fragment(run_every=0.5 if running else None)(_map)(metric)
 
@@ -219,11 +223,20 @@ def _progress(run: StabilityRun, label: str = "") -> None:
                 + ("" if run.running else " · done" if run.done else " · stopped"))
 
 
+def _conditional(run: StabilityRun | StabilityComparison) -> bool:
+    """Does the grid (or the first of a comparison's) ask G for classes?"""
+    first = run.runs[0] if isinstance(run, StabilityComparison) else run
+    return first.grid.base.conditional
+
+
 def _heatmap(run: StabilityRun, metric: str, key: str) -> None:
     grid = run.grid
     y_field = grid.y_axis.field if grid.y_axis is not None else None
+    if metric not in ch.stability_metrics(grid.base.conditional):
+        metric = "w1"  # class accuracy of a grid without classes: there is none
     st.vega_lite_chart(
-        ch.with_data(ch.stability_spec(metric, grid.x_axis.field, y_field),
+        ch.with_data(ch.stability_spec(metric, grid.x_axis.field, y_field,
+                                       grid.base.conditional),
                      ch.stability_data(run.cells, metric)),
         key=key, on_select=lambda: _pick(key, run), selection_mode="cell", width="stretch")
 

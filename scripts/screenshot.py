@@ -1,8 +1,12 @@
 """Regenerate docs/screenshot.png: the app after ~10 s of live training, in headless Chromium.
 
-Run from anywhere: ``python scripts/screenshot.py [--seconds 10] [--steps 1500] [--out PATH]``.
-It trains for ``--seconds`` and, on a slow machine, on until ``--steps`` steps, so that the
-picture shows the same stage of training wherever it is taken.
+Run from anywhere: ``python scripts/screenshot.py [--seconds 10] [--steps 1500] [--out PATH]
+[--link QUERY]``. It trains for ``--seconds`` and, on a slow machine, on until ``--steps`` steps,
+so that the picture shows the same stage of training wherever it is taken. ``--link`` opens the
+page with a link's settings; docs/conditional.png, the conditional run, is::
+
+    python scripts/screenshot.py --link "conditional=true&steps_per_tick=300" \
+        --seconds 20 --steps 8000 --out docs/conditional.png
 
 ``python scripts/screenshot.py --your-data`` regenerates docs/your-data.png instead: a drawn
 band (``drawn_band``, opened from its link) being learned, the drawing pad above the curves.
@@ -73,8 +77,9 @@ def main() -> None:
                         "docs/your-data.png with --your-data")
     parser.add_argument("--your-data", action="store_true",
                         help="a drawn band being learned (docs/your-data.png)")
+    parser.add_argument("--link", default="", help="a link's query, as conditional=true")
     args = parser.parse_args()
-    query = "?" + drawn_band() if args.your_data else ""
+    query = "?" + drawn_band() if args.your_data else (f"?{args.link}" if args.link else "")
     args.out = args.out or ROOT / "docs" / ("your-data.png" if args.your_data
                                             else "screenshot.png")
 

@@ -29,6 +29,8 @@ pytestmark = pytest.mark.usefixtures("no_tick_time_limit")
 def offered_values(name: str) -> st.SearchStrategy:
     """Values the page's widget for ``name`` can show."""
     p = PARAMS[name]
+    if p.kind is bool:
+        return st.booleans()
     if p.choices:
         return st.sampled_from(p.choices)
     if p.kind is bool:
@@ -53,6 +55,7 @@ def settings_of(at: AppTest) -> dict:
 
 @PAGE_SETTINGS
 @given(values=valid_links)
+@example(values={"conditional": True, "target": "sine"})
 def test_every_valid_link_sets_exactly_its_settings(values: dict) -> None:
     at = start({k: PARAMS[k].format(v) for k, v in values.items()})
     assert not at.warning
@@ -117,6 +120,8 @@ def assert_link_handled(at: AppTest, query: dict[str, str]) -> None:
 @example("hidden", " +Infinity ")
 @example("seed", "١٢")  # Streamlit would take it as 12; a link means what read_link says
 @example("batch_size", "1_28")
+@example("conditional", " TRUE ")  # a switch: respelled true, as its toggle writes it
+@example("conditional", "1")
 @example("tick_seconds", "nan")
 def test_any_text_for_any_setting_never_raises_and_a_refused_value_is_named(
         key: str, raw: str) -> None:

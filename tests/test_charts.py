@@ -148,3 +148,104 @@ def test_the_d_outputs_panel_marks_where_this_losss_undecided_d_settles(loss: st
     rules = [row for rows in spec["datasets"].values() for row in rows
              if "cannot tell" in str(row.get("label"))]
     assert len(rules) == 1 and rules[0]["value"] == pytest.approx(level, abs=1e-4)
+
+
+# -- a conditional run's charts ---------------------------------------------------------------
+
+
+def conditional_charts(trainer: Trainer, focus: int) -> dict[str, tuple[dict, dict]]:
+    """Every chart of a conditional run's live view that differs from a run's without
+    classes, with a ghost, forces and the class ``focus`` looked at."""
+    target = trainer.config.target
+    view = inference.curves_view(trainer, focus=focus)
+    ghost = inference.ghost_curves(trainer, labels=view.labels)
+    forces = inference.curve_forces(trainer, view)
+    label = np.array([0.5], np.float32)
+    return {
+        "curves": (ch.curves_spec(target, ghost=True, forces=True, conditional=True),
+                   ch.curves_data(view, target, ghost=ghost, forces=forces)),
+        "distribution": (ch.distribution_spec(target, conditional=True),
+                         ch.distribution_data(inference.fitted_parameter(trainer), target,
+                                              labels=inference.histogram_labels(trainer))),
+        "latent": (ch.latent_spec(target, conditional=True),
+                   ch.latent_data(inference.latent_sweep(trainer, 1, 0.5, label=label),
+                                  target, focus)),
+        "class_accuracy": (ch.history_spec("class_accuracy", "minimax"),
+                           ch.history_data(trainer.history, "class_accuracy")),
+    }
+
+
+@pytest.fixture(scope="module", params=TARGETS)
+def conditional_trainer(request: pytest.FixtureRequest) -> Trainer:
+    t = Trainer(GANConfig(conditional=True, target=request.param, seed=3))
+    t.train(120)
+    t.fork(t.config.replace(lr_g=1e-3))
+    t.train(20)
+    return t
+
+
+def test_a_conditional_runs_charts_are_light_and_get_exactly_their_datasets(
+        conditional_trainer: Trainer) -> None:
+    for focus in (0, 1):
+        for name, (spec, data) in conditional_charts(conditional_trainer, focus).items():
+            assert spec["usermeta"]["embedOptions"]["renderer"] == "canvas", name
+            used = {key for node in _walk(spec) for t in node.get("transform", [])
+                    for key in t} & PER_ROW_TRANSFORMS
+            assert not used, f"{name} evaluates {used} per row"
+            assert dataset_names(spec) == set(data), name
+            for dataset, columns in data.items():
+                lengths = {len(v) for v in columns.values()}
+                assert len(lengths) == 1 and lengths.pop() > 0, (name, dataset)
+
+
+def test_each_classs_band_is_drawn_the_one_looked_at_full_and_curves_by_class(
+        conditional_trainer: Trainer) -> None:
+    trainer = conditional_trainer
+    family = trainer.target
+    data = conditional_charts(trainer, focus=1)["curves"][1]
+    band = data["band"]
+    assert set(band["c"].tolist()) == {0, 1}
+    assert (band["f"] == (band["c"] != 1)).all()  # class 1 looked at: class 0 faded
+    for c in (0, 1):
+        rows = band["c"] == c
+        lower, upper = family.class_target(c).envelope(band["x"][rows])
+        np.testing.assert_allclose(band["lower"][rows], lower, atol=1e-6)
+        np.testing.assert_allclose(band["upper"][rows], upper, atol=1e-6)
+    curves = data["curves"]
+    view = inference.curves_view(trainer, focus=1)
+    generated = curves["k"] != 0
+    ghostly = curves["k"] == 3
+    n = len(view.x)
+    asked = np.repeat(1 + view.labels, n)
+    np.testing.assert_array_equal(curves["s"][generated & ~ghostly], asked)  # by class asked
+    np.testing.assert_array_equal(curves["s"][ghostly], asked)  # the ghost's alike, dashed
+    assert (curves["s"][curves["k"] == 0] == 0).all()  # real curves: grey
+    assert view.labels[0] == 1 and (data["highlighted"]["h"] == 2).all()  # bold: the focus
+
+
+def test_each_classs_histogram_is_of_its_curves_beside_its_own_law(
+        conditional_trainer: Trainer) -> None:
+    trainer = conditional_trainer
+    hist = conditional_charts(trainer, 0)["distribution"][1]["hist"]
+    width = float(hist["right"][0] - hist["left"][0])
+    for c in (0, 1):
+        rows = hist["c"] == c
+        assert hist["generated"][rows].sum() * width == pytest.approx(1, abs=0.05)
+        low, high = trainer.target.class_target(c).param_laws()[0].bounds
+        centers, density = hist["center"][rows], hist["target"][rows]
+        inside = (centers >= low) & (centers <= high)
+        assert (density[~inside] == 0).all() and (density[inside] > 0).all()
+
+
+def test_the_stability_map_offers_class_accuracy_only_for_a_conditional_grid() -> None:
+    assert "class_accuracy" not in ch.stability_metrics(False)
+    assert ch.stability_metrics(True)[-1] == "class_accuracy"
+    cells = [{"ix": 0, "iy": 0, "x": 1e-4, "y": None, "in_band": 0.9, "w1": 0.1,
+              "class_accuracy": 0.4, "diverged": 0.0}]
+    data = ch.stability_data(cells, "class_accuracy")["cells"]
+    assert data["value"][0] == pytest.approx(0.4) and data["label"][0] == "0.40"
+    assert data["dark"][0]  # a low share is drawn dark
+    spec = ch.stability_spec("class_accuracy", "lr_g", None, conditional=True)
+    tips = [t["title"] for node in _walk(spec) for t in node.get("tooltip", [])
+            if isinstance(t, dict)]
+    assert "class accuracy" in tips

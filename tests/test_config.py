@@ -24,7 +24,7 @@ PARAMS = GANConfig.params()
 NUMERIC = [name for name, p in PARAMS.items() if not p.choices and p.kind is not bool]
 TEXT = [name for name, p in PARAMS.items() if p.choices]
 SWITCHES = [name for name, p in PARAMS.items() if p.kind is bool]
-NEEDS_NEW_MODEL = {"latent_dim", "hidden", "n_points", "target", "seed"}
+NEEDS_NEW_MODEL = {"latent_dim", "hidden", "n_points", "conditional", "target", "seed"}
 PLAIN_INT = re.compile(r"[+-]?[0-9]+")
 PLAIN_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
@@ -56,6 +56,26 @@ def test_defaults_are_the_tutorials_hyperparameters() -> None:
 
 def test_tutorial_preset_is_the_default_config() -> None:
     assert PRESETS["tutorial"] == GANConfig()
+
+
+def test_the_conditional_preset_is_the_tutorials_settings_with_classes() -> None:
+    assert PRESETS["conditional"] == GANConfig().replace(conditional=True)
+    assert GANConfig().conditional is False
+
+
+def test_a_switch_is_spelled_true_or_false_as_a_bound_toggle_writes_it_in_the_url() -> None:
+    param = PARAMS["conditional"]
+    assert SWITCHES == ["spectral_norm", "conditional"]
+    assert param.group == "Model" and not param.live and PARAMS["spectral_norm"].live
+    assert (param.format(True), param.format(False)) == ("true", "false")
+    assert param.offers(True) and param.offers(False)
+    for raw, value in (("true", True), ("false", False), ("True", True), (" FALSE ", False),
+                       (True, True), (False, False)):
+        assert GANConfig.from_mapping({"conditional": raw}).conditional is value
+    for raw in ("1", "0", "yes", "", 1, 0, 1.0, None, [True]):
+        assert "conditional: expected true or false" in refusal({"conditional": raw})
+    with pytest.raises(ValueError, match="conditional: expected true or false"):
+        GANConfig(conditional=1)  # type: ignore[arg-type]
 
 
 def test_every_preset_is_a_valid_round_tripping_config() -> None:
@@ -274,8 +294,8 @@ def valid_value(name: str) -> st.SearchStrategy[Any]:
 
 def parsed(name: str, raw: Any) -> Any:
     """What a valid raw value means, worked out independently of ``from_mapping``."""
-    if PARAMS[name].kind is bool and isinstance(raw, str):
-        return raw.lower() == "true"
+    if PARAMS[name].kind is bool:
+        return raw if isinstance(raw, bool) else raw.lower() == "true"
     return PARAMS[name].kind(raw)
 
 
@@ -295,6 +315,9 @@ def wrong_type(name: str) -> st.SearchStrategy[Any]:
     """Values of no acceptable type: bools, containers, None, and for an int a fraction."""
     others = st.one_of(st.booleans(), st.none(), st.lists(st.integers(), max_size=2),
                        st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
+    if PARAMS[name].kind is bool:  # a switch takes true or false, not numbers or containers
+        return st.one_of(st.none(), st.integers(), st.floats(), st.lists(st.booleans(),
+                                                                         max_size=2))
     if PARAMS[name].choices:
         return others | st.integers() | st.floats()
     if PARAMS[name].kind is bool:  # a switch is true or false, nothing else

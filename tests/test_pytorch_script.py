@@ -345,9 +345,27 @@ def field(name: str) -> st.SearchStrategy:
     return st.floats(param.low, param.high)
 
 
+def _scriptable(config: GANConfig) -> GANConfig:
+    """A conditional config's script is 406_conditional_GAN.py's, without stabilizers."""
+    if not config.conditional:
+        return config
+    return config.replace(r1=0.0, r2=0.0, gp=0.0, spectral_norm=False, instance_noise=0.0,
+                          real_label=1.0)
+
+
 configs = st.builds(GANConfig, **{name: field(name) for name in GANConfig.params()
-                                  if name != "target"}, target=st.sampled_from(TARGETS))
+                                  if name != "target"}, target=st.sampled_from(TARGETS)
+                    ).map(_scriptable)
 """Configs of the built-in families (your data's scripts: tests/test_data_files.py)."""
+
+
+@pytest.mark.parametrize("stabilizer", [{"r1": 1.0}, {"spectral_norm": True},
+                                        {"loss": "wasserstein", "gp": 10.0},
+                                        {"instance_noise": 0.1}, {"real_label": 0.9}])
+def test_a_conditional_script_with_a_stabilizer_is_refused_saying_why(stabilizer: dict) -> None:
+    with pytest.raises(ValueError, match="written without "
+                       "stabilizers; this run uses"):
+        script(GANConfig(conditional=True, **stabilizer))
 
 
 def ruff_findings(text: str) -> str:
@@ -394,6 +412,8 @@ def foreign_words(config: GANConfig) -> list[str]:
         words += ["D_STEPS", "update_D"]
     words += {"parabola": ["np.sin", "ranges", "band"], "two_bands": ["np.sin"],
               "sine": ["np.power", "ranges", "band"]}[config.target]
+    words += (["def artist_works()", "G(G_ideas)", "406_GAN.py\n"] if config.conditional
+              else ["labels", "G_inputs", "D_inputs"])
     return words
 
 
@@ -426,8 +446,9 @@ def test_every_config_gives_a_lint_clean_script_that_holds_only_its_own_code_and
         # the config's values, as exact literals
         assert re.search(rf"^{name} = {re.escape(repr(value))}( +#|$)", text, re.MULTILINE)
     run = run_script(config)
-    assert run.G[0].weight.shape == (config.hidden, config.latent_dim)
-    assert run.D[0].weight.shape == (config.hidden, config.n_points)
+    label = int(config.conditional)  # the class label's column
+    assert run.G[0].weight.shape == (config.hidden, config.latent_dim + label)
+    assert run.D[0].weight.shape == (config.hidden, config.n_points + label)
     assert run.opt_G.param_groups[0]["lr"] == config.lr_g
     assert run.opt_D.param_groups[0]["lr"] == config.lr_d
     takes_step = bool(inspect.signature(run.train_step).parameters)

@@ -81,6 +81,7 @@ def test_evaluation_is_reproducible_and_consistent() -> None:
                                       "jsd", "jsd_d", "fit_residual_floor", "joint_w1_floor",
                                       "jsd_floor", "slope"}
     assert metrics.slope > 0  # D's input gradient, as a number on its scale
+    assert metrics.class_accuracy is None and metrics.classes == ()  # a run without classes
 
 
 def test_inspecting_a_run_does_not_change_it() -> None:

@@ -3,19 +3,23 @@ strangers.
 
 Format ``gan-curve-lab/2`` is ``torch.save`` of one dict, which ``torch.load(f,
 weights_only=True)`` opens. With ``L``, ``H``, ``N`` the config's ``latent_dim``, ``hidden`` and
-``n_points``, and every tensor float32 unless said otherwise:
+``n_points``, ``C`` the label columns of a conditional run (``"conditional": True``: 1 for the
+two classes of every built-in target, see ``gan_core.gan.labels``; 0 otherwise), and every tensor
+float32 unless said otherwise:
 
 - ``"format"``: ``"gan-curve-lab/2"``.
 - ``"config"``: ``GANConfig.to_mapping()``, every hyperparameter by name (plain values).
-- ``"G"``: the state dict of ``nn.Sequential(nn.Linear(L, H), nn.ReLU(), nn.Linear(H, N))``:
-  ``0.weight`` (H, L), ``0.bias`` (H,), ``2.weight`` (N, H), ``2.bias`` (N,).
-- ``"D"``: the state dict of ``nn.Sequential(nn.Linear(N, H), nn.ReLU(), nn.Linear(H, 1),
+- ``"G"``: the state dict of ``nn.Sequential(nn.Linear(L + C, H), nn.ReLU(), nn.Linear(H,
+  N))``: ``0.weight`` (H, L + C), ``0.bias`` (H,), ``2.weight`` (N, H), ``2.bias`` (N,). A
+  conditional G reads the noise, then the label: ``G(torch.cat((z, labels), 1))``.
+- ``"D"``: the state dict of ``nn.Sequential(nn.Linear(N + C, H), nn.ReLU(), nn.Linear(H, 1),
   nn.Sigmoid())`` (no Sigmoid for the wasserstein critic: the same entries): ``0.weight`` (H,
-  N), ``0.bias`` (H,), ``2.weight`` (1, H), ``2.bias`` (1,). With ``spectral_norm`` on, that of
-  the same module with ``torch.nn.utils.parametrizations.spectral_norm`` on both ``Linear``
-  layers: ``0.bias``, ``0.parametrizations.weight.original`` (H, N, the weight before
-  normalisation), ``0.parametrizations.weight.0._u`` (H,) and ``._v`` (N,), the power
-  iteration's vectors, and the same for layer 2 (``_u`` (1,), ``_v`` (H,)).
+  N + C), ``0.bias`` (H,), ``2.weight`` (1, H), ``2.bias`` (1,). A conditional D reads the
+  curve, then its label. With ``spectral_norm`` on, that of the same module with
+  ``torch.nn.utils.parametrizations.spectral_norm`` on both ``Linear`` layers: ``0.bias``,
+  ``0.parametrizations.weight.original`` (H, N + C, the weight before normalisation),
+  ``0.parametrizations.weight.0._u`` (H,) and ``._v`` (N + C,), the power iteration's
+  vectors, and the same for layer 2 (``_u`` (1,), ``_v`` (H,)).
 - ``"opt_G"``, ``"opt_D"``: state dicts of ``torch.optim.Adam(params, lr, betas, eps=1e-8)``
   or ``torch.optim.SGD(params, lr, momentum)`` (the config's ``optimizer``) over those modules'
   ``parameters()``. Per parameter (keys 0-3, in ``0.weight, 0.bias, 2.weight, 2.bias`` order, or
@@ -32,8 +36,9 @@ weights_only=True)`` opens. With ``L``, ``H``, ``N`` the config's ``latent_dim``
   (a dict of text and integers).
 - ``"history"``: ``{"train": S, "eval": S}``, each ``S = {"steps": int64 (n,), "rows": float64
   (n, c), "stride": int, "columns": [c names]}`` (``gan_core.gan.history.Series.state()``; the
-  columns of ``History.TRAIN_COLUMNS`` and ``History.EVAL_COLUMNS``, or ``DATA_EVAL_COLUMNS``
-  for a run of your data; files written before columns were named hold the leading ones).
+  columns of ``History.TRAIN_COLUMNS`` and ``History.eval_columns``, which a run of your
+  data or with classes has its own of; files written before columns were named hold the
+  leading ones).
 - ``"schedule"`` (optional): the run's changes in order, each ``{"step": int, "values":
   {name: value}, "before": {name: value}}`` (``gan_core.gan.schedule.Change.to_plain``).
 - ``"data"`` (a run of target ``"data"`` only, and always there): the curves it learns,
@@ -46,7 +51,8 @@ For example::
 
     ckpt = torch.load("gan-curve-lab.pt", weights_only=True)
     c = ckpt["config"]
-    G = nn.Sequential(nn.Linear(c["latent_dim"], c["hidden"]), nn.ReLU(),
+    C = 1 if c.get("conditional") else 0  # a conditional run's label column (two classes)
+    G = nn.Sequential(nn.Linear(c["latent_dim"] + C, c["hidden"]), nn.ReLU(),
                       nn.Linear(c["hidden"], c["n_points"]))
     G.load_state_dict(ckpt["G"])
     opt_G = torch.optim.Adam(G.parameters(), lr=c["lr_g"], betas=(c["beta1"], c["beta2"]))
@@ -376,7 +382,7 @@ def _check_optimizer(file: TorchFile, value: Any, where: str, config: GANConfig,
 
 def _check_history(file: TorchFile, value: Any, config: GANConfig) -> None:
     history = _entries(value, "history", ("train", "eval"))
-    reference = History(data=config.target == "data")
+    reference = History(config.conditional, data=config.target == "data")
     for name, series in (("train", reference.train), ("eval", reference.eval)):
         where = f"history: {name}"
         entry = _entries(history[name], where, ("steps", "rows", "stride"),

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..gan.config import GANConfig
 from ..gan.engine import mlp_layout
+from ..gan.labels import label_width_of
 
 PARAMETER_NAMES = ("0.weight", "0.bias", "2.weight", "2.bias")
 """A network's parameters in ``nn.Sequential`` order: what ``parameters()`` yields."""
@@ -36,9 +37,13 @@ def _weight_name(index: int, spectral: bool) -> str:
 
 
 def network_sizes(config: GANConfig) -> dict[str, tuple[int, int, int]]:
-    """Layer sizes of G (noise -> hidden -> curve) and D (curve -> hidden -> logit)."""
-    return {"G": (config.latent_dim, config.hidden, config.n_points),
-            "D": (config.n_points, config.hidden, 1)}
+    """Layer sizes of G (noise -> hidden -> curve) and D (curve -> hidden -> logit); a
+    conditional run's G and D also read the label columns (``gan_core.gan.labels``), after the
+    noise and after the curve, as the tutorial's ``nn.Linear(N_IDEAS+1, 128)`` and
+    ``nn.Linear(ART_COMPONENTS+1, 128)``."""
+    c = label_width_of(config)
+    return {"G": (config.latent_dim + c, config.hidden, config.n_points),
+            "D": (config.n_points + c, config.hidden, 1)}
 
 
 def to_named(flat: np.ndarray, sizes: tuple[int, int, int],

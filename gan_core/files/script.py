@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..data.curves import Curves
+from ..gan.labels import label_width_of
 from ..gan.losses import SMOOTHED_LOSSES, equilibrium_point
 from ..gan.targets import QuadraticFamily, SineFamily, Target, Uniforms, data_target, get_target
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 TUTORIAL_URL = ("https://github.com/MorvanZhou/PyTorch-Tutorial/blob/master/"
                 "tutorial-contents/406_GAN.py")
+CONDITIONAL_URL = ("https://github.com/MorvanZhou/PyTorch-Tutorial/blob/master/"
+                   "tutorial-contents/406_conditional_GAN.py")
 REPORT_EVERY = 500
 """The script prints the tutorial's "D accuracy" and "D score" every this many steps."""
 MAX_LINE = 100
@@ -42,27 +45,45 @@ def script(config: GANConfig, data: Curves | None = None) -> str:
     For target ``data``, ``data`` are the run's curves: a drawn band or drawn curves are
     written into ``artist_works()`` as arrays; curves from a CSV file are read from the file
     given with ``--data FILE.csv``, laid out as that file was (``read_data``).
+
+    A conditional config writes ``406_conditional_GAN.py``'s run instead:
+    ``artist_works_with_labels()`` draws the real paintings and their labels, G paints from
+    ``G_inputs = torch.cat((G_ideas, labels), 1)`` and D judges ``D_inputs0`` and
+    ``D_inputs1``, each painting with its label; in the order ``406_GAN.py`` was corrected to.
+    Its script is written for the built-in families without stabilizers: any other
+    conditional config raises ``ValueError`` saying what it would need.
     """
     if (config.target == "data") != (data is not None):
         raise ValueError("a script of target 'data' needs the run's curves: give data")
+    if config.conditional:
+        _check_conditional(config)
     target = get_target(config.target) if data is None else data_target(data)
     table = data is not None and data.kind == "rows"
     point = equilibrium_point(config.loss, config.real_label)
     report = (_CRITIC_REPORT if config.loss == "wasserstein" else _REPORT.substitute(
         d_real=f"{point.d_real:.2f}", d_score=f"{point.d_score:.2f}"))
+    if config.conditional:
+        header = _CONDITIONAL_HEADER.substitute(
+            url=CONDITIONAL_URL, target=target.title, loss=_LOSS_TEXT[config.loss],
+            seed=config.seed, classes=_classes_text(target))
+        artist = _artist_works_with_labels(target)
+    else:
+        header = _HEADER.substitute(url=TUTORIAL_URL, target=target.title,
+                                    loss=_LOSS_TEXT[config.loss], seed=config.seed,
+                                    imports=_imports(config),
+                                    usage=_usage(_file_name(data) if table else None))
+        artist = _artist_works(target)
     blocks = [
-        _HEADER.substitute(url=TUTORIAL_URL, target=target.title, loss=_LOSS_TEXT[config.loss],
-                           seed=config.seed, imports=_imports(config),
-                           usage=_usage(_file_name(data) if table else None))
-        + _constants(config, data),
-        _artist_works(target),
+        header + _constants(config, data),
+        artist,
         _NEW_IDEAS,
         *_draws(config),
         _networks(config),
         *_stabilizers(config),
-        _training(config),
+        _conditional_training(config) if config.conditional else _training(config),
         report,
-        _RESUME.substitute(_RESUME_OPTIMIZER[config.optimizer]),
+        _RESUME.substitute(_RESUME_OPTIMIZER[config.optimizer],
+                           other=_OTHER[config.conditional]),
         _main(config, data),
     ]
     return "\n\n\n".join(block.strip("\n") for block in blocks) + "\n"
@@ -95,6 +116,21 @@ _LOSS_TEXT = {
 }
 
 
+def _check_conditional(config: GANConfig) -> None:
+    """A conditional script is ``406_conditional_GAN.py``'s, for a built-in family and without
+    stabilizers (the engine trains those; their script is not written)."""
+    stabilizers = [name for name, on in (
+        ("R1", config.r1), ("R2", config.r2), ("WGAN-GP", config.gp),
+        ("spectral normalisation", config.spectral_norm),
+        ("instance noise", config.instance_noise),
+        ("label smoothing", _smoothing(config))) if on]
+    if stabilizers:
+        raise ValueError("the PyTorch script of a conditional run is 406_conditional_GAN.py's, "
+                         "written without stabilizers; this run uses "
+                         + ", ".join(stabilizers) + ". Turn them off (or Conditional) for a "
+                         "script; the checkpoint holds the run as it is.")
+
+
 def _imports(config: GANConfig) -> str:
     if not config.spectral_norm:
         return ""
@@ -118,6 +154,32 @@ def _logit_name(config: GANConfig) -> str:
 
 def _penalised(config: GANConfig) -> bool:
     return bool(config.r1 or config.r2 or config.gp)
+
+
+_CONDITIONAL_HEADER = Template('''"""
+The conditional GAN of Morvan Zhou's PyTorch tutorial 406_conditional_GAN.py, written out by
+GAN Curve Lab with one run's settings, in the tutorial's names. It needs only torch and numpy.
+$url
+
+Real curves: $target (see artist_works_with_labels)
+Classes: $classes
+Loss: $loss
+
+    python run.py --steps 10000                            # train from scratch
+    python run.py --steps 10000 --resume gan-curve-lab.pt  # go on from a saved run
+"""
+import argparse
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+torch.set_num_threads(1)  # the networks are tiny: one thread is fastest
+torch.manual_seed($seed)    # reproducible
+np.random.seed($seed)
+
+''')
 
 _HEADER = Template('''"""
 The GAN of Morvan Zhou's PyTorch tutorial 406_GAN.py, written out by GAN Curve Lab with one
@@ -349,6 +411,37 @@ def _usage(data_file: str | None) -> str:
                 "saved run")
     return (f"    python run.py --steps 10000 --data {data_file}  # train from scratch\n"
             f"    python run.py --steps 10000 --data {data_file} --resume gan-curve-lab.pt")
+def _classes_text(target: Target) -> str:
+    """The classes as the header names them: class 1's rule in the script's own terms."""
+    if not isinstance(target, QuadraticFamily | SineFamily):
+        raise ValueError(f"no script is written for target {target.name!r}")
+    low, high = target.class_names
+    name = target.param_names[target.split_param]
+    return f"{high} (1) where {name} > {_number(target.split_at)}, {low} (0) elsewhere"
+
+
+def _artist_works_with_labels(target: Target) -> str:
+    """``406_conditional_GAN.py``'s ``artist_works_with_labels``, drawing ``target``'s family
+    as :func:`_artist_works` does, each painting's label read off its parameter as the engine
+    reads it (``Target.sample_labelled``)."""
+    unlabelled = _artist_works(target).splitlines()
+    low, high = target.class_names  # type: ignore[misc]
+    if isinstance(target, QuadraticFamily):
+        rule = f"(a - 1) > {_number(target.split_at - 1)}"
+        says = f"{high} paintings (1), {low} paintings (0), two classes"
+    else:
+        rule = f"amplitude > {_number(target.split_at)}"
+        says = f"{high} amplitude (1), {low} (0), two classes"
+    body = unlabelled[1:-2]
+    return "\n".join([
+        _aligned("def artist_works_with_labels():",
+                 "painting from the famous artist (real target)", 36),
+        *body,
+        _aligned(f"    labels = {rule}", says, 36),
+        "    paintings = torch.from_numpy(paintings).float()",
+        "    labels = torch.from_numpy(labels.astype(np.float32))",
+        "    return paintings, labels",
+    ])
 
 
 _NEW_IDEAS = """\
@@ -418,10 +511,21 @@ def _networks(config: GANConfig) -> str:
         return f"spectral_norm({code})" if config.spectral_norm else code
 
     critic = config.loss == "wasserstein"
+    if config.conditional:  # the tutorial's N_IDEAS+1 and ART_COMPONENTS+1: the class label
+        c = label_width_of(config)
+        g_in = _aligned(f"    nn.Linear(N_IDEAS + {c}, {h}),",
+                        "random ideas (normal distribution) + class label", 40)
+        d_in = _aligned(f"    {layer(f'nn.Linear(ART_COMPONENTS + {c}, {h})')},",
+                        "art work with its label, from the artist or G", 40)
+    else:
+        g_in = _aligned(f"    nn.Linear(N_IDEAS, {h}),",
+                        "random ideas (could from normal distribution)", 40)
+        d_in = _aligned(f"    {layer(f'nn.Linear(ART_COMPONENTS, {h})')},",
+                        "art work from the famous artist or from G" if config.spectral_norm
+                        else "receive art work from the famous artist or a newbie like G", 40)
     lines = [
         _aligned("G = nn.Sequential(", "Generator", 40),
-        _aligned(f"    nn.Linear(N_IDEAS, {h}),",
-                 "random ideas (could from normal distribution)", 40),
+        g_in,
         "    nn.ReLU(),",
         _aligned(f"    nn.Linear({h}, ART_COMPONENTS),",
                  "making a painting from these random ideas", 40),
@@ -429,9 +533,7 @@ def _networks(config: GANConfig) -> str:
         "",
         _aligned("D = nn.Sequential(", "Critic: gives a score, not a probability" if critic
                  else "Discriminator", 40),
-        _aligned(f"    {layer(f'nn.Linear(ART_COMPONENTS, {h})')},",
-                 "art work from the famous artist or from G" if config.spectral_norm
-                 else "receive art work from the famous artist or a newbie like G", 40),
+        d_in,
         "    nn.ReLU(),",
         f"    {layer(f'nn.Linear({h}, 1)')},",
         *([] if critic else [_aligned("    nn.Sigmoid(),",
@@ -637,6 +739,78 @@ def report(step, critic_artist0, D_loss):
     # -D_loss, estimates how far apart they are.
     print(f"step {step}: critic gap={-D_loss.item():.2f} (0.00 for G to converge)")
 """
+_CONDITIONAL_ORDER_COMMENT = """\
+    # G learns first, through the current D; then D learns on the same paintings, detached.
+    # 406_conditional_GAN.py as published updates D first and then calls G_loss.backward() on
+    # the graph kept by D_loss.backward(retain_graph=True): since torch 1.5 that fails, because
+    # opt_D.step() has changed in place the weights of D that this graph still needs. This is
+    # the order 406_GAN.py itself was corrected to."""
+
+_INPUTS = (("D(G_paintings.detach())", "D(D_inputs1)"), ("D(G_paintings)", "D(D_inputs1)"),
+           ("D(artist_paintings)", "D(D_inputs0)"),
+           ("D_logit(G_paintings.detach())", "D_logit(D_inputs1)"),
+           ("D_logit(G_paintings)", "D_logit(D_inputs1)"),
+           ("D_logit(artist_paintings)", "D_logit(D_inputs0)"))
+"""D's inputs in a loss's lines, and what a conditional D reads instead: each painting with
+its label."""
+
+
+def _labelled(lines: list[str]) -> list[str]:
+    """A loss's lines of the step (``_G_LOSS``, ``_D_LOSS``) for a conditional D: D judges
+    ``D_inputs0`` and ``D_inputs1``, comments realigned."""
+    out = []
+    for line in lines:
+        code, mark, comment = line.partition("  # ")
+        for plain, labelled in _INPUTS:
+            code = code.replace(plain, labelled)
+        out.append(_step_line(code.strip(), comment) if mark else code)
+    return out
+
+
+def _conditional_training(config: GANConfig) -> str:
+    """``train_step()`` of ``406_conditional_GAN.py`` in the corrected order: G's update
+    through D told the labels, then D's on the labelled real and (detached) painted curves;
+    with ``d_steps > 1`` the extra D updates first."""
+    g_update = [
+        _step_line("artist_paintings, labels = artist_works_with_labels()",
+                   "real painting, label from artist"),
+        _step_line("G_ideas = new_ideas()", "random ideas"),
+        _step_line("G_inputs = torch.cat((G_ideas, labels), 1)", "ideas with labels"),
+        _step_line("G_paintings = G(G_inputs)", "fake painting w.r.t label from G"),
+        _step_line("D_inputs1 = torch.cat((G_paintings, labels), 1)", "G's, with their labels"),
+        *_labelled(_G_LOSS[config.loss]),
+        "    opt_G.zero_grad()",
+        "    G_loss.backward()",
+        "    opt_G.step()",
+    ]
+    d_update = [
+        _step_line("D_inputs0 = torch.cat((artist_paintings, labels), 1)",
+                   "all have their labels"),
+        "    D_inputs1 = torch.cat((G_paintings.detach(), labels), 1)",
+        *_labelled(_D_LOSS[config.loss]),
+        "    opt_D.zero_grad()", "    D_loss.backward()", "    opt_D.step()"]
+    judged = "critic_artist0" if config.loss == "wasserstein" else "prob_artist0"
+    if config.d_steps == 1:
+        lines = ["def train_step():", _STEP_DOC, _CONDITIONAL_ORDER_COMMENT, *g_update, "",
+                 *d_update, f"    return {judged}, D_loss"]
+    else:
+        lines = [
+            "def update_D(artist_paintings, labels, G_paintings):",
+            '    """One update of D on labelled real paintings and G\'s, detached: G does not '
+            'learn."""',
+            *d_update,
+            f"    return {judged}, D_loss",
+            "", "",
+            "def train_step():",
+            _STEP_DOC,
+            _step_line("for _ in range(D_STEPS - 1):", "D learns alone first, on fresh batches"),
+            "        artist_paintings, labels = artist_works_with_labels()",
+            "        update_D(artist_paintings, labels, G(torch.cat((new_ideas(), labels), 1)))",
+            _CONDITIONAL_ORDER_COMMENT,
+            *g_update,
+            "    return update_D(artist_paintings, labels, G_paintings)",
+        ]
+    return "\n".join(lines)
 
 
 _REPORT = Template('''
@@ -645,6 +819,10 @@ def report(step, prob_artist0, D_loss):
     print(f"step {step}: D accuracy={prob_artist0.mean().item():.2f} ($d_real for D to "
           f"converge), D score= {-D_loss.item():.2f} ($d_score for G to converge)")
 ''')
+
+_OTHER = {False: "was conditional", True: "was not conditional"}
+"""What else a checkpoint of other shapes may have been, by whether the script is
+conditional."""
 
 _RESUME_OPTIMIZER = {
     "adam": {"kind": "Adam", "marker": "betas", "state": "moment estimates and step count"},
@@ -675,8 +853,8 @@ def load_checkpoint(path):
         if saved != here:
             raise ValueError(
                 f"its {name} has the shapes {saved}, but this script's {name} has {here}: "
-                "the run had other sizes (N_IDEAS, hidden units or ART_COMPONENTS); write the "
-                "script from that run's settings")
+                "the run had other sizes (N_IDEAS, hidden units or ART_COMPONENTS) or "
+                "$other; write the script from that run's settings")
     for name in ("opt_G", "opt_D"):
         if "$marker" not in ckpt[name]["param_groups"][0]:
             raise ValueError(f"its {name} is not $kind's: the run used another optimizer")

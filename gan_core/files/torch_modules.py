@@ -42,7 +42,10 @@ def tutorial_modules(config: GANConfig) -> tuple[nn.Sequential, nn.Sequential]:
 
 def modules(trainer: Trainer) -> tuple[nn.Sequential, nn.Sequential]:
     """The run's networks now, as the tutorial's ``G`` and ``D``: fed the same noise, ``G``
-    paints ``trainer.generate(z)``, and ``D`` gives ``trainer.discriminate``. A spectrally
+    paints ``trainer.generate(z)``, and ``D`` gives ``trainer.discriminate``. A conditional
+    run's are those of ``406_conditional_GAN.py``: ``G(torch.cat((z, labels), 1))`` paints
+    ``trainer.generate(z, labels)`` and ``D(torch.cat((curves, labels), 1))`` gives
+    ``trainer.discriminate(curves, labels)``, with ``labels`` a column of 0 and 1. A spectrally
     normalised ``D`` comes in eval mode, where its power iteration's vectors stay as they are
     (in training mode each call would take a step of the iteration)."""
     config = trainer.config

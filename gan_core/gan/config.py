@@ -37,7 +37,7 @@ class Param:
     help: str
     group: str
     live: bool
-    kind: type = float  # int, float or str: the field's type, from its default
+    kind: type = float  # int, float, str or bool: the field's type, from its default
     default: Any = None
     low: float | None = None
     high: float | None = None
@@ -72,11 +72,12 @@ class Param:
 
     def offers(self, value: Any) -> bool:
         """Can the page's widget show ``value`` (a valid value of this setting)? Choices and
-        the log grid are listed; a linear float slider moves in ``step``; ints are all shown."""
-        if self.choices:
-            return value in self.choices
+        the log grid are listed; a linear float slider moves in ``step``; ints and switches
+        show every value."""
         if self.kind is bool:
             return True
+        if self.choices:
+            return value in self.choices
         if self.log:
             return value in self.grid()
         if self.kind is float:
@@ -85,16 +86,17 @@ class Param:
         return True
 
     def format(self, value: Any) -> str:
-        """The value as a link spells it, and as the page's widget labels it."""
+        """The value as a link spells it, and as the page's widget labels it (a switch as
+        ``true`` or ``false``, as Streamlit writes a bound toggle into the URL)."""
         if isinstance(value, bool):
             return "true" if value else "false"
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     def describe_range(self) -> str:
-        if self.choices:
-            return "one of " + ", ".join(self.choices)
         if self.kind is bool:
             return "true or false"
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
         return f"between {self.low:g} and {self.high:g}"
 
 
@@ -232,6 +234,13 @@ class GANConfig(Settings):
         15, label="Points per curve", group="Model", live=False, low=4, high=100,
         help="Samples of each curve on [-1, 1]. Tutorial: 15. Your data's curves have as many "
         "points as they hold. Changing it starts a new model.")
+    conditional: bool = _param(
+        False, label="Conditional", group="Model", live=False,
+        help="G and D get each curve's class beside their inputs, as in the tutorial's sequel "
+        "406_conditional_GAN.py, and G paints a curve of the class it is asked for. Classes: "
+        "parabola, the tutorial's (a − 1) > 0.5 (upper half of the band) or not; two_bands, "
+        "its two bands; sine, amplitude above or below its median 1. Changing it starts a new "
+        "model.")
     target: Literal["parabola", "two_bands", "sine", "data"] = _param(
         "parabola", label="Target family", group="Target", live=False, choices=TARGET_CHOICES,
         help="parabola: the tutorial's a*x^2 + (a-1), a ~ U(1, 2). two_bands: a from two "
@@ -329,6 +338,8 @@ PRESETS: dict[str, GANConfig] = {
     # search): R1 and R2 with Adam's beta1 at 0.5, here at learning rates in the middle of
     # the range where it converges; the tutorial's quality in the tutorial's 10,000 steps.
     "stable": GANConfig(lr_g=1e-3, lr_d=1e-3, beta1=0.5, r1=10.0, r2=10.0),
+    # The tutorial's sequel, 406_conditional_GAN.py: its settings, G asked for a class.
+    "conditional": GANConfig(conditional=True),
 }
 """Named starting points, found by ``benchmarks/presets.py --search``; every value is one the
 page's sliders offer. ``tests/test_presets.py`` holds each to its promise."""

@@ -21,6 +21,14 @@ the interpolates of the WGAN-GP penalty (mixing weights drawn after the noise) t
 pass of their own; the penalties add their second-order terms to D's gradients, and
 normalisation turns those into gradients of the raw weights. With every stabilizer off a step
 is the plain pass above, array for array.
+
+A conditional run (``GANConfig.conditional``, the tutorial's ``406_conditional_GAN.py``) draws
+each real curve's class with it and appends the class as label columns (``labels.py``) to G's
+noise and to D's input: a row of D's input is a curve's points, then its label columns, and a
+generated curve carries the label G was asked for. What G receives, and the force on a curve,
+is the gradient over the points alone (``_curve_rows``): a class is given, not painted. So are
+the penalties on D's input gradient, and instance noise falls on the points alone. Without
+classes no label column exists and every array and operation is as it was.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import LOSSES, GANConfig
+from .labels import label_columns, label_width, n_classes_of
 from .losses import (
     SMOOTHED_LOSSES,
     logit_grads,
@@ -222,6 +231,14 @@ def draw_batch(rng: np.random.Generator, target: Target, x: np.ndarray, batch: i
     return real, rng.standard_normal((batch, latent_dim), dtype=DTYPE)
 
 
+def draw_labelled_batch(rng: np.random.Generator, target: Target, x: np.ndarray, batch: int,
+                        latent_dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A conditional step's real curves, their classes ``(batch,)`` and noise: the draws of
+    :func:`draw_batch`, in its order, with each real curve's class read off it."""
+    real, labels = target.sample_labelled(rng, batch, x)
+    return real, labels, rng.standard_normal((batch, latent_dim), dtype=DTYPE)
+
+
 class GANStack:
     """K GANs that share shapes, batch size, target, optimizer and ``d_steps``.
 
@@ -239,9 +256,13 @@ class GANStack:
         """The config's family, or ``target`` given (your data's, ``targets.data_target``)."""
         self.x = self.target.grid(config.n_points)
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
+        self.n_classes = n_classes_of(config)
+        """Classes G is asked for: 0 unless the run is conditional."""
+        self.label_width = c = label_width(self.n_classes)
+        """Label columns after G's noise and after D's curve (0 unless conditional)."""
         k, n, h, z = self.members, config.n_points, config.hidden, config.latent_dim
-        self.g = Net((z, h, n), k)
-        self.d = Net((n, h, 1), k)
+        self.g = Net((z + c, h, n), k)
+        self.d = Net((n + c, h, 1), k)
         for i, rng in enumerate(self.rngs):
             self.g.init_member(i, rng)
             self.d.init_member(i, rng)
@@ -318,9 +339,11 @@ class GANStack:
         """The step's working arrays for ``batch``: allocated once, written in place."""
         self.batch = batch
         k, n, h, z = self.members, self.config.n_points, self.config.hidden, self.config.latent_dim
+        c = self.label_width
         zeros = lambda *shape: np.zeros(shape, DTYPE)  # noqa: E731
-        self.z = zeros(k, batch, z)  # G's input noise
-        self.xs = zeros(k, 2 * batch, n)  # D's input: the real batch, then G's curves
+        self.z = zeros(k, batch, z + c)  # G's input noise (then a conditional run's labels)
+        self.xs = zeros(k, 2 * batch, n + c)  # D's input: the real batch, then G's curves
+        self._fake = self.xs[:, batch:, :n]  # G's curves, written in place by the forward pass
         self.g_hidden = zeros(k, batch, h)  # G's hidden layer after ReLU
         self.d_hidden = zeros(k, 2 * batch, h)  # D's hidden layer after ReLU, real then fake
         self.logits = zeros(k, 2 * batch, 1)  # D's output before the sigmoid
@@ -337,8 +360,9 @@ class GANStack:
         self._ones_2b = np.ones((k, 1, 2 * batch), DTYPE)
         self._mask_g = np.zeros((k, batch, h), bool)
         self._mask_d = np.zeros((k, 2 * batch, h), bool)
-        # The stabilizers' draws: instance noise for D's inputs, WGAN-GP's mixing weights.
-        self._noise_draw, self._noisy = zeros(k, 2 * batch, n), zeros(k, 2 * batch, n)
+        # The stabilizers' draws: instance noise for D's inputs (on the points alone; a
+        # conditional run's label columns stay 0), WGAN-GP's mixing weights.
+        self._noise_draw, self._noisy = zeros(k, 2 * batch, n + c), zeros(k, 2 * batch, n + c)
         self._sigma_t = np.zeros((k, 1, 1), DTYPE)
         self._mix = zeros(k, batch, 1)
 
@@ -349,7 +373,9 @@ class GANStack:
         arrays (``_alloc``, the stabilizers' draws included). What a grid of many members
         costs in memory."""
         b, z, h, n = config.batch_size, config.latent_dim, config.hidden, config.n_points
-        weights = mlp_layout((z, h, n))[1] + mlp_layout((n, h, 1))[1]
+        c = label_width(n_classes_of(config))
+        weights = mlp_layout((z + c, h, n))[1] + mlp_layout((n + c, h, 1))[1]
+        z, n = z + c, n + c  # the inputs and D's input rows carry the label columns
         floats = (6 * weights + b * z + 2 * b * n + b * h + 2 * b * h + 2 * b + 2 * b + b
                   + 2 * b * h + b * h + b * n + b * h + b * h + 2 * b * h + b + 2 * b
                   + 3 * 2 * b * n + 1 + b)  # D's inputs, instance noise and WGAN-GP's mixing
@@ -359,6 +385,11 @@ class GANStack:
     # -- one step --------------------------------------------------------------------------
 
     def _draw(self, step: int = 0) -> None:
+        if self.label_width:
+            self._draw_labelled()
+            if self._stabilized:
+                self._draw_stabilizers(step)
+            return
         b = self.batch
         if self.same_batches:
             self.xs[0, :b], self.z[0] = draw_batch(self.rngs[0], self.target, self.x, b,
@@ -390,7 +421,7 @@ class GANStack:
         for i, rng in enumerate(self.rngs):
             shared = self.same_batches and i > 0
             if noisy[i] and not (shared and noisy[0]):
-                self._noise_draw[i] = rng.standard_normal((2 * b, n), dtype=DTYPE)
+                self._noise_draw[i, :, :n] = rng.standard_normal((2 * b, n), dtype=DTYPE)
             if shared and noisy[0]:
                 self._noise_draw[i] = self._noise_draw[0]
             if mixed[i] and not (shared and mixed[0]):
@@ -398,13 +429,27 @@ class GANStack:
             if shared and mixed[0]:
                 self._mix[i] = self._mix[0]
 
+    def _draw_labelled(self) -> None:
+        """A conditional step's draws: each real curve's label columns go beside it and beside
+        the curve G paints in its row, and after G's noise."""
+        b, n, z = self.batch, self.config.n_points, self.config.latent_dim
+        for i, rng in enumerate(self.rngs[:1] if self.same_batches else self.rngs):
+            real, labels, noise = draw_labelled_batch(rng, self.target, self.x, b, z)
+            columns = label_columns(labels, self.n_classes)
+            self.xs[i, :b, :n], self.xs[i, :b, n:], self.xs[i, b:, n:] = real, columns, columns
+            self.z[i, :, :z], self.z[i, :, z:] = noise, columns
+        if self.same_batches:
+            self.xs[1:, :b] = self.xs[0, :b]
+            self.xs[1:, b:, n:] = self.xs[0, b:, n:]
+            self.z[1:] = self.z[0]
+
     def _forward(self) -> None:
-        g, d, b = self.g, self.d, self.batch
+        g, d = self.g, self.d
         np.matmul(self.z, g.w1, out=self.g_hidden)
         self.g_hidden += g.b1
         # ReLU against a same-shape zero array: faster than broadcasting a scalar 0.
         np.maximum(self.g_hidden, self._zeros_g, out=self.g_hidden)
-        fake = self.xs[:, b:]
+        fake = self._fake
         np.matmul(self.g_hidden, g.w2, out=fake)
         fake += g.b2
         if self._stabilized:
@@ -460,25 +505,32 @@ class GANStack:
     def _stabilize_backward(self) -> None:
         """The penalties' second-order terms added to D's gradients, then (with spectral
         normalisation) the gradients of the normalised weights turned into the weights'."""
-        d, w1, w2 = self.d, self._dw1, self._dw2
+        d, w1, w2 = self.d, self._curve_rows(self._dw1), self._dw2
+        gw1 = self._curve_rows(d.gw1)  # a view: the penalties add to the points' rows alone
         rows = self._penalized_rows
         if rows is not None:  # R1 on the real rows, R2 on the generated ones
             mask = self._mask_d[:, rows]
             a, grad = input_gradient(mask, w1, w2)
             penalty_backward(zero_centred_penalty_grad(grad, self._gamma, self.batch), a, mask,
-                             w1, d.gw1, d.gw2)
+                             w1, gw1, d.gw2)
         if self._gp is not None:
             a, grad = input_gradient(self._mask_mixed, w1, w2)
             penalty_backward(one_centred_penalty_grad(grad, self._gp), a, self._mask_mixed, w1,
-                             d.gw1, d.gw2)
+                             gw1, d.gw2)
         if self._sn:
             d.spectral.backward(self._w_sn, d.weights_grads())
+
+    def _curve_rows(self, w1: np.ndarray) -> np.ndarray:
+        """D's first-layer rows that read a curve's points (all of them without classes): the
+        gradient G receives, and the penalties' input gradient, are over them."""
+        return w1[:, :self.config.n_points] if self.label_width else w1
 
     def _g_backward(self) -> None:
         g, b = self.g, self.batch
         np.multiply(self.g_logit_grad, self._dw2.transpose(0, 2, 1), out=self.fake_hidden_grad)
         self.fake_hidden_grad *= self._mask_d[:, b:]
-        np.matmul(self.fake_hidden_grad, self._dw1.transpose(0, 2, 1), out=self.fake_grad)
+        np.matmul(self.fake_hidden_grad, self._curve_rows(self._dw1).transpose(0, 2, 1),
+                  out=self.fake_grad)
         np.matmul(self.g_hidden.transpose(0, 2, 1), self.fake_grad, out=g.gw2)
         np.matmul(self._ones_b, self.fake_grad, out=g.gb2)
         np.matmul(self.fake_grad, g.w2.transpose(0, 2, 1), out=self.g_hidden_grad)
@@ -587,10 +639,14 @@ class GANStack:
 
     # -- inference ---------------------------------------------------------------------------
 
-    def generate(self, z: np.ndarray, member: int = 0) -> np.ndarray:
-        """G's curves ``(n, n_points)`` for latent vectors ``z`` ``(n, latent_dim)``."""
+    def generate(self, z: np.ndarray, member: int = 0,
+                 labels: np.ndarray | None = None) -> np.ndarray:
+        """G's curves ``(n, n_points)`` for latent vectors ``z`` ``(n, latent_dim)`` and, in a
+        conditional run, the classes asked for (``labels``, as ``labels.label_columns`` takes
+        them: classes, or with two classes any label from 0 to 1)."""
         g = self.g
-        h = np.maximum(np.asarray(z, DTYPE) @ g.w1[member] + g.b1[member], 0)
+        inputs = self.with_labels(np.asarray(z, DTYPE), labels)
+        h = np.maximum(inputs @ g.w1[member] + g.b1[member], 0)
         return h @ g.w2[member] + g.b2[member]
 
     def d_weights(self, member: int = 0) -> tuple[np.ndarray, ...]:
@@ -608,9 +664,29 @@ class GANStack:
         spectral, w = self.d.spectral, self.d.weights()[layer][member]
         return (spectral.v(layer)[member] @ w) @ spectral.u(layer)[member]
 
-    def discriminate(self, curves: np.ndarray, member: int = 0) -> np.ndarray:
+    def discriminate(self, curves: np.ndarray, member: int = 0,
+                     labels: np.ndarray | None = None) -> np.ndarray:
         """D's logits ``(n,)`` for curves ``(n, n_points)`` (a critic's scores under the
-        wasserstein loss)."""
+        wasserstein loss) and, in a conditional run, the class D is told each curve is of."""
         w1, b1, w2, b2 = self.d_weights(member)
-        h = np.maximum(np.asarray(curves, DTYPE) @ w1 + b1, 0)
+        inputs = self.with_labels(np.asarray(curves, DTYPE), labels)
+        h = np.maximum(inputs @ w1 + b1, 0)
         return (h @ w2 + b2)[:, 0]
+
+    def with_labels(self, rows: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+        """``rows`` (noise or curves) as G or D reads them: with the label columns of
+        ``labels`` after them in a conditional run, as they are otherwise. Raises
+        ``ValueError`` for labels a run without classes is given, or a conditional run
+        lacks."""
+        if not self.label_width:
+            if labels is not None:
+                raise ValueError("labels: this run is not conditional; its G and D read no "
+                                 "class")
+            return rows
+        if labels is None:
+            raise ValueError("labels: a conditional run's G and D read each curve's class; "
+                             "give one per row")
+        columns = label_columns(labels, self.n_classes)
+        if rows.ndim != 2 or len(columns) != len(rows):
+            raise ValueError(f"labels: {len(columns)} for {len(rows)} rows")
+        return np.concatenate([rows, columns], axis=1)

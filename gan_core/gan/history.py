@@ -95,12 +95,19 @@ class History:
     DATA_EVAL_COLUMNS = ("in_band", "sliced_w1", "precision", "recall", "nearest_real",
                          "spread", "jsd", "jsd_d")
     """Fields of ``gan_core.measure.metrics.DataMetrics``, for a run of your data."""
+    CLASS_COLUMNS = ("class_accuracy",)
+    """A conditional run's evaluation columns, after the others."""
 
-    def __init__(self, data: bool = False) -> None:
+    def __init__(self, conditional: bool = False, data: bool = False) -> None:
         """``data``: the history of a run of your data, with its own evaluation columns."""
         self.train = Series(self.TRAIN_COLUMNS, capacity=1600, stride=4)
-        self.eval = Series(self.DATA_EVAL_COLUMNS if data else self.EVAL_COLUMNS,
-                           capacity=400, stride=100)
+        self.eval = Series(self.eval_columns(conditional, data), capacity=400, stride=100)
+
+    @classmethod
+    def eval_columns(cls, conditional: bool, data: bool = False) -> tuple[str, ...]:
+        """The evaluation columns of a run, with classes or without, of your data or not."""
+        return ((cls.DATA_EVAL_COLUMNS if data else cls.EVAL_COLUMNS)
+                + (cls.CLASS_COLUMNS if conditional else ()))
 
     def __len__(self) -> int:
         return len(self.train) + len(self.eval)

@@ -7,7 +7,8 @@ same run shows the same curves from tick to tick. The streams:
 
 ====================  ==  ==============================================================
 ``SAMPLE``            1   ``Trainer.sample``: fresh curves on every call
-``EVALUATION``        2   ``Trainer.evaluate`` and the history, with the step appended
+``EVALUATION``        2   ``Trainer.evaluate`` and the history, with the step appended (and
+                          for one class of a conditional run, the class after it)
 ``DISCRIMINATOR_MAP`` 3   the generated curves placed on the discriminator map
 ``CURVES``            4   the curve chart's fixed latent vectors
 ``HISTOGRAM``         5   the fitted-parameter histogram's latent vectors

@@ -8,6 +8,12 @@ The built-in families are named in :data:`TARGET_FAMILIES`. Your own curves
 (``gan_core.data.Curves``) are a :class:`DataFamily`, made by :func:`data_target` and named by
 a hash of the curves, so that everything that looks a target up by name (the charts, the noise
 floors) finds it while a run holds it.
+
+A family may also have classes, for a conditional run (``GANConfig.conditional``): each real
+curve has one, read off it, and each class is a family of its own, the curves of that class
+(``Target.class_target``). The families here split at a value of one parameter
+(:class:`ParameterClasses`); any other target, a data set with a label column, say, plugs in by
+implementing the four methods of the hook (see ``Target.class_names``).
 """
 
 from __future__ import annotations
@@ -62,6 +68,20 @@ class Uniforms:
     def bounds(self) -> tuple[float, float]:
         return min(r[0] for r in self.ranges), max(r[1] for r in self.ranges)
 
+    def split(self, at: float) -> tuple[Uniforms, Uniforms]:
+        """The law given a value at most ``at``, and given one above it. Each is again a
+        mixture of equally weighted uniforms, so each range must keep the same share of its
+        width on a side (a cut through one range, or between ranges)."""
+        sides = []
+        for keep in (lambda lo, hi: (lo, min(hi, at)), lambda lo, hi: (max(lo, at), hi)):
+            kept = [keep(lo, hi) for lo, hi in self.ranges]
+            shares = {round((b - a) / (hi - lo), 12)
+                      for (a, b), (lo, hi) in zip(kept, self.ranges, strict=True) if b > a}
+            if len(shares) != 1:
+                raise ValueError(f"splitting {self.ranges} at {at:g} leaves unequal weights")
+            sides.append(Uniforms(tuple((a, b) for a, b in kept if b > a)))
+        return sides[0], sides[1]
+
     def density(self, v: np.ndarray) -> np.ndarray:
         """The law's probability density at ``v`` (zero outside every range)."""
         v = np.asarray(v, np.float64)
@@ -90,6 +110,10 @@ class Plane:
     v_label: str
     u_range: tuple[float, float]
     v_range: tuple[float, float]
+
+
+CLASS_MARK = ":"
+"""Joins a family's name and a class: ``"parabola:1"`` is the parabolas of class 1."""
 
 
 class Target:
@@ -182,16 +206,113 @@ class Target:
         """Where real curves sit on the plane (exactly on it for every family here)."""
         raise NotImplementedError
 
+    # -- classes: the hook a conditional run uses ---------------------------------------------
 
-class QuadraticFamily(Target):
+    class_names: tuple[str, ...] = ()
+    """The classes a conditional run asks G for, class 0 first (short words for the page);
+    empty for a family without classes. A target with classes implements the four methods
+    below: ``sample_labelled``, ``class_shares``, ``class_target`` and ``landed_class``. A data
+    set with a label column implements them from its rows: its curves and their labels, each
+    label's share, the rows of one label as a target of their own, and which class's curves a
+    generated curve lies among."""
+    class_rule: str = ""
+    """How a real curve's class is decided, in words."""
+
+    def sample_labelled(self, rng: np.random.Generator, n: int,
+                        x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Real curves ``(n, n_points)`` and each one's class ``(n,)`` (int64). The curves are
+        exactly what :meth:`sample` draws from the same stream: a conditional run trains on
+        the real curves an unconditional run of its seed would see."""
+        raise NotImplementedError
+
+    def class_shares(self) -> np.ndarray:
+        """Each class's share of the real curves ``(n_classes,)``."""
+        raise NotImplementedError
+
+    def class_target(self, c: int) -> Target:
+        """The curves of class ``c`` as a family of their own: their law (W1 per class),
+        their envelope (the class's band), their samples. Named ``"<family>:<c>"``, which
+        :func:`get_target` resolves."""
+        raise NotImplementedError
+
+    def landed_class(self, curves: np.ndarray, x: np.ndarray, tolerance: float) -> np.ndarray:
+        """Per curve ``(n,)``, the class whose band it lands in, or -1 for none: what class
+        accuracy counts. ``tolerance`` widens the bands as the in-band test does."""
+        raise NotImplementedError
+
+
+def within(values: np.ndarray, law: Uniforms, period: float | None,
+           tolerance: float) -> np.ndarray:
+    """Is each value inside one of ``law``'s ranges widened by ``tolerance`` (an angle taken at
+    its turn nearest the range)?"""
+    values = np.asarray(values, np.float64)
+    inside = np.zeros(values.shape, bool)
+    for lo, hi in law.ranges:
+        v = values
+        if period is not None:
+            middle = (lo + hi) / 2
+            v = middle + (values - middle + period / 2) % period - period / 2
+        with np.errstate(invalid="ignore"):
+            inside |= (v >= lo - tolerance) & (v <= hi + tolerance)
+    return inside
+
+
+class ParameterClasses(Target):
+    """Two classes split at a value of one parameter: class 1 where ``split_param`` is above
+    ``split_at``, class 0 where it is not. A curve lands in class ``c``'s band when its fitted
+    parameters are those of a real curve of class ``c``: the split puts it on ``c``'s side and
+    every parameter lies in its class law's ranges, widened by the tolerance."""
+
+    split_param: int
+    split_at: float
+
+    def _classes(self, values: np.ndarray) -> np.ndarray:
+        return (np.asarray(values) > self.split_at).astype(np.int64)
+
+    def _with_laws(self, laws: tuple[Uniforms, ...], c: int) -> Target:
+        """This family with other parameter laws: class ``c``'s."""
+        raise NotImplementedError
+
+    def class_shares(self) -> np.ndarray:
+        law = self.param_laws()[self.split_param]
+        below = law.split(self.split_at)[0]
+        share = sum(b - a for a, b in below.ranges) / sum(b - a for a, b in law.ranges)
+        return np.array([share, 1 - share])
+
+    def class_target(self, c: int) -> Target:
+        if c not in (0, 1):
+            raise ValueError(f"class {c!r}: {self.name} has classes 0 and 1")
+        cached = self.__dict__.setdefault("_class_targets", {})
+        if c not in cached:
+            laws = list(self.param_laws())
+            laws[self.split_param] = laws[self.split_param].split(self.split_at)[c]
+            cached[c] = self._with_laws(tuple(laws), c)
+        return cached[c]
+
+    def landed_class(self, curves: np.ndarray, x: np.ndarray, tolerance: float) -> np.ndarray:
+        params, _ = self.fit(curves, x)
+        side = self._classes(params[:, self.split_param])
+        inside = np.ones(len(params), bool)
+        for c in (0, 1):
+            laws = self.class_target(c).param_laws()
+            for i, (law, period) in enumerate(zip(laws, self.param_periods, strict=True)):
+                inside &= (side != c) | within(params[:, i], law, period, tolerance)
+        return np.where(inside, side, -1)
+
+
+class QuadraticFamily(ParameterClasses):
     """``y = a * x^2 + (a - 1)`` with ``a`` drawn from a mixture of uniforms."""
 
     param_names = ("a",)
     param_periods = (None,)
     plane = Plane("c2 (x² coefficient)", "c0 (constant)", (0.5, 2.5), (-0.5, 1.5))
+    split_param, split_at = 0, 1.5
+    class_rule = "upper: (a − 1) > 0.5, the tutorial's label; lower: the rest"
 
-    def __init__(self, name: str, title: str, law: Uniforms, lesson: str) -> None:
+    def __init__(self, name: str, title: str, law: Uniforms, lesson: str,
+                 class_names: tuple[str, ...] = ("lower", "upper")) -> None:
         self.name, self.title, self.law, self.lesson = name, title, law, lesson
+        self.class_names = class_names
         lo, hi = law.bounds
         self.formula = f"a·x² + (a − 1), a ∈ {' ∪ '.join(f'[{a:g}, {b:g}]' for a, b in law.ranges)}"
         self._a_bounds = (lo, hi)
@@ -199,6 +320,16 @@ class QuadraticFamily(Target):
     def sample(self, rng: np.random.Generator, n: int, x: np.ndarray) -> np.ndarray:
         a = self.law.sample(rng, n)
         return a * (x * x + 1) - 1
+
+    def sample_labelled(self, rng: np.random.Generator, n: int,
+                        x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a = self.law.sample(rng, n)
+        return a * (x * x + 1) - 1, self._classes(a[:, 0])
+
+    def _with_laws(self, laws: tuple[Uniforms, ...], c: int) -> Target:
+        return QuadraticFamily(f"{self.name}{CLASS_MARK}{c}",
+                               f"{self.title}, {self.class_names[c]} class", laws[0],
+                               self.lesson, class_names=())
 
     def envelope(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self._a_bounds
@@ -228,11 +359,14 @@ class QuadraticFamily(Target):
         return np.stack([a, a - 1], axis=1)
 
 
-class SineFamily(Target):
+class SineFamily(ParameterClasses):
     """``y = A * sin(pi * x + phi)``: amplitude and phase both random."""
 
     name = "sine"
     title = "Sine waves"
+    class_names = ("low", "high")
+    class_rule = "high: amplitude above its median 1; low: the rest"
+    split_param, split_at = 0, 1.0
     param_names = ("amplitude", "phase")
     param_periods = (None, 2 * math.pi)
     plane = Plane("A·cos φ (sin coefficient)", "A·sin φ (cos coefficient)",
@@ -240,15 +374,29 @@ class SineFamily(Target):
     lesson = ("Two parameters: G must spread its 5-d noise over a two-dimensional family of "
               "curves with a different shape at every x.")
 
-    def __init__(self) -> None:
-        self.amplitude = Uniforms(((0.5, 1.5),))
+    def __init__(self, amplitude: Uniforms | None = None) -> None:
+        self.amplitude = amplitude or Uniforms(((0.5, 1.5),))
         self.phase = Uniforms(((0.0, math.pi / 2),))
-        self.formula = "A·sin(πx + φ), A ∈ [0.5, 1.5], φ ∈ [0, π/2]"
+        lo, hi = self.amplitude.bounds
+        self.formula = f"A·sin(πx + φ), A ∈ [{lo:g}, {hi:g}], φ ∈ [0, π/2]"
 
     def sample(self, rng: np.random.Generator, n: int, x: np.ndarray) -> np.ndarray:
         amp = self.amplitude.sample(rng, n)
         phase = self.phase.sample(rng, n)
         return amp * np.sin(np.float32(math.pi) * x + phase)
+
+    def sample_labelled(self, rng: np.random.Generator, n: int,
+                        x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        amp = self.amplitude.sample(rng, n)
+        phase = self.phase.sample(rng, n)
+        return amp * np.sin(np.float32(math.pi) * x + phase), self._classes(amp[:, 0])
+
+    def _with_laws(self, laws: tuple[Uniforms, ...], c: int) -> Target:
+        family = SineFamily(laws[0])
+        family.name = f"{self.name}{CLASS_MARK}{c}"
+        family.title = f"{self.title}, {self.class_names[c]} amplitude"
+        family.class_names = ()
+        return family
 
     def envelope(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a_lo, a_hi = self.amplitude.bounds
@@ -315,8 +463,13 @@ TARGET_FAMILIES: dict[str, Target] = {
 
 
 def get_target(name: str) -> Target:
-    """A built-in family by name, or your data's family by the name :func:`data_target` gave
-    it (while something holds it)."""
+    """A built-in family by name, your data's family by the name :func:`data_target` gave
+    it (while something holds it), or ``"<family>:<c>"``, class ``c`` of a family."""
+    family, mark, klass = name.partition(CLASS_MARK)
+    if mark:
+        if not klass.isdigit():
+            raise KeyError(name)
+        return get_target(family).class_target(int(klass))
     if name in TARGET_FAMILIES:
         return TARGET_FAMILIES[name]
     target = _DATA_TARGETS.get(name)

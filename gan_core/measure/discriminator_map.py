@@ -1,5 +1,6 @@
 """What D believes over the plane of the target's curves: one member of a stack, drawn from its
-own random stream so that looking never changes the run."""
+own random stream so that looking never changes the run. In a conditional run, for one class:
+D told that class, G asked for it, and the real curves of that class."""
 
 from __future__ import annotations
 
@@ -31,9 +32,19 @@ class DiscriminatorMap:
 
 
 def discriminator_map(stack: GANStack, member: int, config: GANConfig, resolution: int = 41,
-                      n_generated: int = 200, n_real: int = 100) -> DiscriminatorMap:
-    """D's output over a grid of the target's plane, and where curves fall on it."""
+                      n_generated: int = 200, n_real: int = 100,
+                      label: int | None = None) -> DiscriminatorMap:
+    """D's output over a grid of the target's plane, and where curves fall on it; in a
+    conditional run for class ``label`` (which it then needs)."""
     target, x = stack.target, stack.x
+    real_target, labels = target, None
+    if stack.label_width:
+        if label is None or not 0 <= label < stack.n_classes:
+            raise ValueError(f"label: {label!r}; a conditional run's D map is of one class, "
+                             f"0 to {stack.n_classes - 1}")
+        real_target = target.class_target(label)
+    elif label is not None:
+        raise ValueError("label: this run is not conditional; its D reads no class")
     plane = target.plane
     u = np.linspace(*plane.u_range, resolution)
     v = np.linspace(*plane.v_range, resolution)
@@ -43,15 +54,19 @@ def discriminator_map(stack: GANStack, member: int, config: GANConfig, resolutio
     curves = origin + coords @ basis
     rng = stream(config.seed, DISCRIMINATOR_MAP)
     z = rng.standard_normal((n_generated, config.latent_dim), dtype=np.float32)
-    fakes = stack.generate(z, member)
+    asked = None if label is None else np.full(n_generated, label)
+    fakes = stack.generate(z, member, asked)
     generated = target.plane_coords(fakes, x)
-    real = target.real_plane_coords(n_real)
+    real = real_target.real_plane_coords(n_real)
+    if label is not None:
+        labels = np.full(len(curves), label)
     critic = config.loss == "wasserstein"
     with np.errstate(all="ignore"):
-        logits = stack.discriminate(curves, member)
+        logits = stack.discriminate(curves, member, labels)
         if critic:
             real_curves = origin + real @ basis
-            logits = logits - 0.5 * (stack.discriminate(real_curves, member).mean()
-                                     + stack.discriminate(fakes, member).mean())
+            told = None if label is None else np.full(len(real_curves), label)
+            logits = logits - 0.5 * (stack.discriminate(real_curves, member, told).mean()
+                                     + stack.discriminate(fakes, member, asked).mean())
         prob = sigmoid(logits).reshape(resolution, resolution)
     return DiscriminatorMap(u, v, prob, generated, real, plane.u_label, plane.v_label, critic)

@@ -9,6 +9,10 @@ rejects a curve (``d log(1 - D) / d logit = -D -> 0``), the loss's saturation.
 
 Computed in float64 from D's float32 weights: it is used where precision is wanted (a finite-
 difference check, small differences between losses) and costs microseconds at page sizes.
+
+In a conditional run D also reads each curve's class (its label columns, after the points): the
+push on a curve is through D told the class G was asked for, and is over the curve's points
+alone, as the gradient G receives in training is.
 """
 
 from __future__ import annotations
@@ -24,40 +28,50 @@ def _d_weights(stack: GANStack, member: int) -> tuple[np.ndarray, ...]:
     return tuple(a.astype(np.float64) for a in stack.d_weights(member))
 
 
-def d_logits64(stack: GANStack, curves: np.ndarray, member: int = 0) -> np.ndarray:
-    """D's logits ``(n,)`` for curves ``(n, n_points)``, in float64."""
+def _d_input(stack: GANStack, curves: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    """Curves as D reads them, in float64: with their label columns in a conditional run."""
+    return stack.with_labels(np.asarray(curves, np.float64), labels).astype(np.float64)
+
+
+def d_logits64(stack: GANStack, curves: np.ndarray, member: int = 0,
+               labels: np.ndarray | None = None) -> np.ndarray:
+    """D's logits ``(n,)`` for curves ``(n, n_points)`` (told ``labels`` in a conditional run),
+    in float64."""
     w1, b1, w2, b2 = _d_weights(stack, member)
-    hidden = np.maximum(np.asarray(curves, np.float64) @ w1 + b1, 0.0)
+    hidden = np.maximum(_d_input(stack, curves, labels) @ w1 + b1, 0.0)
     return (hidden @ w2 + b2)[:, 0]
 
 
 def curve_forces(stack: GANStack, curves: np.ndarray, loss: str,
-                 member: int = 0) -> np.ndarray:
-    """``-d l_G / d x`` ``(n, n_points)`` at each curve ``x`` of ``curves``, under ``loss``.
+                 member: int = 0, labels: np.ndarray | None = None) -> np.ndarray:
+    """``-d l_G / d x`` ``(n, n_points)`` at each curve ``x`` of ``curves``, under ``loss`` (in
+    a conditional run through D told ``labels``, the classes G was asked for).
 
     Per curve, without the ``1/batch`` of the batch mean: a training step's
     ``GANStack.fake_grad`` (``d G_loss / d x``) is ``-forces / batch`` for the same curves and
     weights. Through D (``in -> hidden -> ReLU -> logit``):
-    ``d l_G / d x = l_G'(logit) * W1 @ (relu'(h) * w2)``.
+    ``d l_G / d x = l_G'(logit) * W1 @ (relu'(h) * w2)``, with ``W1``'s rows of the points.
     """
     curves = np.asarray(curves, np.float64)
     if curves.ndim != 2 or curves.shape[1] != stack.config.n_points:
         raise ValueError(f"curves have shape {curves.shape}; expected (n, "
                          f"{stack.config.n_points})")
     w1, b1, w2, b2 = _d_weights(stack, member)
-    pre = curves @ w1 + b1  # (n, hidden)
+    pre = _d_input(stack, curves, labels) @ w1 + b1  # (n, hidden)
     logits = np.maximum(pre, 0.0) @ w2 + b2  # (n, 1)
     dl = generator_loss_grad(loss, logits)  # (n, 1): d l_G / d logit
     hidden_grad = dl * (pre > 0) * w2[:, 0]  # (n, hidden): d l_G / d pre-activation
-    return -(hidden_grad @ w1.T)
+    return -(hidden_grad @ w1[:stack.config.n_points].T)
 
 
-def input_gradients(stack: GANStack, curves: np.ndarray, member: int = 0) -> np.ndarray:
-    """D's input gradient of its logit ``d logit / d x`` ``(n, n_points)`` at each curve,
-    float64: what R1 and R2 penalise, and what WGAN-GP holds near length 1."""
+def input_gradients(stack: GANStack, curves: np.ndarray, member: int = 0,
+                    labels: np.ndarray | None = None) -> np.ndarray:
+    """D's input gradient of its logit ``d logit / d x`` ``(n, n_points)`` at each curve (over
+    its points; told ``labels`` in a conditional run), float64: what R1 and R2 penalise, and
+    what WGAN-GP holds near length 1."""
     w1, b1, w2, _ = _d_weights(stack, member)
-    pre = np.asarray(curves, np.float64) @ w1 + b1
-    return ((pre > 0) * w2[:, 0]) @ w1.T
+    pre = _d_input(stack, curves, labels) @ w1 + b1
+    return ((pre > 0) * w2[:, 0]) @ w1[:stack.config.n_points].T
 
 
 def force_size(forces: np.ndarray) -> np.ndarray:

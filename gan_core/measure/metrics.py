@@ -27,6 +27,10 @@ from . import curve_space
 from .forces import input_gradients
 from .theory import FLOOR_DRAWS, d_star_applies, jsd_floor, jsd_from_d, parameter_jsd
 
+CLASS_TOLERANCE = 0.025
+"""How far, in a parameter's own units, a fitted parameter may lie beyond its class's ranges and
+the curve still land in the class's band: a parabola of the family 0.025 past its class's
+``a`` lies 0.025 to 0.05 outside the class's band, what the in-band test tolerates."""
 EVAL_SAMPLES = 1000
 SLICES = 16
 """Directions of the sliced W1 in two dimensions."""
@@ -77,9 +81,46 @@ class Metrics:
     joint_w1_floor: float
     jsd_floor: float
     slope: float = float("nan")
+    class_accuracy: float | None = None
+    """A conditional run's share of curves that land in the band of the class G was asked for
+    (None for a run without classes). The curves are asked for the classes of as many real
+    curves, so the metrics above compare the same mixture of classes; ``spread`` is then the
+    smallest over the classes, so that one curve per class still reads as a collapse."""
+    classes: tuple[ClassMetrics, ...] = ()
+    """A conditional run's metrics of each class, class 0 first (empty without classes)."""
 
     def as_dict(self) -> dict[str, float]:
-        return asdict(self)
+        """Every metric as a number by name; a conditional run's ``class_accuracy`` too, and
+        each class's as ``<class>.<metric>`` (``upper.w1``), a run without classes neither."""
+        plain = asdict(self)
+        plain.pop("classes")
+        if self.class_accuracy is None:
+            plain.pop("class_accuracy")
+        for c in self.classes:
+            plain.update({f"{c.name}.{key}": value for key, value in asdict(c).items()
+                          if key != "name"})
+        return plain
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    """How G paints one class: the curves it was asked for that class, against that class's
+    own law and band (``Target.class_target``)."""
+
+    name: str
+    accuracy: float
+    """Share of the curves asked for this class that land in its band."""
+    in_band: float
+    """Share of their points inside the class's band (its envelope, widened as ``in_band``)."""
+    w1: float
+    """Mean over parameters of the W1 distance to the class's law."""
+    joint_w1: float
+    """Sliced W1 between their fitted parameters and those of as many real curves of the
+    class: only drawn for a family of two parameters, as ``Metrics.joint_w1``."""
+    spread: float
+    """Interquartile range of the fitted parameters over the class law's (``spread_ratio``)."""
+    n: int
+    """Curves asked for this class."""
 
 
 @dataclass(frozen=True)
@@ -208,32 +249,106 @@ class EvaluationSample:
     l_fake: np.ndarray  # (n,): D's logits
     l_real: np.ndarray  # (n,)
     slope: float = float("nan")  # mean ||d logit / d x|| on both, where it was asked for
+    labels: np.ndarray | None = None
+    """A conditional run's classes ``(n,)``: of each real curve, and the one G was asked for
+    in the same row."""
 
 
-def mean_slope(stack: GANStack, member: int, *curves: np.ndarray) -> float:
-    """The mean length of D's input gradient on all the curves given."""
+def mean_slope(stack: GANStack, member: int, *curves: np.ndarray,
+               labels: np.ndarray | None = None) -> float:
+    """The mean length of D's input gradient (over the points) on all the curves given, each
+    told ``labels`` in a conditional run."""
     with np.errstate(all="ignore"):
-        grads = np.concatenate([input_gradients(stack, c, member) for c in curves])
+        grads = np.concatenate([input_gradients(stack, c, member, labels) for c in curves])
         return float(np.sqrt(np.einsum("ij,ij->i", grads, grads)).mean())
+
+
+def _draw_sample(stack: GANStack, config: GANConfig, rng: np.random.Generator,
+                 n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Latent vectors, then real curves (and in a conditional run their classes, which G is
+    then asked for), from one stream."""
+    z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
+    if stack.label_width:
+        real, labels = stack.target.sample_labelled(rng, n, stack.x)
+        return z, real, labels
+    return z, stack.target.sample(rng, n, stack.x), None
 
 
 def evaluation_sample(stack: GANStack, member: int, config: GANConfig, step: int,
                       n: int = EVAL_SAMPLES, slope: bool = True) -> EvaluationSample:
     """``n`` curves of one member from the evaluation stream of ``step``, not the training
     stream: evaluating never changes a run, and a step always gives the same numbers. Then
-    ``n`` real curves from the same stream. ``slope``: also D's mean input gradient length
-    (not needed for the history's rows, which leave it out)."""
+    ``n`` real curves from the same stream; a conditional run's G is asked for their classes.
+    ``slope``: also D's mean input gradient length (not needed for the history's rows, which
+    leave it out)."""
     rng = stream(config.seed, EVALUATION, step)
-    z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
-    fake = stack.generate(z, member)
-    real = stack.target.sample(rng, n, stack.x)
+    z, real, labels = _draw_sample(stack, config, rng, n)
+    fake = stack.generate(z, member, labels)
     with np.errstate(all="ignore"):
         fake_params, fake_residual = stack.target.fit(fake, stack.x)
         real_params, _ = stack.target.fit(real, stack.x)
-        l_fake = stack.discriminate(fake, member)
-        l_real = stack.discriminate(real, member)
+        l_fake = stack.discriminate(fake, member, labels)
+        l_real = stack.discriminate(real, member, labels)
+    return EvaluationSample(
+        fake, real, fake_params, fake_residual, real_params, l_fake, l_real,
+        slope=(mean_slope(stack, member, real, fake, labels=labels) if slope
+               else float("nan")),
+        labels=labels)
+
+
+def class_sample(stack: GANStack, member: int, config: GANConfig, step: int, label: int,
+                 n: int = EVAL_SAMPLES) -> EvaluationSample:
+    """A conditional run's evaluation sample of one class: ``n`` curves G paints asked for
+    ``label`` and ``n`` real curves of that class, from the evaluation stream of ``step`` and
+    the class (what the theory of one class compares)."""
+    if not 0 <= label < stack.n_classes:
+        raise ValueError(f"label {label!r} is not a class of this run (0 to "
+                         f"{stack.n_classes - 1})")
+    rng = stream(config.seed, EVALUATION, step, label)
+    target = stack.target.class_target(label)
+    z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
+    real, labels = target.sample(rng, n, stack.x), np.full(n, label)
+    fake = stack.generate(z, member, labels)
+    with np.errstate(all="ignore"):
+        fake_params, fake_residual = target.fit(fake, stack.x)
+        real_params, _ = target.fit(real, stack.x)
+        l_fake = stack.discriminate(fake, member, labels)
+        l_real = stack.discriminate(real, member, labels)
     return EvaluationSample(fake, real, fake_params, fake_residual, real_params, l_fake, l_real,
-                            mean_slope(stack, member, real, fake) if slope else float("nan"))
+                            labels=labels)
+
+
+def class_metrics(fake: np.ndarray, fake_params: np.ndarray, real_params: np.ndarray | None,
+                  labels: np.ndarray, target: Target, x: np.ndarray) -> tuple[ClassMetrics, ...]:
+    """Each class's :class:`ClassMetrics` of generated curves ``fake`` asked for ``labels``,
+    with their fitted parameters; ``real_params`` of real curves with the same ``labels`` (for
+    the joint W1; None to leave it NaN)."""
+    with np.errstate(all="ignore"):
+        landed = target.landed_class(fake, x, CLASS_TOLERANCE)
+        out = []
+        for c, name in enumerate(target.class_names):
+            asked = labels == c
+            count = int(asked.sum())
+            if not count:
+                out.append(ClassMetrics(name, *[float("nan")] * 5, 0))
+                continue
+            own = target.class_target(c)
+            joint = float("nan") if real_params is None else sliced_w1(
+                own.joint_coords(fake_params[asked]), own.joint_coords(real_params[asked]))
+            out.append(ClassMetrics(
+                name, accuracy=float(np.mean(landed[asked] == c)),
+                in_band=in_band_fraction(fake[asked], own, x),
+                w1=_mean_w1(fake_params[asked], own), joint_w1=joint,
+                spread=spread_ratio(fake_params[asked], own), n=count))
+    return tuple(out)
+
+
+def class_accuracy(fake: np.ndarray, labels: np.ndarray, target: Target, x: np.ndarray) -> float:
+    """Share of generated curves ``fake`` that land in the band of the class they were asked
+    for (``labels``): what a conditional GAN exists for. About 1/2 for a G that ignores its
+    label on two equally likely classes."""
+    with np.errstate(all="ignore"):
+        return float(np.mean(target.landed_class(fake, x, CLASS_TOLERANCE) == labels))
 
 
 def d_outputs(loss: str, logits: np.ndarray) -> float:
@@ -247,9 +362,17 @@ def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: st
     """The :class:`Metrics` of an evaluation sample under ``loss``."""
     n = len(sample.fake)
     floors = noise_floors(target.name, len(x), n)
+    classes: tuple[ClassMetrics, ...] = ()
+    accuracy = None
+    if sample.labels is not None:
+        classes = class_metrics(sample.fake, sample.fake_params, sample.real_params,
+                                sample.labels, target, x)
+        accuracy = class_accuracy(sample.fake, sample.labels, target, x)
     with np.errstate(all="ignore"):
         d_loss, g_loss = loss_values(loss, sample.l_real.reshape(1, n, 1),
                                      sample.l_fake.reshape(1, n, 1), real_label)
+        spread = (min(c.spread for c in classes) if classes
+                  else spread_ratio(sample.fake_params, target))
         return Metrics(
             in_band=in_band_fraction(sample.fake, target, x),
             w1=_mean_w1(sample.fake_params, target),
@@ -261,7 +384,7 @@ def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: st
             d_score=-float(d_loss[0]),
             joint_w1=sliced_w1(target.joint_coords(sample.fake_params),
                                target.joint_coords(sample.real_params)),
-            spread=spread_ratio(sample.fake_params, target),
+            spread=spread,
             jsd=parameter_jsd(target, sample.fake_params),
             jsd_d=(jsd_from_d(sample.l_real, sample.l_fake) if d_star_applies(loss)
                    else float("nan")),
@@ -269,6 +392,8 @@ def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: st
             joint_w1_floor=floors.joint_w1,
             jsd_floor=floors.jsd,
             slope=sample.slope,
+            class_accuracy=accuracy,
+            classes=classes,
         )
 
 
@@ -286,6 +411,10 @@ class Readouts:
     curves' fits, which nothing else shown does."""
     slope: float | None = None
     """Only for a wasserstein critic (None otherwise), whose slope WGAN-GP holds near 1."""
+    class_accuracy: float | None = None
+    classes: tuple[ClassMetrics, ...] = ()
+    """A conditional run's, as :class:`Metrics` has them (``joint_w1`` of each class NaN for a
+    one-parameter target)."""
 
 
 def readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
@@ -297,26 +426,32 @@ def readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
     if isinstance(stack.target, DataFamily):
         return data_readouts_member(stack, member, config, step, n)
     rng = stream(config.seed, EVALUATION, step)
-    z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
-    fake = stack.generate(z, member)
-    real = stack.target.sample(rng, n, stack.x)
+    z, real, labels = _draw_sample(stack, config, rng, n)
+    fake = stack.generate(z, member, labels)
     target = stack.target
     with np.errstate(all="ignore"):
         params, residual = target.fit(fake, stack.x)
-        joint = None
+        joint, real_params = None, None
         if len(target.param_names) > 1:
-            joint = sliced_w1(target.joint_coords(params),
-                              target.joint_coords(target.fit(real, stack.x)[0]))
-        l_fake = stack.discriminate(fake, member)
-        l_real = stack.discriminate(real, member)
+            real_params = target.fit(real, stack.x)[0]
+            joint = sliced_w1(target.joint_coords(params), target.joint_coords(real_params))
+        l_fake = stack.discriminate(fake, member, labels)
+        l_real = stack.discriminate(real, member, labels)
         d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1),
                                 config.real_label)
         critic = config.loss == "wasserstein"
+        conditional = {}
+        if labels is not None:
+            conditional = {
+                "class_accuracy": class_accuracy(fake, labels, target, stack.x),
+                "classes": class_metrics(fake, params, real_params, labels, target, stack.x)}
         return Readouts(in_band=in_band_fraction(fake, target, stack.x),
                         w1=_mean_w1(params, target), fit_residual=float(residual.mean()),
                         d_real=d_outputs(config.loss, l_real), d_score=-float(d_loss[0]),
                         joint_w1=joint,
-                        slope=mean_slope(stack, member, real, fake) if critic else None)
+                        slope=(mean_slope(stack, member, real, fake, labels=labels) if critic
+                               else None),
+                        **conditional)
 
 
 def band_and_w1(stack: GANStack, member: int, config: GANConfig, step: int,
@@ -324,26 +459,39 @@ def band_and_w1(stack: GANStack, member: int, config: GANConfig, step: int,
     """``(in_band, w1)`` exactly as :func:`evaluate_member` gives them, from the same curves,
     without D's passes or the other metrics: all a grid of many GANs scores its cells by.
     For your data the W1 is the sliced W1 in curve space (``DataMetrics.sliced_w1``)."""
+    return grid_scores(stack, member, config, step, n)[:2]
+
+
+def grid_scores(stack: GANStack, member: int, config: GANConfig, step: int,
+                n: int = EVAL_SAMPLES) -> tuple[float, float, float]:
+    """``(in_band, w1, class_accuracy)`` exactly as :func:`evaluate_member` gives them
+    (``class_accuracy`` NaN for a run without classes), from the same curves, without D's
+    passes or the other metrics: all a grid of many GANs scores its cells by."""
     rng = stream(config.seed, EVALUATION, step)
-    fake = stack.generate(rng.standard_normal((n, config.latent_dim), dtype=np.float32), member)
+    z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
+    labels = stack.target.sample_labelled(rng, n, stack.x)[1] if stack.label_width else None
+    fake = stack.generate(z, member, labels)
     if isinstance(stack.target, DataFamily):
         real = stack.target.sample(rng, n, stack.x)
         with np.errstate(all="ignore"):
             return (in_band_fraction(fake, stack.target, stack.x),
-                    curve_space.sliced_w1(fake, real) * stack.target.data.scale)
+                    curve_space.sliced_w1(fake, real) * stack.target.data.scale, float("nan"))
     with np.errstate(all="ignore"):
         params, _ = stack.target.fit(fake, stack.x)
-        return in_band_fraction(fake, stack.target, stack.x), _mean_w1(params, stack.target)
+        accuracy = (float("nan") if labels is None
+                    else class_accuracy(fake, labels, stack.target, stack.x))
+        return (in_band_fraction(fake, stack.target, stack.x), _mean_w1(params, stack.target),
+                accuracy)
 
 
 def quality_member(stack: GANStack, member: int, config: GANConfig, step: int,
                    n: int = EVAL_SAMPLES) -> tuple[float, ...]:
-    """The history's evaluation row (``History.EVAL_COLUMNS``, or ``DATA_EVAL_COLUMNS`` for
-    your data) exactly as :func:`evaluate_member` gives those values."""
+    """The history's evaluation row (``History.eval_columns``) exactly as
+    :func:`evaluate_member` gives those values."""
     metrics = evaluate_member(stack, member, config, step, n, slope=False)
-    columns = History.DATA_EVAL_COLUMNS if isinstance(metrics, DataMetrics) else \
-        History.EVAL_COLUMNS
-    return tuple(getattr(metrics, column) for column in columns)
+    data = isinstance(metrics, DataMetrics)
+    return tuple(getattr(metrics, column)
+                 for column in History.eval_columns(bool(stack.label_width), data))
 
 
 def evaluate_member(stack: GANStack, member: int, config: GANConfig, step: int,

@@ -21,7 +21,7 @@ from ..gan.config import LOSSES, GANConfig
 from ..gan.engine import MEMBER_FIELDS, GANStack
 from ..gan.losses import SMOOTHED_LOSSES
 from ..gan.targets import Target, data_target
-from ..measure.metrics import EVAL_SAMPLES, band_and_w1
+from ..measure.metrics import EVAL_SAMPLES, grid_scores
 
 AXIS_FIELDS = (*MEMBER_FIELDS, "seed")
 """The fields a grid may vary: the per-member fields of :class:`GANStack`, and seed."""
@@ -124,12 +124,14 @@ def _tidy(value: float) -> float:
 
 @dataclass(frozen=True)
 class MemberResult:
-    """How one member ended. A diverged member has ``in_band`` and ``w1`` NaN: its frozen
-    weights are finite but explode on any input, nothing worth scoring."""
+    """How one member ended. A diverged member has ``in_band``, ``w1`` and ``class_accuracy``
+    NaN: its frozen weights are finite but explode on any input, nothing worth scoring."""
 
     in_band: float
     w1: float
     diverged: bool
+    class_accuracy: float = math.nan
+    """A conditional grid's (NaN for a grid without classes)."""
 
 
 class BatchedTrainer:
@@ -280,8 +282,9 @@ class BatchedTrainer:
                 if stack.diverged[i]:
                     results.append(MemberResult(math.nan, math.nan, True))
                     continue
-                in_band, w1 = band_and_w1(stack, i, self._configs[lo + i], self._steps[j], n)
-                results.append(MemberResult(in_band, w1, False))
+                in_band, w1, accuracy = grid_scores(stack, i, self._configs[lo + i],
+                                                    self._steps[j], n)
+                results.append(MemberResult(in_band, w1, False, accuracy))
         return results
 
     @property
@@ -292,9 +295,10 @@ class BatchedTrainer:
     def cell_table(self, results: Sequence[MemberResult]) -> list[dict[str, Any]]:
         """One row per cell, row by row: its axis values and its seeds' results aggregated.
 
-        ``in_band`` and ``w1`` are means over the seeds that did not diverge (NaN if all
-        did); ``diverged`` is the fraction that did, ``converged`` the fraction that ended
-        with W1 at most :data:`CONVERGED_W1`. ``y`` is None without a y axis.
+        ``in_band``, ``w1`` and ``class_accuracy`` are means over the seeds that did not
+        diverge (NaN if all did, and ``class_accuracy`` for a grid without classes);
+        ``diverged`` is the fraction that did, ``converged`` the fraction that ended with W1
+        at most :data:`CONVERGED_W1`. ``y`` is None without a y axis.
         """
         if len(results) != self.members:
             raise ValueError(f"results: expected {self.members}, got {len(results)}")
@@ -315,6 +319,7 @@ class BatchedTrainer:
             "y": self.y_axis.values[iy] if self.y_axis is not None else None,
             "in_band": _mean([r.in_band for r in live]),
             "w1": _mean([r.w1 for r in live]),
+            "class_accuracy": _mean([r.class_accuracy for r in live]),
             "diverged": (len(cell) - len(live)) / len(cell),
             "converged": sum(r.w1 <= CONVERGED_W1 for r in live) / len(cell),
         }

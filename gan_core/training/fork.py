@@ -25,7 +25,7 @@ A ghost that blows up stops where it was (``stopped_at``); the live run does not
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -84,6 +84,22 @@ def single_stack(stack: GANStack) -> GANStack:
     single.rngs[0].bit_generator.state = stack.rngs[0].bit_generator.state
     single.diverged[0] = stack.diverged[0]
     return single
+
+
+def sample_curves(rng: np.random.Generator, stack: GANStack, config: GANConfig, n: int,
+                  label: float | None, generate: Callable[..., np.ndarray]) -> np.ndarray:
+    """``n`` curves from fresh noise of ``rng`` (then, in a conditional run asked for no class,
+    the classes from the same stream, as often as the real curves have them)."""
+    z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
+    if not stack.label_width:
+        if label is not None:
+            raise ValueError("label: this run is not conditional; its G paints no class")
+        return generate(z)
+    if label is None:
+        labels = rng.choice(stack.n_classes, size=n, p=stack.target.class_shares())
+    else:
+        labels = np.full(n, label)
+    return generate(z, labels)
 
 
 class Ghost(ABC):
@@ -147,22 +163,23 @@ class Ghost(ABC):
     def diverged(self) -> bool:
         return self.stopped_at is not None
 
-    def generate(self, z: np.ndarray) -> np.ndarray:
+    def generate(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         """The ghost's curves, in the curves' own units (as ``Trainer.generate``)."""
         stack, member = self._stack_member()
-        return stack.target.shown(stack.generate(z, member))
+        return stack.target.shown(stack.generate(z, member, labels))
 
-    def sample(self, n: int) -> np.ndarray:
-        """``n`` curves from fresh noise (the ghost's own sampling stream)."""
+    def sample(self, n: int, label: float | None = None) -> np.ndarray:
+        """``n`` curves from fresh noise (the ghost's own sampling stream), as
+        ``Trainer.sample``."""
         if self._sample_rng is None:
             self._sample_rng = stream(self.config.seed, SAMPLE)
-        z = self._sample_rng.standard_normal((n, self.config.latent_dim), dtype=np.float32)
-        return self.generate(z)
+        stack, _ = self._stack_member()
+        return sample_curves(self._sample_rng, stack, self.config, n, label, self.generate)
 
-    def discriminate(self, curves: np.ndarray) -> np.ndarray:
+    def discriminate(self, curves: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         """As ``Trainer.discriminate``: D's probabilities, or a critic's scores."""
         stack, member = self._stack_member()
-        logits = stack.discriminate(stack.target.trained(curves), member)
+        logits = stack.discriminate(stack.target.trained(curves), member, labels)
         return logits if self.config.loss == "wasserstein" else sigmoid(logits)
 
     def evaluate(self, n: int = EVAL_SAMPLES) -> Metrics | DataMetrics:
@@ -172,9 +189,10 @@ class Ghost(ABC):
         return evaluate_member(stack, member, self.config, self.step, n)
 
     def discriminator_map(self, resolution: int = 41, n_generated: int = 200,
-                          n_real: int = 100) -> DiscriminatorMap:
+                          n_real: int = 100, label: int | None = None) -> DiscriminatorMap:
         stack, member = self._stack_member()
-        return discriminator_map(stack, member, self.config, resolution, n_generated, n_real)
+        return discriminator_map(stack, member, self.config, resolution, n_generated, n_real,
+                                 label)
 
     def state(self) -> RunState:
         """The ghost as a run: ``Trainer.from_state`` of it goes on as the ghost would."""
@@ -194,7 +212,7 @@ class TwinGhost(Ghost):
         super().__init__(kept, owner.step)
         self._owner = owner
         self._config = owner.config
-        self._history = History(data=owner.data is not None)
+        self._history = History(owner.config.conditional, data=owner.data is not None)
         self._history.load_state(owner.history.state())
         self._changes = list(owner.changes)
 

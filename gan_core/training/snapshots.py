@@ -18,6 +18,7 @@ import numpy as np
 from ..gan.config import GANConfig
 from ..gan.engine import DTYPE, GANStack, NetState
 from ..gan.history import History
+from ..gan.labels import label_width_of
 from ..gan.state import RunState
 
 MAX_SNAPSHOTS = 32
@@ -28,7 +29,7 @@ FIRST_STRIDE = 100
 
 
 def _history_bytes(config: GANConfig) -> int:
-    history = History(data=config.target == "data")
+    history = History(config.conditional, data=config.target == "data")
     return sum(s.capacity * (len(s.columns) * 8 + 8) for s in (history.train, history.eval))
 
 
@@ -36,7 +37,8 @@ def snapshot_bytes(config: GANConfig) -> int:
     """Most bytes of arrays one snapshot of a run of ``config`` holds: G's and D's weights and
     both optimizer moments (float32), and a full history (float64 rows, int64 steps)."""
     z, h, n = config.latent_dim, config.hidden, config.n_points
-    weights = (z * h + h + h * n + n) + (n * h + h + h + 1)
+    c = label_width_of(config)  # a conditional run's label columns, beside noise and curve
+    weights = ((z + c) * h + h + h * n + n) + ((n + c) * h + h + h + 1)
     return 3 * weights * np.dtype(DTYPE).itemsize + _history_bytes(config)
 
 

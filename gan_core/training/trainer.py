@@ -34,6 +34,7 @@ from ..measure.metrics import (
     DataReadouts,
     Metrics,
     Readouts,
+    class_sample,
     evaluate_member,
     evaluation_sample,
     quality_member,
@@ -47,6 +48,7 @@ from .fork import (
     Ghost,
     TwinGhost,
     member_hparams,
+    sample_curves,
     single_stack,
     twin_stack,
 )
@@ -127,7 +129,7 @@ class Trainer:
         self.target = self._stack.target
         self.x: np.ndarray = self._stack.x
         self.step = 0
-        self.history = History(data=data is not None)
+        self.history = History(self.config.conditional, data=data is not None)
         self._changes: list[Change] = []
         self._plan: deque[Change] = deque(plan)
         self._ghost: Ghost | None = None
@@ -434,67 +436,91 @@ class Trainer:
 
     # -- looking at it -------------------------------------------------------------------
 
-    def generate(self, z: np.ndarray) -> np.ndarray:
-        """G's curves for given latent vectors ``(n, latent_dim)``, in the curves' own
-        units."""
-        return self.target.shown(self._stack.generate(z))
+    def generate(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        """G's curves for given latent vectors ``(n, latent_dim)``, in the curves' own units;
+        a conditional run's G also needs the class of each (``labels`` ``(n,)``: classes, or
+        with two classes any label from 0 to 1, a blend of the two; see
+        ``gan_core.gan.labels.label_columns``)."""
+        return self.target.shown(self._stack.generate(z, 0, labels))
 
-    def sample(self, n: int) -> np.ndarray:
-        """``n`` generated curves ``(n, n_points)`` from fresh noise."""
-        z = self._sample_rng.standard_normal((n, self.config.latent_dim), dtype=np.float32)
-        return self.generate(z)
+    def sample(self, n: int, label: float | None = None) -> np.ndarray:
+        """``n`` generated curves ``(n, n_points)`` from fresh noise. A conditional run's are
+        of class ``label`` (with two classes, any label from 0 to 1), or with None of classes
+        drawn as often as the real curves have them."""
+        return sample_curves(self._sample_rng, self._stack, self.config, n, label,
+                             self.generate)
 
     def real_samples(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` curves of the target family (a fixed set per ``seed``)."""
         return self.target.shown(self.target.sample(np.random.default_rng(seed), n, self.x))
 
-    def discriminate(self, curves: np.ndarray) -> np.ndarray:
+    def discriminate(self, curves: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         """D(x) = sigmoid(logit) for curves ``(n, n_points)``; under the wasserstein loss the
         critic's score itself (what the tutorial's ``D`` module outputs: a critic has no
-        Sigmoid)."""
-        logits = self._stack.discriminate(self.target.trained(curves))
+        Sigmoid). A conditional run's D is told the class of each (``labels``, as
+        :meth:`generate` takes them)."""
+        logits = self._stack.discriminate(self.target.trained(curves), 0, labels)
         return logits if self.config.loss == "wasserstein" else sigmoid(logits)
 
     def evaluate(self, n: int = EVAL_SAMPLES) -> Metrics | DataMetrics:
         """Metrics on ``n`` generated and ``n`` real curves drawn for this step only (the
         training RNG is untouched, so evaluating never changes the run): :class:`Metrics` for
         the built-in families, :class:`DataMetrics` (``in_band``, ``sliced_w1``,
-        ``precision``, ``recall``, ``nearest_real``, ...) for your data."""
+        ``precision``, ``recall``, ``nearest_real``, ...) for your data. A conditional run's G
+        is asked for the real curves' classes; per class in ``Metrics.classes``."""
         return evaluate_member(self._stack, 0, self.config, self.step, n)
 
     def readouts(self, n: int = EVAL_SAMPLES) -> Readouts | DataReadouts:
         """What the live view shows of :meth:`evaluate`, the same numbers, for less work."""
         return readouts_member(self._stack, 0, self.config, self.step, n)
 
-    def forces(self, z: np.ndarray, loss: str | None = None) -> np.ndarray:
-        """The push G receives at each of its curves for latent vectors ``z``: an array like
-        ``generate(z)`` holding ``-d l_G / d x``, float64, under ``loss`` (default: the run's).
+    def forces(self, z: np.ndarray, loss: str | None = None,
+               labels: np.ndarray | None = None) -> np.ndarray:
+        """The push G receives at each of its curves for latent vectors ``z`` (and in a
+        conditional run the classes asked for, ``labels``): an array like
+        ``generate(z, labels)`` holding ``-d l_G / d x``, float64, under ``loss`` (default: the
+        run's).
 
         ``l_G`` is a curve's own G loss (:func:`gan_core.gan.losses.generator_loss`), so this is
         the gradient per curve, ``batch`` times what a training step gives each curve of its
         batch (the step averages over it). Changes nothing. For curves trained on a normalised
         copy, the gradient with respect to the curves' own units.
         """
-        forces = curve_forces(self._stack, self._stack.generate(z), loss or self.config.loss)
+        fake = self._stack.generate(z, 0, labels)
+        forces = curve_forces(self._stack, fake, loss or self.config.loss, 0, labels)
         return forces / self.target.unit
 
-    def theory(self, n: int = EVAL_SAMPLES) -> TheoryView:
+    def theory(self, n: int = EVAL_SAMPLES, label: int | None = None) -> TheoryView:
         """The optimal discriminator for the current G beside the learned one, and the JSD
         they imply, on the same ``n`` generated and real curves as :meth:`evaluate` (so the
         same ``jsd`` and ``jsd_d``). See :mod:`gan_core.measure.theory`. For your data it is
         along their first principal component; raises ``ValueError`` with
-        ``target.theory_reason`` for data too few for a density."""
+        ``target.theory_reason`` for data too few for a density. A conditional run's is of one
+        class, ``label``: G asked for it, D told it, against that class's law."""
         if self.target.theory_reason is not None:
             raise ValueError(self.target.theory_reason)
-        sample = evaluation_sample(self._stack, 0, self.config, self.step, n, slope=False)
-        return theory_view(self.target, self.x, sample.fake_params, sample.l_real,
-                           sample.l_fake, self._stack.discriminate, self.config.loss,
-                           self.config.real_label)
+        stack, loss, real_label = self._stack, self.config.loss, self.config.real_label
+        if not stack.label_width:
+            if label is not None:
+                raise ValueError("label: this run is not conditional; its D reads no class")
+            sample = evaluation_sample(stack, 0, self.config, self.step, n, slope=False)
+            return theory_view(self.target, self.x, sample.fake_params, sample.l_real,
+                               sample.l_fake, stack.discriminate, loss, real_label)
+        if label is None:
+            raise ValueError("label: a conditional run's theory is of one class; name it")
+        sample = class_sample(stack, 0, self.config, self.step, label, n)
+        return theory_view(self.target.class_target(label), self.x, sample.fake_params,
+                           sample.l_real, sample.l_fake,
+                           lambda curves: stack.discriminate(curves, 0,
+                                                             np.full(len(curves), label)),
+                           loss, real_label)
 
     def discriminator_map(self, resolution: int = 41, n_generated: int = 200,
-                          n_real: int = 100) -> DiscriminatorMap:
-        """D's output over a grid of the target's plane, and where curves fall on it."""
-        return discriminator_map(self._stack, 0, self.config, resolution, n_generated, n_real)
+                          n_real: int = 100, label: int | None = None) -> DiscriminatorMap:
+        """D's output over a grid of the target's plane, and where curves fall on it; a
+        conditional run's for one class, ``label``."""
+        return discriminator_map(self._stack, 0, self.config, resolution, n_generated, n_real,
+                                 label)
 
     # -- state and checkpoints -------------------------------------------------------------
 

@@ -11,6 +11,10 @@ Live charts carry no per-row expressions (``calculate``, ``filter``, ``window``)
 evaluates those with Vega's expression interpreter for every row on every tick, which was most
 of a playing page's work. Categories travel as small integer codes that scales map to colours,
 widths and shapes; what needs arithmetic is computed here.
+
+A conditional run's charts (``conditional=True``) draw each class's band in the tutorial's bound
+colours, the class looked at full and the others faded, and colour G's curves (and a ghost's,
+dashed) by the class they were asked for (``CLASS_COLORS``, none of them a bound's colour).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 
 from ..gan.history import History
 from ..gan.losses import equilibrium_point
-from ..gan.targets import DataFamily, Uniforms, get_target
+from ..gan.targets import CLASS_MARK, DataFamily, Uniforms, curve_grid, get_target
 from ..measure.metrics import EVAL_SAMPLES, data_floors, noise_floors
 from .inference import CURVE_LIMIT, LATENT_RANGE, CurvesView, LatentSweep
 
@@ -41,6 +45,12 @@ GENERATED, UPPER, LOWER = "#4AD631", "#74BCFF", "#FF9359"
 REAL, BAND, INK = "#9aa3b5", "#eef3ff", "#1f2a44"
 HIGHLIGHT = "#1b9e3e"
 GHOST, FORCE, EVENT = "#8e7cc3", "#c2185b", "#f08c00"
+CLASS_COLORS = ("#2b8a3e", "#7048e8", "#e8590c", "#1864ab", "#c92a2a", "#0b7285", "#862e9c",
+                "#a61e4d")
+"""G's curves by the class asked for: class 0 green (the tutorial's painting, darker), class 1
+violet; more classes (a data set's) in turn after them."""
+FADED = 0.3
+"""Opacity of the bands of the classes not looked at."""
 HEIGHT = 300
 KINDS = ("real", "generated", "highlighted", "ghost")
 MAX_HISTORY_POINTS = 200
@@ -93,6 +103,50 @@ def _band_layer(x_axis: alt.X, y_scale: alt.Scale, opacity: float = 1.0) -> alt.
         x=x_axis, y=alt.Y("lower:Q", scale=y_scale, title="y"), y2="upper:Q")
 
 
+def class_colors(n_classes: int) -> list[str]:
+    return [CLASS_COLORS[c % len(CLASS_COLORS)] for c in range(n_classes)]
+
+
+def _class_band_layers(x_axis: alt.X, y_scale: alt.Scale, bounds: bool) -> list[alt.Chart]:
+    """Each class's band from the ``band`` dataset of :func:`_class_bands`, the class looked
+    at (``f`` 0) drawn full and the others faded; with ``bounds``, each band's edges in the
+    tutorial's bound colours, faded alike."""
+    fade = alt.Opacity("f:O", scale=alt.Scale(type="ordinal", domain=[0, 1],
+                                              range=[0.9, FADED]), legend=None)
+    layers = [alt.Chart(alt.NamedData("band")).mark_area(color=BAND).encode(
+        x=x_axis, y=alt.Y("lower:Q", scale=y_scale, title="y"), y2="upper:Q", detail="c:N",
+        opacity=fade)]
+    if bounds:
+        line_fade = alt.Opacity("f:O", scale=alt.Scale(type="ordinal", domain=[0, 1],
+                                                       range=[1, FADED]), legend=None)
+        layers.append(alt.Chart(alt.NamedData("band")).transform_fold(
+            ["lower", "upper"], as_=["bound", "value"]).mark_line(strokeWidth=2.5).encode(
+            x=x_axis, y=alt.Y("value:Q", scale=y_scale), detail="c:N", opacity=line_fade,
+            color=alt.Color("bound:N", scale=alt.Scale(domain=["lower", "upper"],
+                                                      range=[LOWER, UPPER]),
+                            legend=alt.Legend(title=None, orient="top", direction="horizontal",
+                                              labelExpr="datum.value + ' bound'"))))
+    return layers
+
+
+@lru_cache(maxsize=32)
+def _class_bands(target_name: str, focus: int) -> dict[str, np.ndarray]:
+    """The ``band`` dataset of a conditional run's charts: each class's envelope (its band)
+    on 61 points, class ``c`` of each row and whether it is faded, ``f`` (all but ``focus``)."""
+    dense = curve_grid(61)
+    target = get_target(target_name)
+    k = len(target.class_names)
+    edges = [target.class_target(c).envelope(dense) for c in range(k)]
+    classes = np.repeat(np.arange(k, dtype=np.int8), len(dense))
+    band = {"x": np.tile(dense, k),
+            "lower": np.concatenate([lo for lo, _ in edges]).astype(np.float32),
+            "upper": np.concatenate([hi for _, hi in edges]).astype(np.float32),
+            "c": classes, "f": (classes != focus).astype(np.int8)}
+    for column in band.values():
+        column.setflags(write=False)  # shared by every session's charts
+    return band
+
+
 @lru_cache(maxsize=8)
 def _band(target_name: str) -> dict[str, np.ndarray]:
     """The ``band`` dataset: the target's envelope on 61 points (at your data's own points).
@@ -109,10 +163,13 @@ def _band(target_name: str) -> dict[str, np.ndarray]:
 
 @lru_cache(maxsize=32)
 def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
-                small: bool = False) -> Spec:
+                small: bool = False, conditional: bool = False) -> Spec:
     """The curves inside the target's band; with ``ghost``, a twin run's curves dashed beside
     them (or, in slow motion, the curves before); with ``forces``, each generated point's push
-    from D as a short vertical line; ``small`` for a strip of several."""
+    from D as a short vertical line; ``small`` for a strip of several. A ``conditional`` run's
+    chart draws each class's band and colours G's curves by the class asked for."""
+    if conditional:
+        return _conditional_curves_spec(target_name, ghost, forces, small)
     x_axis = _x_axis(target_name)
     y_scale = alt.Scale(domain=list(_y_domain(target_name)))
     band = _band_layer(x_axis, y_scale, opacity=0.9)
@@ -164,6 +221,52 @@ def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
     return spec
 
 
+def _conditional_curves_spec(target_name: str, ghost: bool, forces: bool, small: bool) -> Spec:
+    """:func:`curves_spec` of a conditional run: the bands of :func:`_class_band_layers`,
+    real curves grey, G's (and a ghost's, dashed) in the colour of the class each was asked
+    for (``s``: 0 real, ``1 + c`` class ``c``), widths and dashes by kind as ever."""
+    x_axis = alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
+    y_scale = alt.Scale(domain=list(_y_domain(target_name)))
+    names = get_target(target_name).class_names
+    codes, label_expr = _codes(["real", *(f"G: {name}" for name in names)])
+    colors = alt.Scale(domain=codes, range=[REAL, *class_colors(len(names))])
+    kinds = list(range(len(KINDS) if ghost else 3))
+
+    def by_kind(values: list) -> alt.Scale:
+        return alt.Scale(type="ordinal", domain=kinds, range=values[:len(kinds)])
+
+    legend = alt.Legend(title=None, orient="top", direction="horizontal", labelExpr=label_expr)
+    lines = alt.Chart(alt.NamedData("curves")).mark_line(clip=True).encode(
+        x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="curve:N",
+        stroke=alt.Stroke("s:N", scale=colors, legend=legend),
+        strokeWidth=alt.StrokeWidth("w:O", scale=by_kind([1, 1.5, 4, 1.2]), legend=None),
+        opacity=alt.Opacity("w:O", scale=by_kind([0.55, 0.7, 1, 0.7]), legend=None),
+        strokeDash=alt.StrokeDash("w:O", scale=by_kind([[1, 0], [1, 0], [1, 0], [4, 3]]),
+                                  legend=None),
+        order=alt.Order("k:Q"))
+    # The bold curve's dots read a copy of its code, ``h``: on ``s`` itself Vega-Lite would
+    # merge their (hidden) legend with the curves' and warn of the conflict.
+    points = alt.Chart(alt.NamedData("highlighted")).mark_circle(size=45, clip=True).encode(
+        x=x_axis, y=alt.Y("y:Q", scale=y_scale),
+        fill=alt.Fill("h:N", scale=colors, legend=None), opacity=alt.value(1))
+    layers = [*_class_band_layers(x_axis, y_scale, bounds=True), lines, points]
+    if forces:
+        pushes = alt.Chart(alt.NamedData("forces"))
+        layers.append(pushes.mark_rule(color=FORCE, strokeWidth=1.6, clip=True).encode(
+            x=x_axis, y=alt.Y("y:Q", scale=y_scale), y2="tip:Q"))
+        layers.append(pushes.mark_point(filled=True, size=26, color=FORCE, clip=True,
+                                        opacity=1).encode(
+            x=x_axis, y=alt.Y("tip:Q", scale=y_scale),
+            shape=alt.Shape("up:N", scale=alt.Scale(domain=[0, 1],
+                                                    range=["triangle-down", "triangle-up"]),
+                            legend=None)))
+    spec = _finish(alt.layer(*layers).resolve_scale(opacity="independent").properties(
+        height=HEIGHT - 100 if small else HEIGHT + 20))
+    spec["config"]["legend"] = {"layout": {"top": {"direction": "vertical", "anchor": "start"}}}
+    spec["usermeta"]["fixedLayout"] = True
+    return spec
+
+
 def force_scale(forces: np.ndarray, longest: float = 0.35) -> float:
     """Length on the chart per unit of force: one scale for every line, on a 1-2-5 ladder,
     chosen so that the longest line is at most ``longest`` (in units of y; for curves shown in
@@ -203,6 +306,12 @@ def curves_data(view: CurvesView, target_name: str, ghost: np.ndarray | None = N
         },
         "highlighted": {"x": view.x, "y": view.generated[0].astype(np.float32)},
     }
+    if view.labels is not None:  # a conditional run's: each class's band, curves by class
+        strokes = np.concatenate([np.zeros(n_real), 1 + view.labels,
+                                  [] if ghost is None else 1 + view.labels[:len(ghost)]])
+        data["band"] = _class_bands(target_name, view.focus)
+        data["curves"]["s"] = np.repeat(strokes.astype(np.int8), n)
+        data["highlighted"]["h"] = np.full(n, 1 + view.labels[0], np.int8)
     if forces is not None:
         push = np.clip(scale * forces, -CURVE_LIMIT, CURVE_LIMIT).astype(np.float32).ravel()
         y = view.generated.astype(np.float32).ravel()
@@ -277,6 +386,9 @@ HISTORY_PANELS = {
                    smallest=1e-9),
     "in_band": Panel("eval", {"in_band": "in band"}, (GENERATED,),
                      "In band (inside the envelope)", "fraction"),
+    "class_accuracy": Panel("eval", {"class_accuracy": "class accuracy", "in_band": "in band"},
+                            (CLASS_COLORS[1], GENERATED),
+                            "Class accuracy (in the band of the class asked for)", "fraction"),
     "w1": Panel("eval", {"w1": "W1"}, ("#e4572e",), "W1 of the parameter (lower is better)",
                 "W1", log_y=True),
     "joint_w1": Panel("eval", {"joint_w1": "W1, joint"}, ("#e4572e",),
@@ -292,16 +404,18 @@ HISTORY_PANELS = {
 """The history panels. ``jsd`` is along the first principal component for your data."""
 
 
-def history_panels(target_name: str) -> tuple[str, ...]:
+def history_panels(target_name: str, conditional: bool = False) -> tuple[str, ...]:
     """The history panels of a run of this target, in the page's order: a two-parameter family
     is judged on the joint law of its parameters, not on each apart; your data in curve space,
-    with the JSD along their first component where they allow a density."""
+    with the JSD along their first component where they allow a density; a conditional run on
+    whether G paints the class asked for, beside the in-band fraction."""
     target = get_target(target_name)
+    band = "class_accuracy" if conditional else "in_band"
     if isinstance(target, DataFamily):
-        return ("losses", "outputs", "force", "in_band", "sliced_w1", "precision_recall",
+        return ("losses", "outputs", "force", band, "sliced_w1", "precision_recall",
                 *(("jsd",) if target.theory_reason is None else ()))
     quality = "joint_w1" if len(target.param_names) > 1 else "w1"
-    return ("losses", "outputs", "force", "in_band", quality, "jsd")
+    return ("losses", "outputs", "force", band, quality, "jsd")
 
 
 def _reference_lines(panel: str, loss: str, target_name: str,
@@ -394,8 +508,9 @@ def _thinned(history: History, p: Panel) -> dict[str, np.ndarray]:
     steps = series.steps
     keep = slice(None, None, max(1, -(-len(steps) // MAX_HISTORY_POINTS)))
     data = {"step": steps[keep].astype(np.int32)}
-    for column in p.columns:
-        values = series.column(column)[keep].astype(np.float32)
+    for column in p.columns:  # one the run does not record (class accuracy) reads NaN
+        values = (series.column(column) if column in series.columns
+                  else np.full(len(steps), np.nan))[keep].astype(np.float32)
         data[column] = np.maximum(values, p.smallest) if p.log_y else values
     return data
 
@@ -403,7 +518,9 @@ def _thinned(history: History, p: Panel) -> dict[str, np.ndarray]:
 # -- distribution of the fitted parameter ------------------------------------------------------
 
 @lru_cache(maxsize=8)
-def distribution_spec(target_name: str) -> Spec:
+def distribution_spec(target_name: str, conditional: bool = False) -> Spec:
+    if conditional:
+        return _conditional_distribution_spec(target_name)
     target = get_target(target_name)
     name = target.param_names[0]
     axis, title = (f"fitted {name}", f"Fitted {name} of generated curves vs the true law")
@@ -425,11 +542,52 @@ def distribution_spec(target_name: str) -> Spec:
     return spec
 
 
-def distribution_data(fitted: np.ndarray, target_name: str, bins: int = 30) -> Datasets:
-    """A density histogram of the fitted parameter ``fitted`` ``(n,)`` beside its true law
-    (for your data: of the first principal component's score, beside the real curves')."""
+def _conditional_distribution_spec(target_name: str) -> Spec:
+    """Each class's histogram of the fitted parameter (curves asked for that class, in its
+    colour) beside that class's own law."""
+    target = get_target(target_name)
+    name, classes = target.param_names[0], target.class_names
+    codes, label_expr = _codes(list(classes))
+    colors = alt.Scale(domain=codes, range=class_colors(len(classes)))
+    legend = alt.Legend(title="asked for", orient="top", direction="horizontal",
+                        labelExpr=label_expr)
+    bars = alt.Chart(alt.NamedData("hist")).mark_rect(opacity=0.5).encode(
+        x=alt.X("left:Q", title=f"fitted {name}"), x2="right:Q",
+        y=alt.Y("generated:Q", title="density", axis=alt.Axis(minExtent=30, maxExtent=30)),
+        y2=alt.datum(0), fill=alt.Fill("c:N", scale=colors, legend=legend))
+    # The laws' lines read a copy of the class, ``l``: see the curves chart's dots.
+    law = alt.Chart(alt.NamedData("hist")).mark_line(interpolate="step", strokeWidth=2).encode(
+        x=alt.X("center:Q", title=f"fitted {name}"), y="target:Q", detail="l:N",
+        stroke=alt.Stroke("l:N", scale=colors, legend=None))
+    spec = _finish(alt.layer(bars, law).properties(
+        height=HEIGHT - 60, title=f"Fitted {name} of each class's curves vs its law"))
+    spec["usermeta"]["fixedLayout"] = True
+    return spec
+
+
+def distribution_data(fitted: np.ndarray, target_name: str, bins: int = 30,
+                      labels: np.ndarray | None = None) -> Datasets:
+    """A density histogram of the fitted parameter ``fitted`` ``(n,)`` beside its true law (for
+    your data: of the first principal component's score, beside the real curves'); with
+    ``labels`` (a conditional run's classes asked for), one per class beside the class's
+    own law (``_conditional_distribution_spec``)."""
+    if labels is not None:
+        target = get_target(target_name)
+        parts = [_histogram(fitted[labels == c], f"{target_name}{CLASS_MARK}{c}", bins,
+                            edges_of=target_name)["hist"]
+                 for c in range(len(target.class_names))]
+        hist = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+        hist["c"] = np.repeat(np.arange(len(parts), dtype=np.int8), bins)
+        hist["l"] = hist["c"].copy()
+        return {"hist": hist}
+    return _histogram(fitted, target_name, bins, target_name)
+
+
+def _histogram(fitted: np.ndarray, target_name: str, bins: int, edges_of: str) -> Datasets:
+    """:func:`distribution_data` of one law (``target_name``'s), its bins spanning the range of
+    ``edges_of``'s law and half as much again each side. An empty sample reads 0."""
     law = get_target(target_name).param_laws()[0]
-    lo, hi = law.bounds
+    lo, hi = get_target(edges_of).param_laws()[0].bounds
     pad = 0.5 * (hi - lo)
     edges = np.linspace(lo - pad, hi + pad, bins + 1)
     generated, _ = np.histogram(fitted, bins=edges, density=False)
@@ -443,7 +601,7 @@ def distribution_data(fitted: np.ndarray, target_name: str, bins: int = 30) -> D
         density = law.histogram(edges)
     return {"hist": {"left": edges[:-1].astype(np.float32), "right": edges[1:].astype(np.float32),
                      "center": centers.astype(np.float32),
-                     "generated": (generated / (len(fitted) * width)).astype(np.float32),
+                     "generated": (generated / (max(len(fitted), 1) * width)).astype(np.float32),
                      "target": density.astype(np.float32)}}
 
 
@@ -565,26 +723,30 @@ def discriminator_data(dmap: DiscriminatorMap) -> Datasets:
 # -- latent explorer ------------------------------------------------------------------------------
 
 @lru_cache(maxsize=8)
-def latent_spec(target_name: str) -> Spec:
+def latent_spec(target_name: str, conditional: bool = False) -> Spec:
+    """G's curves along one latent direction over the target's band; a ``conditional`` run's
+    over each class's band, the class looked at drawn full."""
     y_scale = alt.Scale(domain=list(_y_domain(target_name)))
     x_axis = _x_axis(target_name)
-    band = _band_layer(x_axis, y_scale)
+    bands = (_class_band_layers(x_axis, y_scale, bounds=False) if conditional
+             else [_band_layer(x_axis, y_scale)])
     sweep = alt.Chart(alt.NamedData("sweep")).mark_line(clip=True).encode(
         x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="t:Q",
         color=alt.Color("t:Q", scale=alt.Scale(scheme="viridis", domain=list(LATENT_RANGE)),
                         legend=alt.Legend(title="z[i]")),
         strokeWidth=alt.condition("datum.current", alt.value(4), alt.value(1.2)),
         opacity=alt.condition("datum.current", alt.value(1), alt.value(0.55)))
-    spec = _finish(alt.layer(band, sweep).properties(height=HEIGHT - 40))
+    spec = _finish(alt.layer(*bands, sweep).properties(height=HEIGHT - 40))
     spec["usermeta"]["fixedLayout"] = True  # every domain is fixed, as the curves chart's
     return spec
 
 
-def latent_data(sweep: LatentSweep, target_name: str) -> Datasets:
-    """Curves along one latent direction, the chosen position marked."""
+def latent_data(sweep: LatentSweep, target_name: str, focus: int | None = None) -> Datasets:
+    """Curves along one latent direction, the chosen position marked; with ``focus`` (a
+    conditional run's class looked at) each class's band, that one drawn full."""
     x, k = sweep.x, len(sweep.positions)
     return {
-        "band": _band(target_name),
+        "band": _band(target_name) if focus is None else _class_bands(target_name, focus),
         "sweep": {"x": np.tile(x, k), "y": sweep.curves.ravel(),
                   "t": np.repeat(sweep.positions, len(x)),
                   "current": np.repeat(np.isclose(sweep.positions, sweep.current), len(x))},
@@ -611,12 +773,22 @@ STABILITY_METRICS = {
     "in_band": ("In band", alt.Scale(scheme="viridis", domain=[0, 1])),
     "diverged": ("Diverged (share of seeds)", alt.Scale(scheme="reds", domain=[0, 1])),
     "converged": ("Converged (share of seeds)", alt.Scale(scheme="greens", domain=[0, 1])),
+    "class_accuracy": ("Class accuracy", alt.Scale(scheme="viridis", domain=[0, 1])),
 }
+"""How the stability map can colour its cells; ``class_accuracy`` only for a conditional
+grid (``stability_metrics``)."""
+
+
+def stability_metrics(conditional: bool) -> list[str]:
+    """The colourings a grid offers: class accuracy only where G is asked for classes."""
+    return [m for m in STABILITY_METRICS if conditional or m != "class_accuracy"]
 
 
 @lru_cache(maxsize=32)
-def stability_spec(metric: str, x_field: str, y_field: str | None) -> Spec:
-    """A heatmap of one metric over the grid; clicking a cell selects it (``cell``)."""
+def stability_spec(metric: str, x_field: str, y_field: str | None,
+                   conditional: bool = False) -> Spec:
+    """A heatmap of one metric over the grid; clicking a cell selects it (``cell``). A
+    ``conditional`` grid's tooltip also gives each cell's class accuracy."""
     title, scale = STABILITY_METRICS[metric]
     pick = alt.selection_point(name="cell", fields=["ix", "iy"], on="click", empty=False)
     base = alt.Chart(alt.NamedData("cells")).encode(
@@ -629,6 +801,8 @@ def stability_spec(metric: str, x_field: str, y_field: str | None) -> Spec:
         tooltip=[alt.Tooltip("x:N", title=x_field), alt.Tooltip("y:N", title=y_field or ""),
                  alt.Tooltip("in_band:Q", format=".3f", title="in band"),
                  alt.Tooltip("w1:Q", format=".3f", title="W1"),
+                 *([alt.Tooltip("class_accuracy:Q", format=".3f", title="class accuracy")]
+                   if conditional else []),
                  alt.Tooltip("diverged:Q", format=".0%", title="diverged"),
                  alt.Tooltip("converged:Q", format=".0%", title="converged")],
     ).add_params(pick)
@@ -649,7 +823,7 @@ def stability_data(cells: list[dict], metric: str) -> Datasets:
     with np.errstate(all="ignore"):  # NaN (diverged) cells have no colour and no label
         if metric == "w1":  # log scale 0.01 .. 3, reversed: high W1 is dark
             dark = np.log10(np.clip(value, 0.01, 3) / 0.01) / np.log10(300) > 0.45
-        elif metric == "in_band":  # low in-band is dark
+        elif metric in ("in_band", "class_accuracy"):  # a low share is dark
             dark = value < 0.55
         else:  # many diverged (or converged) seeds is dark
             dark = value > 0.5
@@ -660,6 +834,8 @@ def stability_data(cells: list[dict], metric: str) -> Datasets:
         "y": np.array([text(c["y"]) if c["y"] is not None else "" for c in cells]),
         "in_band": np.array([c["in_band"] for c in cells], np.float32),
         "w1": np.array([c["w1"] for c in cells], np.float32),
+        "class_accuracy": np.array([c.get("class_accuracy", np.nan) for c in cells],
+                                   np.float32),
         "diverged": np.array([c["diverged"] for c in cells], np.float32),
         "converged": np.array([c.get("converged", np.nan) for c in cells], np.float32),
         "value": np.where(finite, value, np.nan).astype(np.float32),
