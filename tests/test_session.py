@@ -267,8 +267,9 @@ def test_a_stability_map_scores_the_cells_whose_stack_moved_as_a_fresh_evaluatio
     for _ in range(4):
         run.tick(budget=1e-3)  # a few steps of one stack or two
         fresh = run.grid.cell_table(run.grid.evaluate(stability.LIVE_SAMPLES))
-        assert run.cells == fresh
+        # NaN (a grid without classes has no class accuracy) is the same NaN in both.
+        assert repr(run.cells) == repr(fresh)
     while run.running:
         run.tick(budget=math.inf)
     assert run.done and run.grid.stack_steps == (30, 30, 30)
-    assert run.cells == run.grid.cell_table(run.grid.evaluate(stability.EVAL_SAMPLES))
+    assert repr(run.cells) == repr(run.grid.cell_table(run.grid.evaluate(stability.EVAL_SAMPLES)))

@@ -40,7 +40,7 @@ MAX_STEP_DIGITS = 12
 MAX_LINK_CHARS = 2000
 """Browsers, chat apps and mail keep links of up to about 2,000 characters whole."""
 MAX_CHANGES_CHARS = 1400
-"""Longest schedule a link holds. The settings at their longest take under 350 characters
+"""Longest schedule a link holds. The settings at their longest take under 380 characters
 (``tests/test_schedule.py`` checks), which leaves 200 for the page's own address."""
 SEPARATOR, ASSIGN = "~", "-"
 _STEP = re.compile(r"[0-9]+")
