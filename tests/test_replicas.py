@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.balancer import COOKIE, Replicas, find_haproxy, replica_of, replicas
-from harness.protocol import Visitor, caption_with, metric_above
+from harness.protocol import LoopThread, Visitor, caption_with, metric_above
 
 pytestmark = pytest.mark.slow
 TABS = 6
@@ -77,7 +77,8 @@ def test_each_tab_keeps_its_session_on_one_replica_across_clicks_and_reconnects(
         finally:
             await asyncio.gather(*(t.close() for t in tabs), return_exceptions=True)
 
-    asyncio.run(scenario())
+    with LoopThread() as loop:  # not asyncio.run: a browser test's loop may hold this thread
+        loop.run(scenario(), 600)
 
 
 def test_a_tab_sent_to_the_other_replica_would_lose_its_session(balanced: Replicas) -> None:
@@ -97,4 +98,5 @@ def test_a_tab_sent_to_the_other_replica_would_lose_its_session(balanced: Replic
         finally:
             await tab.close()
 
-    asyncio.run(scenario())
+    with LoopThread() as loop:
+        loop.run(scenario(), 600)
