@@ -7,7 +7,7 @@ and HAProxy on ``--bind`` in front of them (``harness/balancer.py`` writes its c
 ``artifacts/replicas-haproxy.cfg``; the servers' logs go beside it). Visitors open the
 balancer's address; each tab sticks to the replica that served its first request. Runs until
 interrupted (Ctrl-C), then stops them all. Needs HAProxy (Debian: ``apt-get install haproxy``);
-``docs/replicas.md`` says how many replicas a machine takes.
+``docs/deploy.md`` says when a class needs more than one.
 """
 
 from __future__ import annotations
