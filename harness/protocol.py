@@ -43,6 +43,7 @@ import math
 import re
 import threading
 import time
+import urllib.request
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -506,8 +507,14 @@ class Visitor:
     event loop (``async with Visitor(...)``, or ``open``/``close``)."""
 
     def __init__(self, base_url: str, query: str = "", name: str = "", *,
-                 max_seconds: float = 3600.0, max_messages: int = 2_000_000) -> None:
+                 max_seconds: float = 3600.0, max_messages: int = 2_000_000,
+                 load_page: bool = False) -> None:
         self.ws_url, self.origin = stream_url(base_url)
+        self.load_page = load_page
+        """Load the page over HTTP before the websocket, as a tab does, keeping the cookies
+        it sets and sending them with the websocket's upgrade: what a balancer that sticks a
+        tab to a replica by cookie needs."""
+        self.cookies: dict[str, str] = {}
         self.base_url = base_url
         self.query = query.lstrip("?")
         self.name = name or self.query or "visitor"
@@ -566,11 +573,9 @@ class Visitor:
         the app's imports: allow a long ``timeout``. A visitor that cannot open is closed."""
         loop = asyncio.get_running_loop()
         try:
-            # proxy=None: never through a proxy from the environment, straight to loopback.
-            self._ws = await connect(
-                self.ws_url, subprotocols=SUBPROTOCOLS, origin=self.origin,  # type: ignore[arg-type]
-                proxy=None, compression="deflate", open_timeout=timeout, ping_interval=None,
-                max_size=64 * 2**20, max_queue=1024, close_timeout=2)
+            if self.load_page:
+                await asyncio.to_thread(self._get_page, timeout)
+            await self._connect(timeout)
             self.opened_at = time.monotonic()
             self._expiry = loop.call_later(self.max_seconds,
                                            lambda: loop.create_task(self.close()))
@@ -584,6 +589,50 @@ class Visitor:
         except BaseException:
             await self.close()
             raise
+
+    async def _connect(self, timeout: float, resume: str = "") -> None:
+        """Open the websocket (with the page's cookies; ``resume``: the session to take up
+        again, as a tab that lost its connection asks for it)."""
+        protocols = [*SUBPROTOCOLS, Subprotocol(resume)] if resume else SUBPROTOCOLS
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        # proxy=None: never through a proxy from the environment, straight to loopback.
+        self._ws = await connect(
+            self.ws_url, subprotocols=protocols, origin=self.origin,  # type: ignore[arg-type]
+            proxy=None, compression="deflate", open_timeout=timeout, ping_interval=None,
+            max_size=64 * 2**20, max_queue=1024, close_timeout=2,
+            additional_headers={"Cookie": cookie} if cookie else None)
+
+    def _get_page(self, timeout: float) -> None:
+        """GET the page (the app's address and the link's query) as a tab loads it, keeping
+        the cookies its response sets."""
+        url = self.base_url + (f"?{self.query}" if self.query else "")
+        request = urllib.request.Request(url, headers={"Cookie": "; ".join(
+            f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=timeout) as response:
+            response.read()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, _, value = header.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value.strip()
+
+    async def reconnect(self, timeout: float = 60.0) -> None:
+        """Drop the websocket and open it again asking for the same session, as a tab does
+        after losing its connection, then rerun as it does; returns once that run finished.
+        The session is taken up again only by the process that holds it: elsewhere the server
+        starts a new one (``session_id`` then changes)."""
+        loop = asyncio.get_running_loop()
+        self._closing = True
+        self._stop_timers()
+        if self._ws is not None:
+            await self._ws.close()
+        if self._receiver is not None:
+            await asyncio.gather(self._receiver, return_exceptions=True)
+        self._closing = False
+        await self._connect(timeout, resume=self.session_id)
+        self._receiver = loop.create_task(self._receive())
+        await self._send(self.rerun_message())
+        runs = self.full_runs_started
+        await self.wait_for(lambda v: v.full_runs_started > runs and v.idle, timeout)
 
     async def close(self) -> None:
         self._closing = True
