@@ -7,8 +7,8 @@ carrying it, the websocket's upgrade included, to that replica; a new tab goes t
 with the fewest open connections (``balance leastconn``: a tab holds one websocket). A replica
 that stops answering its health check (``/_stcore/health``) gets no new tabs.
 
-``scripts/replicas.py`` starts this for real use; tests and ``benchmarks/classroom.py
---balancer`` use :func:`replicas`.
+``scripts/replicas.py`` starts this for real use; ``tests/test_replicas.py`` uses
+:func:`replicas`.
 """
 
 from __future__ import annotations
