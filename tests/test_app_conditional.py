@@ -126,3 +126,15 @@ def test_slow_motion_forces_and_one_network_steps_work_on_a_conditional_run() ->
     assert [c.action for c in trainer(at).changes] == [("train_d", 1), ("train_g", 1)]
     assert any("Slow motion" in m.value for m in at.markdown)
     assert not at.exception
+
+
+def test_the_pytorch_tab_of_a_conditional_run_with_a_stabilizer_says_why_there_is_no_script(
+        ) -> None:
+    at = start({"conditional": "true", "r1": "1"})
+    at.session_state["view"] = "PyTorch"
+    at.run()
+    assert not at.exception
+    assert any("written without stabilizers; this run uses R1" in i.value for i in at.info)
+    assert not at.code or all("artist_works" not in c.value for c in at.code)
+    assert trainer(at).config.r1 == 1.0 and trainer(at).config.conditional
+    assert "download_checkpoint_pytorch" in {b.key for b in at.get("download_button")}
