@@ -18,7 +18,8 @@ opt_G.load_state_dict(ckpt["opt_G"]); opt_D.load_state_dict(ckpt["opt_D"])
 
 
 def tab() -> None:
-    config = session().config
+    run = session()
+    config = run.config
     code = script(config)
     left, right = st.columns([3, 2], gap="large")
     with right:
@@ -37,8 +38,8 @@ def tab() -> None:
             "optimizer states, the config, the step and the run's history. With `G`, `D`, "
             "`opt_G` and `opt_D` built as in the script, four lines resume it:")
         st.code(LOAD_IN_TORCH, language="python")
-        checkpoint_button(key="download_checkpoint_pytorch")
-        st.caption(f"Step {session().trainer.step:,} of this run: the script's `--resume` "
+        checkpoint_button(run, key="download_checkpoint_pytorch")
+        st.caption(f"Step {run.trainer.step:,} of this run: the script's `--resume` "
                    "carries on from there.")
     with left:
         st.code(code, language="python", line_numbers=True, height=620)
