@@ -40,6 +40,17 @@ _PAGE_SCRIPT = """
   // (lab/player.js) does.
   const READOUTS = [['stMetric', 'stMetricLabel', 'stMetricValue'],
                     ['labReadout', 'labReadoutLabel', 'labReadoutValue']];
+  // Every exception box the page ever shows, even one the next run replaces at once.
+  lab.seenExceptions = [];
+  const counted = new WeakSet();
+  new MutationObserver(() => {
+    for (const box of document.querySelectorAll('[data-testid=stException]')) {
+      if (!counted.has(box)) {
+        counted.add(box);
+        lab.seenExceptions.push(box.innerText.slice(0, 300));
+      }
+    }
+  }).observe(document, {childList: true, subtree: true});
   lab.snapshot = () => {
     const metrics = {};
     for (const [cell, labelId, valueId] of READOUTS) {
@@ -56,7 +67,7 @@ _PAGE_SCRIPT = """
       status: captions.find(t => t.includes(' steps every ')) ?? null,
       tick: captions.find(t => t.startsWith('Last tick')) ?? null,
       seed: document.querySelector('.st-key-seed input')?.value ?? null,
-      exceptions: document.querySelectorAll('[data-testid=stException]').length,
+      exceptions: lab.seenExceptions.length,
       play: enabled('play'),
       pause: enabled('pause'),
     };
@@ -140,6 +151,7 @@ class Snapshot:
     """The "Last tick" line: steps trained and server time of the tick on screen."""
     seed: str | None
     exceptions: int
+    """Exception boxes the page has shown since it opened, even for a moment."""
     play: bool | None
     pause: bool | None
 
@@ -252,7 +264,7 @@ class Visitor:
         from a Reset, the new step counts), the server time of the tick shown, exceptions shown."""
         snap = self.snapshot()
         if snap.exceptions:
-            self._error_once(f"stException on the page (step {_fmt(self.last_step)})")
+            self._error_once(f"stException on the page (by step {_fmt(self.last_step)})")
         if (step := snap.step) is None:
             self._error_once(f"no Step readout on the page (step {_fmt(self.last_step)})")
             return snap
