@@ -62,9 +62,11 @@ _PAGE_SCRIPT = """
     }
     const captions = [...document.querySelectorAll(
       '[data-testid=stCaptionContainer], [data-testid=labCaption]')].map(e => e.innerText.trim());
+    // The status line as the player writes it under the controls, or as st.caption draws it.
+    const statusLine = document.querySelector('[data-testid=labStatusLine]')?.innerText.trim();
     return {
       metrics,
-      status: captions.find(t => t.includes(' steps every ')) ?? null,
+      status: statusLine || (captions.find(t => / steps? every /.test(t)) ?? null),
       tick: captions.find(t => t.startsWith('Last tick')) ?? null,
       seed: document.querySelector('.st-key-seed input')?.value ?? null,
       exceptions: lab.seenExceptions.length,
@@ -115,9 +117,13 @@ _PAGE_SCRIPT = """
     constructor(...args) {
       super(...args);
       this.addEventListener('message', event => {
-        if (lab.want?.wire && lab.clickedAt !== null && lab.wiredAt === null
-            && event.data instanceof ArrayBuffer
-            && decoder.decode(event.data).includes(lab.want.wire)) {
+        // The status line travels in the player's JSON data, which escapes "·" as \u00b7.
+        const wire = lab.want?.wire;
+        const text = wire && event.data instanceof ArrayBuffer ? decoder.decode(event.data) : '';
+        const escaped = wire && wire.replace(
+          /[\\u0080-\\uffff]/g, c => `\\\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+        if (wire && lab.clickedAt !== null && lab.wiredAt === null
+            && (text.includes(wire) || text.includes(escaped))) {
           lab.wiredAt = performance.now();
         }
       });
@@ -127,7 +133,7 @@ _PAGE_SCRIPT = """
 })();
 """
 _TICK = re.compile(r"(\d+) training steps, readouts and curves in (\d+) ms")
-PACE = re.compile(r"[\d,]+ steps every [\d.]+ s( \(slowed down[^)]*\))?")
+PACE = re.compile(r"[\d,]+ steps? every [\d.]+ s( \(slowed down[^)]*\))?")
 
 
 def button(page: Page, label: str) -> Locator:

@@ -58,14 +58,24 @@ def moved_on() -> bool:
 
 def sync_sidebar() -> None:
     """Before the sidebar: where the run changed a setting by its schedule, show the new value
-    (unless the visitor has just moved that widget, which then wins)."""
+    (unless the visitor has just moved that widget, which then wins), and say so. The live view
+    makes this run come when the browser shows the frame of the change (``lab/live.py``)."""
     shown = holder("shown", Shown).config
     if not moved_on() or shown is None:
         return
-    now = session().config
+    run = session()
+    now = run.config
+    followed = []
     for name in shown.changed_fields(now):
         if st.session_state.get(name) == getattr(shown, name):
             st.session_state[name] = getattr(now, name)
+            followed.append(name)
+    if followed:
+        at = next((c.step for c in reversed(run.trainer.changes)
+                   if c.action is None and set(followed) & set(c.settings)), run.trainer.step)
+        what = ", ".join(f"{PARAMS[n].label} {PARAMS[n].format(getattr(shown, n))} → "
+                         f"{PARAMS[n].format(getattr(now, n))}" for n in followed)
+        st.toast(f"The link's run changed at step {at:,}: {what}", icon=":material/link:")
 
 
 def follow(config: GANConfig, pacing: Pacing) -> None:
