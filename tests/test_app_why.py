@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-from page_driver import play, start, step_readout, trainer
+from page_driver import CHUNK, play, start, step_readout, trainer
 from streamlit.testing.v1 import AppTest
 
 from gan_core import GANConfig, Trainer
@@ -76,6 +76,8 @@ def test_a_two_parameter_target_is_judged_on_the_joint_law_and_on_shape() -> Non
     at = start({"target": "sine"})
     labels = [m.label for m in at.metric]
     assert "W1, joint" in labels and "W1" not in labels and "Shape error" in labels
+    for _ in range(100 // CHUNK):  # the history draws from its second evaluation
+        at.button(key="step").click().run()
     assert datasets(at, "joint_w1") and not datasets(at, "w1")
 
 

@@ -202,7 +202,8 @@ def _history_chart(name: str, columns: dict[str, str], colors: list[str], title:
                    ghost: bool = False, changes: bool = False, events: bool = False) -> alt.Chart:
     scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     names = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in columns.items()) + "}[datum.value]"
-    step = alt.X("step:Q", title="step")
+    # Labels as short as their values: never "0.000000" where the values barely differ.
+    step = alt.X("step:Q", title="step", axis=alt.Axis(format=",~g"))
     layers: list[alt.Chart] = []
     # What happened to the run: a shaded span for each event, a rule at each change, their
     # text in the tooltip. Only drawn when there are some: Vega warns of an empty dataset's
@@ -218,7 +219,8 @@ def _history_chart(name: str, columns: dict[str, str], colors: list[str], title:
     lines = alt.Chart(alt.NamedData(name)).transform_fold(
         list(columns), as_=["series", "value"]).mark_line(strokeWidth=1.8, clip=True).encode(
         x=step,
-        y=alt.Y("value:Q", title=y_title, scale=scale),
+        y=alt.Y("value:Q", title=y_title, scale=scale,
+                axis=alt.Undefined if log_y else alt.Axis(format="~g")),
         color=alt.Color("series:N", scale=alt.Scale(domain=list(columns), range=colors),
                         legend=alt.Legend(title=None, orient="top", direction="horizontal",
                                           labelExpr=names)))
@@ -439,6 +441,7 @@ def theory_data(view: TheoryView) -> Datasets:
 # -- discriminator map ---------------------------------------------------------------------------
 
 MAP_RESOLUTION = 25
+MAP_KINDS = ("real", "generated", "generated, off the map (at its edge)")
 # Each cell's column and row: D's map arrives row-major, one row per v.
 _MAP_ROWS, _MAP_COLUMNS = (i.astype(np.uint8) for i in np.divmod(
     np.arange(MAP_RESOLUTION**2), MAP_RESOLUTION))
@@ -471,16 +474,20 @@ def discriminator_spec(target_name: str) -> Spec:
                       legend=alt.Legend(title="D(x)", orient="right", values=[0, 125, 250],
                                         labelExpr="datum.value / 250")),
         stroke=alt.Stroke("p250:Q", scale=belief, legend=None))
-    codes, names = _codes(["real", "generated"])
-    kinds = alt.Legend(title=None, orient="bottom", direction="horizontal", labelExpr=names)
+    codes, names = _codes(MAP_KINDS)
+    kinds = alt.Legend(title=None, orient="bottom", direction="horizontal", labelExpr=names,
+                       columns=3, labelLimit=220)
     dots = alt.Chart(alt.NamedData("points")).mark_point(
         filled=True, size=28, clip=True).encode(
         x=alt.X("u:Q", scale=u_scale, title=plane.u_label, axis=alt.Axis(orient="bottom")),
         y=alt.Y("v:Q", scale=v_scale, title=plane.v_label, axis=alt.Axis(orient="left")),
-        shape=alt.Shape("k:N", scale=alt.Scale(domain=codes, range=["diamond", "circle"]),
+        # A curve off the map is drawn at its edge as a wedge pointing to where it lies.
+        shape=alt.Shape("k:N", scale=alt.Scale(domain=codes,
+                                               range=["diamond", "circle", "triangle-up"]),
                         legend=None),
+        angle=alt.Angle("angle:Q", scale=None),
         stroke=alt.value(INK), strokeWidth=alt.value(0.6),
-        fill=alt.Fill("k:N", scale=alt.Scale(domain=codes, range=[INK, GENERATED]),
+        fill=alt.Fill("k:N", scale=alt.Scale(domain=codes, range=[INK, GENERATED, GENERATED]),
                       legend=kinds))
     # The cells' fill is D's belief, the dots' their kind: two scales, a legend each. The
     # title is two short lines: one long line is cut short on a phone.
@@ -491,18 +498,37 @@ def discriminator_spec(target_name: str) -> Spec:
 
 
 def discriminator_data(dmap: DiscriminatorMap) -> Datasets:
-    """D's belief on the ``MAP_RESOLUTION`` grid and the curves placed on the plane."""
+    """D's belief on the ``MAP_RESOLUTION`` grid and the curves placed on the plane; a
+    generated curve off the map (an untrained G's are) at the map's edge, pointing to where it
+    lies, so that G's curves show from the first step."""
     if dmap.prob.shape != (MAP_RESOLUTION, MAP_RESOLUTION):
         raise ValueError(f"the map must be {MAP_RESOLUTION} x {MAP_RESOLUTION}, not "
                          f"{dmap.prob.shape}")
-    points = np.concatenate([dmap.real, dmap.generated]).astype(np.float32)
-    kinds = np.array([0] * len(dmap.real) + [1] * len(dmap.generated), dtype=np.int8)
+    # The map's edges: half a cell beyond the outer cells' centres, as discriminator_spec.
+    edges = [(axis[0] - (axis[1] - axis[0]) / 2, axis[-1] + (axis[1] - axis[0]) / 2)
+             for axis in (dmap.u, dmap.v)]
+    low, high = np.array([e[0] for e in edges]), np.array([e[1] for e in edges])
+    generated = np.asarray(dmap.generated, np.float64)
+    finite = np.isfinite(generated).all(axis=1)
+    generated = generated[finite]
+    inset = 0.01 * (high - low)  # a wedge's centre just inside the edge, whole on the chart
+    placed = np.clip(generated, low + inset, high - inset)
+    off = (generated != placed).any(axis=1) & ~((generated >= low) & (generated <= high)).all(
+        axis=1)
+    placed = np.where(off[:, None], placed, generated)
+    # The wedge's heading on the chart: its axes scaled to the map's width and height.
+    away = (generated - placed) / (high - low)
+    angle = np.where(off, np.degrees(np.arctan2(away[:, 0], away[:, 1])), 0.0)
+    points = np.concatenate([dmap.real, placed]).astype(np.float32)
+    kinds = np.array([0] * len(dmap.real) + [2 if o else 1 for o in off], dtype=np.int8)
     return {
         # D(x) to 1/250 is plenty for a colour scale and a quarter of the bytes of a float.
         "dmap": {"iu": _MAP_COLUMNS, "iv": _MAP_ROWS,
                  "p250": np.round(250 * np.nan_to_num(dmap.prob.ravel(), nan=0.5)).astype(
                      np.uint8)},
-        "points": {"u": points[:, 0], "v": points[:, 1], "k": kinds},
+        "points": {"u": points[:, 0], "v": points[:, 1], "k": kinds,
+                   "angle": np.concatenate([np.zeros(len(dmap.real)), angle]).astype(
+                       np.float32)},
     }
 
 
