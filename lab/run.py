@@ -7,7 +7,10 @@ every live change and reproduces the run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
@@ -36,6 +39,27 @@ class Shown:
     """The run's settings as the page last showed them in the sidebar."""
 
     config: GANConfig | None = None
+
+
+BURST_SECONDS = 2.0
+"""Live changes of the same settings less than this far apart are one change to the eye: an
+arrow key pressed five times on a slider, or a slider dragged through several values."""
+
+
+@dataclass
+class Burst:
+    """The live changes the visitor is making in a row. Each is applied, and recorded, as it
+    comes (a link replays the run exactly); the page speaks of them as one: the toast names
+    the value before the first, and a ghost kept on the first goes on with that value."""
+
+    fields: frozenset[str] = frozenset()
+    before: dict[str, object] = field(default_factory=dict)
+    last: float = -math.inf
+    """When the last change of the burst was applied (``time.monotonic``)."""
+
+    def goes_on(self, fields: Iterable[str], now: float) -> bool:
+        """Is a change of ``fields`` at ``now`` part of this burst?"""
+        return now - self.last < BURST_SECONDS and set(fields) <= self.fields
 
 
 def notices() -> Notices:
@@ -86,7 +110,7 @@ def follow(config: GANConfig, pacing: Pacing) -> None:
         st.session_state.lab = LabSession(config, pacing, schedule=link_changes())
     else:
         run = session()
-        _announce(run.apply(config, ghost=bool(st.session_state.get(GHOST))), run.config)
+        _apply(run, config)
         run.set_pacing(pacing)
     holder("shown", Shown).config = session().config
     _write_schedule()
@@ -106,10 +130,33 @@ def _write_schedule() -> None:
         del st.query_params[SCHEDULE_KEY]
 
 
+def _apply(run: LabSession, config: GANConfig) -> None:
+    """Apply the sidebar's settings to the run and say what that did; a live change that goes
+    on a burst of them keeps the burst's ghost and is told as the whole burst."""
+    burst, now = holder("burst", Burst), time.monotonic()
+    changing = run.config.changed_fields(config)
+    going_on = bool(changing) and burst.goes_on(changing, now)
+    ghost = bool(st.session_state.get(GHOST)) and not (going_on and run.trainer.ghost)
+    change = run.apply(config, ghost=ghost)
+    if change.kind != "live":
+        if change.kind == "fresh":
+            burst.fields, burst.last = frozenset(), -math.inf
+        _announce(change, run.config)
+        return
+    if not going_on:
+        burst.fields, burst.before = frozenset(change.fields), dict(change.before)
+    burst.last = now
+    _announce(replace(change, before={n: burst.before.get(n, change.before[n])
+                                      for n in change.fields}), run.config)
+
+
 def _announce(change: Applied, now: GANConfig) -> None:
     if change.kind == "live":
-        what = ", ".join(f"{PARAMS[n].label} {PARAMS[n].format(change.before[n])} → "
-                         f"{PARAMS[n].format(getattr(now, n))}" for n in change.fields)
+        what = ", ".join(
+            f"{PARAMS[n].label} back to {PARAMS[n].format(getattr(now, n))}"
+            if change.before[n] == getattr(now, n) else
+            f"{PARAMS[n].label} {PARAMS[n].format(change.before[n])} → "
+            f"{PARAMS[n].format(getattr(now, n))}" for n in change.fields)
         st.toast(f"Applied live: {what}", icon=":material/tune:")
     elif change.kind == "fresh":
         labels = ", ".join(PARAMS[n].label.lower() for n in change.fields if not PARAMS[n].live)
