@@ -13,7 +13,7 @@ from streamlit.delta_generator import DeltaGenerator
 from gan_core import Trainer
 from gan_core.serve.session import LabSession
 
-from . import moment, phases, player
+from . import phases, player
 from .frames import Frame, Readout, readouts
 from .run import GHOST, notices, session
 from .state import holder
@@ -96,7 +96,6 @@ def controls() -> None:
         player.status()  # the player writes the status line of each frame it shows
     else:
         holder("status", Status).line = st.empty()
-    moment.look_back()
 
 
 @dataclass

@@ -94,6 +94,8 @@ def fragments() -> None:
 
 def _live() -> None:
     run, state = session(), live()
+    if moment.resumed():
+        st.rerun()  # the run went back to a moment: the page shows it, notice and all
     frames, state.pending = state.pending, []
     if not run.playing:
         state.clock.stop()
@@ -151,6 +153,7 @@ def _live() -> None:
     # shown when the frame it was taken with is, as the player plays them from the first.
     player.show(frames, replace=replace, period=run.period, every=every, batch=state.batches,
                 on_shown=_shown)
+    moment.look_back()
     with run.lock:
         phases.strip(moment.shown())
     panels.draw([(0.0 if replace else (n - 1) * run.period, shot) for n, shot in shots])

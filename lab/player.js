@@ -22,6 +22,8 @@ const BUSY = 0.5;
 const PANELS_BUSY = 250;
 // How near the visible part of the page a chart must be to be drawn (see Sight).
 const SIGHT_MARGIN = '200px';
+// Charts narrower than this (px) are drawn less tall (a phone's column).
+const PHONE_WIDTH = 520;
 
 export default function ({data, parentElement, setTriggerValue}) {
   let player = PLAYERS.get(parentElement);
@@ -135,7 +137,7 @@ function streamlitTheme(el) {
     autosize: {type: 'fit', contains: 'padding'},
     title: {align: 'left', anchor: 'start', color: v('--st-heading-color', '#31333F'),
             titleFontStyle: 'normal', fontWeight: 600, fontSize: rem(1), orient: 'top',
-            offset: 26},
+            offset: 26, subtitleColor: label},
     header: {titleFontWeight: 400, titleFontSize: rem(1), titleColor: label,
              titleFontStyle: 'normal', labelFontSize: rem(0.75), labelFontWeight: 400,
              labelColor: label, labelFontStyle: 'normal'},
@@ -187,6 +189,10 @@ function prepare(text, config, width, datasets) {
     spec.padding.bottom ??= 20;
   }
   spec.width = Math.max(width, 50);
+  // On a phone's narrow column a chart is drawn less tall, in proportion to its width.
+  if (width > 0 && width < PHONE_WIDTH && typeof spec.height === 'number') {
+    spec.height = Math.round(spec.height * Math.max(0.7, width / PHONE_WIDTH));
+  }
   spec.datasets = {...spec.datasets,  // the spec's own inline data, and the named datasets
                    ...Object.fromEntries(Object.entries(datasets).map(([k, c]) => [k, rows(c)]))};
   return spec;

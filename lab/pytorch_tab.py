@@ -31,15 +31,18 @@ def tab() -> None:
                            icon=":material/download:", on_click="ignore", key="download_script",
                            width="stretch", type="primary")
         st.code("python run.py --steps 10000\n"
-                "python run.py --steps 10000 --resume gan-curve-lab.pt", language="bash")
+                "python run.py --steps 10000 --resume gan-curve-lab.pt", language="bash",
+                wrap_lines=True)
         st.markdown(
             "**The checkpoint is plain PyTorch.** `torch.load(..., weights_only=True)` opens "
             "it into `G` and `D` state dicts for the tutorial's modules, `opt_G` and `opt_D` "
             "optimizer states, the config, the step and the run's history. With `G`, `D`, "
             "`opt_G` and `opt_D` built as in the script, four lines resume it:")
-        st.code(LOAD_IN_TORCH, language="python")
+        st.code(LOAD_IN_TORCH, language="python", wrap_lines=True)
         checkpoint_button(run, key="download_checkpoint_pytorch")
         st.caption(f"Step {run.trainer.step:,} of this run: the script's `--resume` "
                    "carries on from there.")
     with left:
-        st.code(code, language="python", line_numbers=True, height=620)
+        # Long lines wrap: the column is narrower than the script's widest line, and a
+        # horizontal scroll bar at the foot of a tall block is out of sight.
+        st.code(code, language="python", line_numbers=True, height=620, wrap_lines=True)

@@ -1,6 +1,7 @@
 """Regenerate docs/screenshot.png: the app after ~10 s of live training, in headless Chromium.
 
-Run from anywhere: ``python scripts/screenshot.py [--seconds 10] [--steps 1500] [--out PATH]``.
+Run from anywhere: ``python scripts/screenshot.py [--seconds 10] [--steps 1500] [--out PATH]``;
+``--dark`` shows the page as a visitor whose system is dark sees it (docs/screenshot-dark.png).
 It trains for ``--seconds`` and, on a slow machine, on until ``--steps`` steps, so that the
 picture shows the same stage of training wherever it is taken.
 """
@@ -48,15 +49,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="training time to show")
     parser.add_argument("--steps", type=int, default=1500, help="and at least so many steps")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument("--dark", action="store_true", help="a dark system's page")
+    parser.add_argument("--out", type=Path, help="default: docs/screenshot[-dark].png")
     args = parser.parse_args()
+    args.out = args.out or ROOT / "docs" / f"screenshot{'-dark' if args.dark else ''}.png"
 
     port = free_port()
     proc = start_server(port, ARTIFACTS / "screenshot-server.log")
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
-            page = browser.new_page(viewport=VIEWPORT)
+            page = browser.new_page(viewport=VIEWPORT,
+                                    color_scheme="dark" if args.dark else "light")
             # A returning visitor: the guided tour was dismissed in this browser before.
             page.add_init_script(
                 f"window.localStorage.setItem({STORAGE_KEY!r}, {DISMISSED!r})")

@@ -48,8 +48,10 @@ def test_slow_motion_plays_one_step_per_tick_and_shows_its_two_halves() -> None:
     phases = [c.value for c in at.caption if c.value.startswith(("Before the step", "G's update",
                                                                  "D's update"))]
     assert phases == ["Before the step: D's push on G's curves",
-                      "G's update: the curves move along the push (dashed: before)",
-                      "D's update: D judges again, and its push changes"]
+                      "G's update: the curves move along the push",
+                      "D's update: D judges again, its push changes"]
+    # The status line says what a tick trains in slow motion: one step.
+    assert any(c.value.startswith("Playing · 1 step every 0.25 s ·") for c in at.caption)
     assert len(datasets(at, "forces")) == 2  # before, and after D's update
     at.button(key="pause").click().run()
     at.button(key="step").click().run()  # paused, in slow motion: a single step
