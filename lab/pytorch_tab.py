@@ -31,8 +31,11 @@ def tab() -> None:
                            icon=":material/download:", on_click="ignore", key="download_script",
                            width="stretch", type="primary")
         st.code("python run.py --steps 10000\n"
-                "python run.py --steps 10000 --resume gan-curve-lab.pt", language="bash",
+                "python run.py --steps 10000 --resume gan-curve-lab.pt\n"
+                "python run.py --steps 10000 --save trained.pt", language="bash",
                 wrap_lines=True)
+        st.caption("`--save` writes the trained run as a checkpoint: upload it under *Save & "
+                   "resume* to watch it in the lab, at the step the script reached.")
         st.markdown(
             "**The checkpoint is plain PyTorch.** `torch.load(..., weights_only=True)` opens "
             "it into `G` and `D` state dicts for the tutorial's modules, `opt_G` and `opt_D` "

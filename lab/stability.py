@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from gan_core import GANConfig
-from gan_core.serve.stability import StabilityRun
+from gan_core.serve import pacing
+from gan_core.serve.crowd import CROWD
+from gan_core.serve.stability import ALONE_BUDGET_SECONDS, StabilityRun, estimate_seconds
 from gan_core.training.batched import AXIS_FIELDS, Axis
 from gan_core.views import charts as ch
 
@@ -22,6 +24,8 @@ X, Y, SEEDS, STEPS_KEY, RUN, STOP, METRIC, MAP = (
 TAB = "view"
 """The key of the page's tabs: picking a cell switches to the live view."""
 PARAMS = GANConfig.params()
+PERIOD = 0.5
+"""Seconds between the map's ticks while it trains (its fragment's timer)."""
 
 
 @dataclass
@@ -30,6 +34,8 @@ class StabilityState:
     error: str | None = None
     redraw_page: bool = False
     """A picked cell changed the sidebar from inside the map's fragment: rerun the page."""
+    estimate: tuple[object, float] | None = None
+    """The grid last timed (its settings) and the seconds a map of it would take."""
 
 
 def state() -> StabilityState:
@@ -60,12 +66,38 @@ def tab() -> None:
         running = state().run is not None and state().run.running
         st.button("Stop", icon=":material/stop:", key=STOP, width="stretch",
                   disabled=not running, on_click=_stop)
+        members = len(x_axis) * (len(y_axis) if y_axis is not None else 1) * seeds
+        seconds = _estimate(x_axis, y_axis, seeds, steps)
+        st.caption(f"About {_duration(seconds)} on this server, as timed just now: "
+                   f"{members} GANs × {steps:,} steps.")
     if state().error:
         st.error(state().error)
     metric = st.segmented_control(
         "Colour by", list(ch.STABILITY_METRICS), default="w1", key=METRIC,
         format_func=lambda m: ch.STABILITY_METRICS[m][0], required=True)
-    st.fragment(run_every=0.5 if running else None)(_map)(metric)
+    st.fragment(run_every=PERIOD if running else None)(_map)(metric)
+
+
+def _estimate(x_axis: Axis, y_axis: Axis | None, seeds: int, steps: int) -> float:
+    """The time a map of this grid takes, timed on this machine once per grid (and kept while
+    the grid stays the same)."""
+    budget = ALONE_BUDGET_SECONDS if CROWD.size() == 0 else pacing.TICK_BUDGET_SECONDS
+    grid = (session().config, x_axis, y_axis, seeds, steps, budget)
+    kept = state().estimate
+    if kept is None or kept[0] != grid:
+        kept = grid, estimate_seconds(session().config, x_axis, y_axis, seeds, steps,
+                                      period=PERIOD, budget=budget)
+        state().estimate = kept
+    return kept[1]
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as a person says them: "about 9 seconds", "1 min 40 s"."""
+    if seconds < 60:
+        whole = max(1, round(seconds))
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes, rest = divmod(round(seconds / 10) * 10, 60)
+    return f"{minutes} min" + (f" {rest} s" if rest else "")
 
 
 def _axis(field: str, prefix: str, default_n: int) -> Axis:
@@ -124,17 +156,18 @@ def _map(metric: str) -> None:
         st.rerun()  # a picked cell changed the sidebar: redraw the whole page
     run = state().run
     if run is None:
-        st.info("Choose the axes and press Run. The default grid (6 x 6 learning rates, "
-                "2,000 steps) takes about 20 seconds.", icon=":material/grid_on:")
+        st.info("Choose the axes and press Run: the time it takes is beside the button.",
+                icon=":material/grid_on:")
         return
     was_running = run.running
     run.tick()
     with run.lock:
         grid = run.grid
         members = f"{grid.members} GANs" if grid.members > 1 else "1 GAN"
+        done = f" · done in {run.took:.1f} s" if run.took is not None else " · done"
         st.progress(min(1.0, grid.step / run.steps),
                     text=f"{members}, step {grid.step:,} of {run.steps:,}"
-                    + ("" if run.running else " · done" if run.done else " · stopped"))
+                    + ("" if run.running else done if run.done else " · stopped"))
         y_field = grid.y_axis.field if grid.y_axis is not None else None
         st.vega_lite_chart(
             ch.with_data(ch.stability_spec(metric, grid.x_axis.field, y_field),

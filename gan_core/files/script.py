@@ -5,6 +5,7 @@ Writing the script needs no torch: the page can show it without paying for the i
 
 from __future__ import annotations
 
+import json
 import math
 from string import Template
 from typing import TYPE_CHECKING
@@ -24,7 +25,8 @@ REPORT_EVERY = 500
 def script(config: GANConfig) -> str:
     """A self-contained Python script, in the tutorial's style and names, that trains the run
     ``config`` describes with torch and numpy alone: ``python run.py --steps N [--resume
-    checkpoint.pt]``.
+    checkpoint.pt] [--save checkpoint.pt]``. ``--save`` writes a checkpoint the lab's upload
+    takes (``gan_core.files.checkpoint``), so a run goes from the lab to PyTorch and back.
 
     Only what the config uses is written (one loss, one optimizer, one target's
     ``artist_works``), with its values as literals, so the script reads as the tutorial does.
@@ -44,7 +46,9 @@ def script(config: GANConfig) -> str:
         _REPORT.substitute(d_real=f"{_converged_d_real(config.loss):.2f}",
                            d_score=f"{-equilibrium(config.loss)[0]:.2f}"),
         _RESUME.substitute(_RESUME_OPTIMIZER[config.optimizer]),
-        _MAIN.substitute(every=REPORT_EVERY),
+        _save(config),
+        _MAIN.substitute(every=REPORT_EVERY, updates_d="D_STEPS * " if config.d_steps > 1
+                         else ""),
     ]
     return "\n\n\n".join(block.strip("\n") for block in blocks) + "\n"
 
@@ -90,6 +94,7 @@ Loss: $loss
 
     python run.py --steps 10000                            # train from scratch
     python run.py --steps 10000 --resume gan-curve-lab.pt  # go on from a saved run
+    python run.py --steps 10000 --save trained.pt          # then watch it in the lab
 """
 import argparse
 import sys
@@ -345,6 +350,69 @@ def load_checkpoint(path):
     return int(ckpt["step"])
 ''')
 
+def _save(config: GANConfig) -> str:
+    """``carried_on`` and ``save_checkpoint``: the run written as the lab writes a checkpoint,
+    with only the settings this script's run uses (the others take the lab's defaults)."""
+    unused = {"adam": ("momentum",), "sgd": ("beta1", "beta2")}[config.optimizer]
+    tutorial = type(config)().to_mapping()
+    differ = [f"    {json.dumps(name)}: {_literal(value)},"
+              for name, value in config.to_mapping().items()
+              if name not in unused and value != tutorial[name]]
+    settings = ("SETTINGS = {}  # this run has the tutorial's settings" if not differ else
+                "SETTINGS = {  # where this run's settings differ from the tutorial's\n"
+                + "\n".join(differ) + "\n}")
+    optimizers = _SGD_STATE if config.optimizer == "sgd" else _ADAM_STATE
+    return _SAVE.substitute(settings=settings, optimizers=optimizers)
+
+
+def _literal(value: object) -> str:
+    """A setting's value as the script spells it (text in double quotes, numbers exactly)."""
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+_ADAM_STATE = """\
+    optimizers = {"opt_G": opt_G.state_dict(), "opt_D": opt_D.state_dict()}"""
+
+_SGD_STATE = """\
+    optimizers = {}
+    for name, opt, net in (("G", opt_G, G), ("D", opt_D, D)):
+        state = opt.state_dict()
+        if updates[name]:  # torch keeps no momentum buffer while MOMENTUM is 0
+            for i, weights in enumerate(net.parameters()):
+                state["state"].setdefault(i, {"momentum_buffer": torch.zeros_like(weights)})
+        optimizers[f"opt_{name}"] = state"""
+
+_SAVE = Template('''
+
+$settings
+
+
+def carried_on(path):
+    """What a GAN Curve Lab checkpoint holds beyond this script's own state: the updates each
+    optimizer took, the lab's random stream and the run's history, carried to --save."""
+    ckpt = torch.load(path, weights_only=True)
+    return {key: ckpt[key] for key in ("optimizer_steps", "rng", "history") if key in ckpt}
+
+
+def save_checkpoint(path, step, updates, carried):
+    """Write the run as GAN Curve Lab writes a checkpoint ("gan-curve-lab/2", settings by the
+    lab's names, those left out the tutorial's): the lab's upload resumes it at this step. Its
+    history is the one resumed from: this script records none."""
+    history = carried.get("history") or {
+        name: {"steps": torch.zeros(0, dtype=torch.int64),
+               "rows": torch.zeros((0, 1), dtype=torch.float64),
+               "stride": stride, "columns": [column]}
+        for name, column, stride in (("train", "d_loss", 4), ("eval", "w1", 100))}
+$optimizers
+    rng = carried.get("rng") or np.random.default_rng(SETTINGS.get("seed", 0)).bit_generator.state
+    # Plain dicts: the lab opens only tensors and plain data (a state dict's own class carries
+    # more, which it refuses unread).
+    torch.save({"format": "gan-curve-lab/2", "config": SETTINGS, "step": step,
+                "G": dict(G.state_dict()), "D": dict(D.state_dict()), **optimizers,
+                "optimizer_steps": updates, "rng": rng, "history": history}, path)
+''')
+
+
 _MAIN = Template('''
 
 def main(argv=None):
@@ -353,13 +421,17 @@ def main(argv=None):
     parser.add_argument("--resume", metavar="CHECKPOINT",
                         help="go on from a run saved by GAN Curve Lab (its weights, optimizer "
                         "state and step)")
+    parser.add_argument("--save", metavar="CHECKPOINT",
+                        help="write the run, when trained, as a checkpoint GAN Curve Lab's "
+                        "upload takes")
     args = parser.parse_args(argv)
     if args.steps < 0:
         parser.error("--steps must be 0 or more")
-    start = 0
+    start, carried = 0, {}
     if args.resume:
         try:
             start = load_checkpoint(args.resume)
+            carried = carried_on(args.resume)
         except (OSError, ValueError) as error:
             sys.exit(f"cannot resume from {args.resume}: {error}")
         print(f"resumed at step {start}")
@@ -368,6 +440,11 @@ def main(argv=None):
         prob_artist0, D_loss = train_step()
         if (step + 1) % $every == 0 or step + 1 == end:
             report(step + 1, prob_artist0, D_loss)
+    if args.save:
+        before = carried.get("optimizer_steps", {"G": start, "D": ${updates_d}start})
+        updates = {"G": before["G"] + args.steps, "D": before["D"] + ${updates_d}args.steps}
+        save_checkpoint(args.save, end, updates, carried)
+        print(f"saved step {end} to {args.save}")
 
 
 if __name__ == "__main__":
