@@ -144,11 +144,13 @@ def test_garbage_query_params_give_one_warning_and_default_settings(query: dict)
     assert step_readout(at) == CHUNK
 
 
-def test_checkpoint_download_then_upload_resumes_at_the_same_step() -> None:
+def test_the_runs_checkpoint_uploaded_in_a_new_session_resumes_at_its_step_and_settings() -> None:
     at = play(start({"seed": "5"}))
     at.button(key="pause").click().run()
     saved_step, saved_weights = trainer(at).step, weights(at)
-    checkpoint = at.session_state["lab"].checkpoint()  # what "Download checkpoint" serves
+    # The bytes "Download checkpoint" serves; the browser test
+    # test_an_uploaded_checkpoint_resumes_in_a_fresh_browser_at_its_step_and_plays_on clicks it.
+    checkpoint = at.session_state["lab"].checkpoint()
 
     other = start()
     other.file_uploader(key="upload").upload("run.pt", checkpoint).run()
