@@ -15,6 +15,7 @@ import streamlit as st
 from gan_core import Trainer
 from gan_core.serve.session import LabSession
 
+from . import settings
 from .run import notices, session
 from .slot import slot
 from .state import holder
@@ -98,6 +99,7 @@ def _resume() -> None:
         return
     step = looked.step
     session().rewind(step)
+    settings.show(session().config)  # the sidebar shows the settings the run has there
     looked.step, looked.view = None, None
     looked.redraw_page = True
     notices().info = f"Resumed from step {step:,}: the run goes on from there."
