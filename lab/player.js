@@ -773,7 +773,9 @@ class Panels {
       return;
     }
     this.charts[name] = chart;
-    slot.dataset.step = String(step);  // for tests: the step this chart shows
+    // For tests: the step this chart shows, and how many of the run's changes it marks.
+    slot.dataset.step = String(step);
+    slot.dataset.changes = String(sets.changes?.step?.length ?? 0);
   }
 
   blocks(layout) {

@@ -128,12 +128,13 @@ WATCH_MOMENT = """
       status: document.querySelector('[data-testid=labStatusLine]')?.innerText ?? '',
       sidebar: lr?.getAttribute('aria-valuetext') ?? null,
       toasts: [...document.querySelectorAll('[data-testid=stToast]')].map(t => t.innerText),
+      at: performance.now(),
     };
   };
   let last = '';
   new MutationObserver(() => {
     const now = read();
-    const key = JSON.stringify(now);
+    const key = JSON.stringify({...now, at: 0});
     if (key !== last) {
       last = key;
       seen.push(now);
@@ -179,5 +180,11 @@ def test_a_replayed_link_shows_each_scheduled_change_with_the_frame_of_its_step(
                  "changed at step 2,050: Generator learning rate 0.001 → 0.002"):
         assert any(text in t for t in toasts), toasts
     assert {m["sidebar"] for m in seen} >= {"0.0001", "0.001", "0.002"}
+    # The browser tells the server the moment it shows the change: the sidebar follows at
+    # once, not after the wait the server allows a browser that never says.
+    for at_step, value in ((1_250, "0.001"), (2_050, "0.002")):
+        shown = next(m["at"] for m in seen if m["step"] >= at_step)
+        followed = next(m["at"] for m in seen if m["sidebar"] == value)
+        assert followed - shown < 2_500, (at_step, followed - shown)
     expect(slider(page, "Generator learning rate")).to_have_attribute("aria-valuetext", "0.002")
     app.assert_clean()
