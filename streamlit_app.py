@@ -25,6 +25,7 @@ from lab import (
     save,
     settings,
     stability,
+    style,
     tour,
     your_data,
 )
@@ -50,11 +51,13 @@ config, pacing = settings.sidebar()
 run.follow(config, pacing)
 save.panel()
 
+style.style()
 st.title("GAN Curve Lab")
-st.caption("A generator learns to paint curves from a discriminator that learns to tell them "
-           "from real ones: the PyTorch tutorial's GAN, live. Change any setting while it "
-           "trains; the URL holds every setting and every live change, so a link replays the "
-           "run.")
+with st.container(key="intro"):
+    st.caption("A generator learns to paint curves from a discriminator that learns to tell "
+               "them from real ones: the PyTorch tutorial's GAN, live. Change any setting while "
+               "it trains; the URL holds every setting and every live change, so a link replays "
+               "the run.")
 with slot(settings.link_warned() or run.has_notices()):
     settings.link_warning()
     run.show_notices()

@@ -156,6 +156,8 @@ class Frames:
     """(serial, values), oldest first."""
     period: float
     replace: bool
+    status: str = ""
+    """The status line of the last frame (the player writes it under the controls)."""
 
     @classmethod
     def of(cls, proto: Any) -> Frames | None:
@@ -171,7 +173,8 @@ class Frames:
             return None
         if not frames:
             return None
-        return cls(labels, frames, period, bool(data.get("replace")))
+        status = str(data["frames"][-1].get("status") or "")
+        return cls(labels, frames, period, bool(data.get("replace")), status)
 
     @property
     def shown(self) -> dict[str, str]:
@@ -275,8 +278,11 @@ class Page:
         return found
 
     def captions(self) -> list[str]:
-        return [n.proto.body for n in self.elements("markdown")
-                if n.proto.element_type == Markdown.Type.CAPTION]
+        """Captions, and the status line the player shows with its last frame."""
+        return [*(n.proto.body for n in self.elements("markdown")
+                  if n.proto.element_type == Markdown.Type.CAPTION),
+                *(n.frames.status for n in self.elements("bidi_component")
+                  if n.frames is not None and n.frames.status)]
 
     def caption_with(self, text: str) -> str | None:
         """The first caption that contains ``text``."""

@@ -40,6 +40,17 @@ _PAGE_SCRIPT = """
   // (lab/player.js) does.
   const READOUTS = [['stMetric', 'stMetricLabel', 'stMetricValue'],
                     ['labReadout', 'labReadoutLabel', 'labReadoutValue']];
+  // Every exception box the page ever shows, even one the next run replaces at once.
+  lab.seenExceptions = [];
+  const counted = new WeakSet();
+  new MutationObserver(() => {
+    for (const box of document.querySelectorAll('[data-testid=stException]')) {
+      if (!counted.has(box)) {
+        counted.add(box);
+        lab.seenExceptions.push(box.innerText.slice(0, 300));
+      }
+    }
+  }).observe(document, {childList: true, subtree: true});
   lab.snapshot = () => {
     const metrics = {};
     for (const [cell, labelId, valueId] of READOUTS) {
@@ -51,12 +62,14 @@ _PAGE_SCRIPT = """
     }
     const captions = [...document.querySelectorAll(
       '[data-testid=stCaptionContainer], [data-testid=labCaption]')].map(e => e.innerText.trim());
+    // The status line as the player writes it under the controls, or as st.caption draws it.
+    const statusLine = document.querySelector('[data-testid=labStatusLine]')?.innerText.trim();
     return {
       metrics,
-      status: captions.find(t => t.includes(' steps every ')) ?? null,
+      status: statusLine || (captions.find(t => / steps? every /.test(t)) ?? null),
       tick: captions.find(t => t.startsWith('Last tick')) ?? null,
       seed: document.querySelector('.st-key-seed input')?.value ?? null,
-      exceptions: document.querySelectorAll('[data-testid=stException]').length,
+      exceptions: lab.seenExceptions.length,
       play: enabled('play'),
       pause: enabled('pause'),
     };
@@ -104,9 +117,13 @@ _PAGE_SCRIPT = """
     constructor(...args) {
       super(...args);
       this.addEventListener('message', event => {
-        if (lab.want?.wire && lab.clickedAt !== null && lab.wiredAt === null
-            && event.data instanceof ArrayBuffer
-            && decoder.decode(event.data).includes(lab.want.wire)) {
+        // The status line travels in the player's JSON data, which escapes "·" as \u00b7.
+        const wire = lab.want?.wire;
+        const text = wire && event.data instanceof ArrayBuffer ? decoder.decode(event.data) : '';
+        const escaped = wire && wire.replace(
+          /[\\u0080-\\uffff]/g, c => `\\\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+        if (wire && lab.clickedAt !== null && lab.wiredAt === null
+            && (text.includes(wire) || text.includes(escaped))) {
           lab.wiredAt = performance.now();
         }
       });
@@ -116,7 +133,7 @@ _PAGE_SCRIPT = """
 })();
 """
 _TICK = re.compile(r"(\d+) training steps, readouts and curves in (\d+) ms")
-PACE = re.compile(r"[\d,]+ steps every [\d.]+ s( \(slowed down[^)]*\))?")
+PACE = re.compile(r"[\d,]+ steps? every [\d.]+ s( \(slowed down[^)]*\))?")
 
 
 def button(page: Page, label: str) -> Locator:
@@ -140,6 +157,7 @@ class Snapshot:
     """The "Last tick" line: steps trained and server time of the tick on screen."""
     seed: str | None
     exceptions: int
+    """Exception boxes the page has shown since it opened, even for a moment."""
     play: bool | None
     pause: bool | None
 
@@ -252,7 +270,7 @@ class Visitor:
         from a Reset, the new step counts), the server time of the tick shown, exceptions shown."""
         snap = self.snapshot()
         if snap.exceptions:
-            self._error_once(f"stException on the page (step {_fmt(self.last_step)})")
+            self._error_once(f"stException on the page (by step {_fmt(self.last_step)})")
         if (step := snap.step) is None:
             self._error_once(f"no Step readout on the page (step {_fmt(self.last_step)})")
             return snap

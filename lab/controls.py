@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from gan_core import GANConfig
+from gan_core import GANConfig, Trainer
 from gan_core.serve.session import LabSession
 
-from . import moment, phases
+from . import phases, player
+from .frames import Frame, Readout, readouts
 from .run import GHOST, notices, session
 from .state import holder
 
@@ -91,34 +92,46 @@ def controls() -> None:
         if run.trainer.ghost is not None:
             st.button("Dismiss ghost", icon=":material/close:", key=DROP_GHOST,
                       on_click=run.drop_ghost, type="tertiary")
-    holder("status", Status).line = st.empty()
-    show_status(run)
-    moment.look_back()
+    if player.plays():
+        player.status()  # the player writes the status line of each frame it shows
+    else:
+        holder("status", Status).line = st.empty()
 
 
 @dataclass
 class Status:
     line: DeltaGenerator | None = None
-    """Where the status line is drawn: the live view's tick redraws it (``lab/live.py``)."""
+    """Where the status line is drawn where the player cannot run (``lab/live.py``)."""
 
 
-def show_status(run: LabSession) -> None:
+def show_status(frame: Frame) -> None:
+    """The status line and note of ``frame``, where Streamlit's own elements draw the frames
+    (``player.plays()`` is false); the player shows them itself."""
     line = holder("status", Status).line
     if line is not None:
-        line.caption(status_line(run))
+        with line.container():
+            st.caption(frame.status)
+            if frame.note:
+                st.caption(frame.note)
 
 
-def status_line(run: LabSession) -> str:
-    config = run.config
+def status_line(run: LabSession, shown: Trainer, slow: bool) -> str:
+    """What the run is doing at the moment ``shown`` (the live run, or an earlier moment
+    looked back at), with the settings it has there."""
+    config = shown.config
+    looking_back = shown is not run.trainer
+    head = (f"Paused · looking back at step {shown.step:,}" if looking_back
+            else "Playing" if run.playing else "Paused")
+    steps = 1 if slow else run.steps_per_tick
     shared = (" (slowed down: other visitors are playing on this server)"
               if run.slowed else "")
-    planned = run.trainer.planned
+    planned = () if looking_back else shown.planned
     plan = (f" · following the link's changes, next at step {planned[0].step:,}"
             if planned else "")
     stabilizers = stabilizers_of(config)
     stable = f" · stabilizers: {', '.join(stabilizers)}" if stabilizers else ""
-    return (f"{'Playing' if run.playing else 'Paused'} · {run.steps_per_tick} steps every "
-            f"{run.period:g} s{shared} · target: {run.trainer.target.title}"
+    return (f"{head} · {steps:,} step{'' if steps == 1 else 's'} every {run.period:g} s"
+            f"{shared} · target: {shown.target.title}"
             f"{', conditional' if config.conditional else ''} · loss: "
             f"{config.loss.replace('_', ' ')} · lr G {config.lr_g:g} / D {config.lr_d:g}"
             f"{stable}{plan}")
@@ -138,6 +151,26 @@ def stabilizers_of(config: GANConfig) -> list[str]:
     return [text for text in on if text]
 
 
+def alone_note(trainer: Trainer, within: int) -> str:
+    """The updates of one network alone at the step of the run's last change, if that change
+    was one and the run is at most ``within`` steps past it: the step readout does not show
+    them."""
+    changes = trainer.changes
+    if not changes or changes[-1].action is None or trainer.step - changes[-1].step > within:
+        return ""
+    at = changes[-1].step
+    counts: dict[str, int] = {}
+    for change in reversed(changes):
+        if change.step != at or change.action is None:
+            break
+        name, n = change.action
+        counts[name] = counts.get(name, 0) + n
+    done = " and ".join(f"{'D' if name == 'train_d' else 'G'} updated alone ×{n}"
+                        for name, n in sorted(counts.items()))
+    return (f"{done} at step {at:,}: an update of one network adds no step; the history "
+            "marks it with a dotted line.")
+
+
 def _reset() -> None:
     session().reset()
     notices().info = None
@@ -151,5 +184,34 @@ def _step() -> None:
         session().advance(budget=math.inf)
 
 
+@dataclass
+class Alone:
+    """The readouts just before the first of a run of one-network updates at one step: the
+    frames at that step show how far each moved since (``frames.with_deltas``)."""
+
+    step: int | None = None
+    changes: int = 0
+    """How many changes the run had recorded before that first update."""
+    readouts: list[Readout] = field(default_factory=list)
+
+
+def alone_baseline(trainer: Trainer) -> list[Readout] | None:
+    """The readouts before this step's updates of one network alone, if the run's changes
+    since are all such updates at this step."""
+    kept = holder("alone", Alone)
+    changes = trainer.changes
+    if kept.step != trainer.step or len(changes) <= kept.changes:
+        return None
+    if any(c.action is None or c.step != kept.step for c in changes[kept.changes:]):
+        return None
+    return kept.readouts
+
+
 def _alone(network: str) -> None:
-    phases.one_network(session(), network)
+    run = session()
+    with run.lock:
+        if alone_baseline(run.trainer) is None:  # the first of this step's updates alone
+            kept = holder("alone", Alone)
+            kept.step, kept.changes = run.trainer.step, len(run.trainer.changes)
+            kept.readouts = readouts(run.trainer)
+        phases.one_network(run, network)

@@ -10,6 +10,13 @@ slower panels (``lab/panels.py``) are taken in the same run about once a second
 (``pacing.panel_ticks``), computed before anything is sent, and each is shown with the frame it
 was taken with.
 
+What the page says of the run is one moment, the frame on show: each frame carries its own
+status line. Where the run changes its own settings (a link's schedule), the sidebar can only
+follow in a run of the whole page; so the run stops training at that frame, and the page reruns
+when the browser shows it (the player says so), or after ``HOLD_SECONDS`` if it never does.
+The sidebar's value and the change's toast then come with the frame of the change, not seconds
+before it.
+
 A run that follows a full run of the page (a click, a setting, a pause) hands the player its
 frames to show at once: the run changed, and the frames still waiting show what it was.
 """
@@ -21,14 +28,27 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from gan_core.serve.pacing import TickClock, panel_ticks, ticks_per_rerun
+from gan_core.serve.pacing import RERUN_SECONDS, TickClock, panel_ticks, ticks_per_rerun
 from gan_core.serve.session import LabSession
 
 from . import classes, controls, moment, panels, phases, player, timers
 from .controls import forces_on, slow_on
-from .frames import Frame, record, timed
+from .frames import Frame, record, timed, with_deltas
 from .run import moved_on, session
 from .state import holder
+
+HOLD_SECONDS = 2 * RERUN_SECONDS + 2.0
+"""How long the run waits for the browser to show the frame where it changed its own
+settings before the page follows anyway (a hidden tab plays late, or not at all)."""
+
+
+@dataclass(frozen=True)
+class Hold:
+    """The run changed its own settings at frame ``serial`` and trains no more until the page
+    follows it."""
+
+    serial: int
+    since: float
 
 
 @dataclass
@@ -48,6 +68,9 @@ class LiveState:
     """The newest frame handed to the player."""
     frames: int = 0
     batches: int = 0
+    hold: Hold | None = None
+    shown: int = 0
+    """The serial of the last frame the browser said it showed (frames marked ``sync``)."""
 
 
 def live() -> LiveState:
@@ -71,10 +94,19 @@ def fragments() -> None:
 
 def _live() -> None:
     run, state = session(), live()
+    if moment.resumed():
+        st.rerun()  # the run went back to a moment: the page shows it, notice and all
     frames, state.pending = state.pending, []
     if not run.playing:
         state.clock.stop()
-    if state.rerun_asked or not run.playing:
+    if state.hold is not None:
+        if state.full_run:
+            state.hold = None  # the sidebar follows the run in this run of the page
+            state.clock.stop()  # and the run goes on from now
+        elif state.shown >= state.hold.serial or time.monotonic() - state.hold.since > \
+                HOLD_SECONDS:
+            st.rerun()  # the browser shows the change: the whole page follows it now
+    if state.rerun_asked or not run.playing or state.hold is not None:
         ticks = 0  # a run that asked for the page's rerun trained already: this one does not
     elif player.plays():
         ticks = state.clock.due(run.period, per_rerun(run.period))
@@ -89,6 +121,14 @@ def _live() -> None:
         frames.append(_tick(run, state))
         if tick in taken:
             shots.append((len(frames), panels.prepare()))
+        if run.playing and moved_on() and player.plays():
+            # The run changed a setting by its schedule: the sidebar follows when the browser
+            # shows this frame, and the run waits for it there.
+            frames[-1].sync = True
+            state.hold = Hold(frames[-1].serial, time.monotonic())
+            if tick not in taken:
+                shots.append((len(frames), panels.prepare()))
+            break
         state.rerun_asked = (
             not run.playing  # divergence paused training: redraw the controls
             or moved_on())  # the run changed a setting by its schedule: the sidebar follows
@@ -97,12 +137,12 @@ def _live() -> None:
             st.rerun()
     if run.playing and run.period != state.period:  # the crowd changed the period
         _restart_timer(state, run.period)
-    controls.show_status(run)
     replace = state.full_run or not run.playing
     if not run.playing or (replace and not frames):
         frames = [_still()]  # the run as it stands: paused, or changed by the visitor
     elif not frames:
         frames = [state.last or _still()]  # nothing due yet: the player has it already
+    controls.show_status(frames[-1])
     state.full_run = False
     state.last = frames[-1]
     state.batches += 1
@@ -111,10 +151,20 @@ def _live() -> None:
         shots = [(len(frames), panels.prepare())]  # the run as it stands, shown at once
     # The panels are computed first: the run's elements then reach the page together. Each is
     # shown when the frame it was taken with is, as the player plays them from the first.
-    player.show(frames, replace=replace, period=run.period, every=every, batch=state.batches)
+    player.show(frames, replace=replace, period=run.period, every=every, batch=state.batches,
+                on_shown=_shown)
+    moment.look_back()
     with run.lock:
         phases.strip(moment.shown())
     panels.draw([(0.0 if replace else (n - 1) * run.period, shot) for n, shot in shots])
+
+
+def _shown() -> None:
+    """The browser showed a frame marked ``sync``: the next run of the live view (this one's
+    own) makes the page follow."""
+    value = player.shown_serial()
+    if value is not None:
+        live().shown = max(live().shown, value)
 
 
 def _restart_timer(state: LiveState, period: float) -> None:
@@ -144,9 +194,17 @@ def _still() -> Frame:
 
 
 def _recorded(run: LabSession, state: LiveState, steps: int, started: float) -> Frame:
+    slow = slow_on()
     with run.lock:
         shown = moment.shown()
         frame = record(shown, forces_on(), classes.focus(shown))
+        frame.status = controls.status_line(run, shown, slow)
+        if shown is run.trainer:
+            frame.note = controls.alone_note(
+                shown, within=run.steps_per_tick * per_rerun(run.period))
+            before = controls.alone_baseline(shown)
+            if frame.note and before is not None:
+                frame.readouts = with_deltas(frame.readouts, before)
     elapsed = time.perf_counter() - started
     state.last_tick = (steps, elapsed)
     state.frames += 1

@@ -1,5 +1,10 @@
 """Looking back: while paused, a slider over the run's snapshots shows any earlier moment, and
-*Resume from here* makes it the live run."""
+*Resume from here* makes it the live run.
+
+The slider sits under the live view's charts, as a video's scrubber sits under the picture: it
+comes when the run pauses and goes when it plays, and moves nothing above it. It is part of the
+live view's fragment, so moving it redraws the live view alone; resuming, which changes the
+run, redraws the page."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import streamlit as st
 from gan_core import Trainer
 from gan_core.serve.session import LabSession
 
+from . import settings
 from .run import notices, session
 from .slot import slot
 from .state import holder
@@ -23,6 +29,8 @@ class MomentState:
     """The step looked at (None: the live run)."""
     view: Trainer | None = None
     """The run as it was at ``step``, kept while it is looked at (``Trainer.at`` replays)."""
+    redraw_page: bool = False
+    """The run was resumed from a moment: the whole page shows it (its notice, the sidebar)."""
 
 
 def state() -> MomentState:
@@ -40,9 +48,18 @@ def shown() -> Trainer:
     return looked.view
 
 
+def resumed() -> bool:
+    """Was the run resumed from a moment since this was last asked? The page then reruns."""
+    looked = state()
+    if not looked.redraw_page:
+        return False
+    looked.redraw_page = False
+    return True
+
+
 def look_back() -> None:
     """The slider, while paused and there is an earlier moment to show; in one slot, so that
-    the live view below keeps its place on the page as the run plays and pauses."""
+    what follows it keeps its place among its siblings as the run plays and pauses."""
     run = session()
     looked = state()
     steps = [s for s in run.trainer.snapshots if s < run.trainer.step]
@@ -82,5 +99,7 @@ def _resume() -> None:
         return
     step = looked.step
     session().rewind(step)
+    settings.show(session().config)  # the sidebar shows the settings the run has there
     looked.step, looked.view = None, None
+    looked.redraw_page = True
     notices().info = f"Resumed from step {step:,}: the run goes on from there."

@@ -137,8 +137,10 @@ def _nats(value: float) -> str:
 
 
 def _has_values(columns: dict) -> bool:
-    """Has the panel a value to draw? (A run loaded from an older file has gaps.)"""
-    return any(np.isfinite(values).any() for name, values in columns.items() if name != "step")
+    """Has the panel a line to draw: two rows with a value? One point has no extent for its
+    axes (a fresh run's first evaluation); a run loaded from an older file has gaps."""
+    rows = [np.isfinite(values) for name, values in columns.items() if name != "step"]
+    return bool(rows) and int(np.logical_or.reduce(rows).sum()) >= 2
 
 
 def _map_caption(trainer: Trainer) -> list[Block]:

@@ -25,11 +25,10 @@ from .state import holder
 
 PHASES = {
     "step": ("Before the step: D's push on G's curves",
-             "G's update: the curves move along the push (dashed: before)",
-             "D's update: D judges again, and its push changes"),
+             "G's update: the curves move along the push",
+             "D's update: D judges again, its push changes"),
     "d": ("Before: D's push on G's curves", "D alone updated: the curves stay, the push changes"),
-    "g": ("Before: D's push on G's curves",
-          "G alone updated: the curves move along the push (dashed: before)"),
+    "g": ("Before: D's push on G's curves", "G alone updated: the curves move along the push"),
 }
 
 

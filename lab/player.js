@@ -22,18 +22,60 @@ const BUSY = 0.5;
 const PANELS_BUSY = 250;
 // How near the visible part of the page a chart must be to be drawn (see Sight).
 const SIGHT_MARGIN = '200px';
+// Charts narrower than this (px) are drawn less tall (a phone's column).
+const PHONE_WIDTH = 520;
 
-export default function ({data, parentElement}) {
+export default function ({data, parentElement, setTriggerValue}) {
   let player = PLAYERS.get(parentElement);
   if (!player) {
-    player = data.kind === 'panels' ? new Panels(parentElement) : new Player(parentElement);
+    const Kind = {panels: Panels, status: StatusLine}[data.kind] ?? Player;
+    player = new Kind(parentElement);
     PLAYERS.set(parentElement, player);
   }
+  player.tell = setTriggerValue;
   player.receive(data);
   return () => {
     player.close();
     PLAYERS.delete(parentElement);
   };
+}
+
+// -- the status line ----------------------------------------------------------------------------
+
+// What the status line says: the status and note of the frame on show. The player writes it
+// here and into every status line mounted (under the controls); a line mounted later starts
+// with it.
+const STATUS = {status: '', note: '', lines: new Set()};
+
+function showStatus(status, note) {
+  STATUS.status = status;
+  STATUS.note = note;
+  for (const line of STATUS.lines) line.write();
+}
+
+class StatusLine {
+  constructor(parent) {
+    this.root = element('div', 'lab-status', {'data-testid': 'labStatus'});
+    this.line = element('div', 'lab-caption', {'data-testid': 'labStatusLine'});
+    this.note = element('div', 'lab-caption lab-note', {'data-testid': 'labNote'});
+    this.root.append(this.line, this.note);
+    parent.appendChild(this.root);
+    STATUS.lines.add(this);
+    this.write();
+  }
+
+  receive() {}
+
+  write() {
+    setText(this.line, STATUS.status);
+    setText(this.note, STATUS.note);
+    this.note.hidden = !STATUS.note;
+  }
+
+  close() {
+    STATUS.lines.delete(this);
+    this.root.remove();
+  }
 }
 
 // Streamlit's own chunk that loads Vega-Embed and the expression interpreter Streamlit draws
@@ -95,7 +137,7 @@ function streamlitTheme(el) {
     autosize: {type: 'fit', contains: 'padding'},
     title: {align: 'left', anchor: 'start', color: v('--st-heading-color', '#31333F'),
             titleFontStyle: 'normal', fontWeight: 600, fontSize: rem(1), orient: 'top',
-            offset: 26},
+            offset: 26, subtitleColor: label},
     header: {titleFontWeight: 400, titleFontSize: rem(1), titleColor: label,
              titleFontStyle: 'normal', labelFontSize: rem(0.75), labelFontWeight: 400,
              labelColor: label, labelFontStyle: 'normal'},
@@ -147,6 +189,10 @@ function prepare(text, config, width, datasets) {
     spec.padding.bottom ??= 20;
   }
   spec.width = Math.max(width, 50);
+  // On a phone's narrow column a chart is drawn less tall, in proportion to its width.
+  if (width > 0 && width < PHONE_WIDTH && typeof spec.height === 'number') {
+    spec.height = Math.round(spec.height * Math.max(0.7, width / PHONE_WIDTH));
+  }
   spec.datasets = {...spec.datasets,  // the spec's own inline data, and the named datasets
                    ...Object.fromEntries(Object.entries(datasets).map(([k, c]) => [k, rows(c)]))};
   return spec;
@@ -399,6 +445,7 @@ class Player {
     const batch = {...data, frames: undefined};
     let fresh = data.frames.filter(f => f.n > this.newest);
     if (data.replace) {
+      this.passed(this.queue);
       this.queue = [];
       clearTimeout(this.timer);
       this.timer = null;
@@ -413,7 +460,7 @@ class Player {
     // Never more than three runs' frames waiting (a hidden tab's timers are slowed): the
     // oldest go, the newest stay.
     const most = 3 * this.perBatch + 1;
-    if (this.queue.length > most) this.queue.splice(0, this.queue.length - most);
+    if (this.queue.length > most) this.passed(this.queue.splice(0, this.queue.length - most));
     this.root.dataset.playing = String(data.every > 0);
     this.settle();
     this.pump();
@@ -421,6 +468,13 @@ class Player {
 
   settle() {
     this.root.dataset.settled = String(!this.busy && !this.queue.length);
+  }
+
+  // Frames shown, or left out: the server waits to hear of those where the run changed its
+  // own settings (lab/live.py), to make the page follow with the frame.
+  passed(entries) {
+    const synced = entries.filter(({frame}) => frame.sync).map(({frame}) => frame.n);
+    if (synced.length && this.tell) this.tell('shown', Math.max(...synced));
   }
 
   // The next frame is due a period after the last one. A frame that was not there when due
@@ -449,7 +503,8 @@ class Player {
     // Every stride-th frame, each at its own time: stride periods apart.
     const stride = this.stride();
     const behind = Math.max(0, this.queue.length - (this.perBatch + 1));
-    this.queue.splice(0, Math.min(this.queue.length - 1, Math.max(behind, stride - 1)));
+    this.passed(this.queue.splice(0, Math.min(this.queue.length - 1,
+                                              Math.max(behind, stride - 1))));
     const entry = this.queue.shift();
     if (!entry) return;
     this.busy = true;
@@ -459,6 +514,7 @@ class Player {
     try {
       await this.show(entry);
       this.current = entry;
+      this.passed([entry]);
     } finally {
       this.busy = false;
       this.settle();
@@ -508,8 +564,14 @@ class Player {
   write(frame) {
     frame.values.forEach((value, i) => {
       const cell = this.readouts.children[i];
-      if (cell) setText(cell.value, value);
+      if (cell) {
+        setText(cell.value, value);
+        const delta = frame.deltas?.[i] ?? '';
+        setText(cell.delta, delta);
+        cell.delta.hidden = !delta;
+      }
     });
+    showStatus(frame.status ?? '', frame.note ?? '');
     setText(this.tick, frame.tick);
     if (this.notes.dataset.text !== frame.notes.join('\n')) {
       this.notes.dataset.text = frame.notes.join('\n');
@@ -543,7 +605,10 @@ class Player {
       help.addEventListener('blur', hide);
       label.append(name, help);
       cell.value = element('div', 'lab-readout-value', {'data-testid': 'labReadoutValue'});
-      cell.append(label, cell.value);
+      // How far the value moved since one network was trained alone (the step did not move).
+      cell.delta = element('div', 'lab-readout-delta', {'data-testid': 'labReadoutDelta'});
+      cell.delta.hidden = true;
+      cell.append(label, cell.value, cell.delta);
       return cell;
     }));
     return true;
@@ -708,7 +773,9 @@ class Panels {
       return;
     }
     this.charts[name] = chart;
-    slot.dataset.step = String(step);  // for tests: the step this chart shows
+    // For tests: the step this chart shows, and how many of the run's changes it marks.
+    slot.dataset.step = String(step);
+    slot.dataset.changes = String(sets.changes?.step?.length ?? 0);
   }
 
   blocks(layout) {

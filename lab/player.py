@@ -22,6 +22,7 @@ last frame and the panels with Streamlit's own elements instead (``st.metric``,
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ _PLAYER = st.components.v2.component(
     "gan_curve_lab.player", js=(_HERE / "player.js").read_text(),
     css=(_HERE / "player.css").read_text(), isolate_styles=False)
 CHARTS = ("curves", "distribution")
+PLAYER, STATUS = "player", "status_line"
+"""Keys of the player's mounts: the live view, and its status line under the controls."""
 
 
 def plays() -> bool:
@@ -55,17 +58,32 @@ def plays() -> bool:
     return not config.get_option("global.appTest") and _VEGA is not None
 
 
-def show(frames: list[Frame], *, replace: bool, period: float, every: float, batch: int) -> None:
+def show(frames: list[Frame], *, replace: bool, period: float, every: float, batch: int,
+         on_shown: Callable[[], None] | None = None) -> None:
     """Show ``frames`` (oldest first), ``period`` seconds apart; with ``replace``, drop the
     frames still waiting and start now. The next batch is due in ``every`` seconds (0: none
-    is coming, the run is paused)."""
+    is coming, the run is paused). When the browser shows (or leaves out) a frame marked
+    ``sync``, it calls back ``on_shown`` (``shown_serial`` says which frame)."""
     if not frames:
         raise ValueError("a batch holds at least one frame")
     if not plays():
         _draw(frames[-1])
         return
-    _PLAYER(key="player", data=payload(frames, replace=replace, period=period, every=every,
-                                       batch=batch))
+    _PLAYER(key=PLAYER, data=payload(frames, replace=replace, period=period, every=every,
+                                     batch=batch), on_shown_change=on_shown)
+
+
+def shown_serial() -> int | None:
+    """The serial of the ``sync`` frame the browser last said it showed, in the callback."""
+    value = st.session_state.get(PLAYER)
+    shown = value.get("shown") if isinstance(value, dict) else getattr(value, "shown", None)
+    return shown if isinstance(shown, int) else None
+
+
+def status() -> None:
+    """Where the player writes the status line (and note) of the frame it shows: under the
+    controls, with the live view's frames below."""
+    _PLAYER(key=STATUS, data={"kind": "status"})
 
 
 def panels(shots: list[tuple[float, int, list[blocks.Block]]]) -> None:
@@ -116,7 +134,8 @@ def payload(frames: list[Frame], *, replace: bool, period: float, every: float,
         "readouts": [{"label": r.label, "help": r.help} for r in last.readouts],
         "charts": charts,
         "frames": [{"n": f.serial, "step": f.step, "values": [r.value for r in f.readouts],
-                    "tick": f.tick, "notes": f.notes,
+                    "deltas": [r.delta for r in f.readouts], "tick": f.tick, "notes": f.notes,
+                    "status": f.status, "note": f.note, "sync": f.sync,
                     "data": {name: _changed(_chart(first, name).data, _chart(f, name).data)
                              for name in CHARTS}}
                    for f in frames],
@@ -167,7 +186,8 @@ def _draw(frame: Frame) -> None:
     # A row that wraps on a narrow screen instead of stacking the readouts.
     row = st.container(horizontal=True, gap="medium", key="readouts")
     for readout in frame.readouts:
-        row.metric(readout.label, readout.value, help=readout.help)
+        row.metric(readout.label, readout.value, delta=readout.delta or None,
+                   delta_color="off", help=readout.help)
     st.caption(frame.tick)
     left, right = st.columns([3, 2])
     with left:

@@ -18,7 +18,8 @@ opt_G.load_state_dict(ckpt["opt_G"]); opt_D.load_state_dict(ckpt["opt_D"])
 
 
 def tab() -> None:
-    config, data = session().config, session().trainer.data
+    run = session()
+    config, data = run.config, run.trainer.data
     try:
         code, why = script(config, data), ""
     except ValueError as exc:  # a run no script is written for: the checkpoint still holds it
@@ -43,9 +44,14 @@ def tab() -> None:
                                mime="text/x-python", icon=":material/download:",
                                on_click="ignore", key="download_script", width="stretch",
                                type="primary")
+            save = "" if data is not None else "\npython run.py --steps 10000 --save trained.pt"
             st.code(f"python run.py --steps 10000{file}\n"
-                    f"python run.py --steps 10000{file} --resume gan-curve-lab.pt",
-                    language="bash")
+                    f"python run.py --steps 10000{file} --resume gan-curve-lab.pt{save}",
+                    language="bash", wrap_lines=True)
+            if data is None:
+                st.caption("`--save` writes the trained run as a checkpoint: upload it under "
+                           "*Save & resume* to watch it in the lab, at the step the script "
+                           "reached.")
         if data is not None:
             st.caption("Your curves are in the script: a drawn band's or drawn curves' values "
                        "are written into `artist_works()`." if not table else
@@ -56,10 +62,12 @@ def tab() -> None:
             "it into `G` and `D` state dicts for the tutorial's modules, `opt_G` and `opt_D` "
             "optimizer states, the config, the step and the run's history. With `G`, `D`, "
             "`opt_G` and `opt_D` built as in the script, four lines resume it:")
-        st.code(LOAD_IN_TORCH, language="python")
-        checkpoint_button(key="download_checkpoint_pytorch")
-        st.caption(f"Step {session().trainer.step:,} of this run: the script's `--resume` "
+        st.code(LOAD_IN_TORCH, language="python", wrap_lines=True)
+        checkpoint_button(run, key="download_checkpoint_pytorch")
+        st.caption(f"Step {run.trainer.step:,} of this run: the script's `--resume` "
                    "carries on from there.")
     with left:
         if code:
-            st.code(code, language="python", line_numbers=True, height=620)
+            # Long lines wrap: the column is narrower than the script's widest line, and a
+            # horizontal scroll bar at the foot of a tall block is out of sight.
+            st.code(code, language="python", line_numbers=True, height=620, wrap_lines=True)

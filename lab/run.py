@@ -7,11 +7,15 @@ every live change and reproduces the run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
 from gan_core import GANConfig, Pacing
+from gan_core.data import Curves
 from gan_core.files.link import SCHEDULE_KEY
 from gan_core.files.link_data import DATA_KEY, spell_data
 from gan_core.gan.schedule import MAX_CHANGES_CHARS, format_changes
@@ -40,6 +44,27 @@ class Shown:
     config: GANConfig | None = None
 
 
+BURST_SECONDS = 2.0
+"""Live changes of the same settings less than this far apart are one change to the eye: an
+arrow key pressed five times on a slider, or a slider dragged through several values."""
+
+
+@dataclass
+class Burst:
+    """The live changes the visitor is making in a row. Each is applied, and recorded, as it
+    comes (a link replays the run exactly); the page speaks of them as one: the toast names
+    the value before the first, and a ghost kept on the first goes on with that value."""
+
+    fields: frozenset[str] = frozenset()
+    before: dict[str, object] = field(default_factory=dict)
+    last: float = -math.inf
+    """When the last change of the burst was applied (``time.monotonic``)."""
+
+    def goes_on(self, fields: Iterable[str], now: float) -> bool:
+        """Is a change of ``fields`` at ``now`` part of this burst?"""
+        return now - self.last < BURST_SECONDS and set(fields) <= self.fields
+
+
 def notices() -> Notices:
     return holder("notices", Notices)
 
@@ -60,14 +85,24 @@ def moved_on() -> bool:
 
 def sync_sidebar() -> None:
     """Before the sidebar: where the run changed a setting by its schedule, show the new value
-    (unless the visitor has just moved that widget, which then wins)."""
+    (unless the visitor has just moved that widget, which then wins), and say so. The live view
+    makes this run come when the browser shows the frame of the change (``lab/live.py``)."""
     shown = holder("shown", Shown).config
     if not moved_on() or shown is None:
         return
-    now = session().config
+    run = session()
+    now = run.config
+    followed = []
     for name in shown.changed_fields(now):
         if st.session_state.get(name) == getattr(shown, name):
             st.session_state[name] = getattr(now, name)
+            followed.append(name)
+    if followed:
+        at = next((c.step for c in reversed(run.trainer.changes)
+                   if c.action is None and set(followed) & set(c.settings)), run.trainer.step)
+        what = ", ".join(f"{PARAMS[n].label} {PARAMS[n].format(getattr(shown, n))} → "
+                         f"{PARAMS[n].format(getattr(now, n))}" for n in followed)
+        st.toast(f"The link's run changed at step {at:,}: {what}", icon=":material/link:")
 
 
 def follow(config: GANConfig, pacing: Pacing) -> None:
@@ -79,8 +114,7 @@ def follow(config: GANConfig, pacing: Pacing) -> None:
         st.session_state.lab = LabSession(config, pacing, schedule=link_changes(), data=data)
     else:
         run = session()
-        _announce(run.apply(config, ghost=bool(st.session_state.get(GHOST)), data=data),
-                  run.config)
+        _apply(run, config, data)
         run.set_pacing(pacing)
     holder("shown", Shown).config = session().config
     _write_schedule(_write_data())
@@ -113,10 +147,33 @@ def _write_schedule(taken: int = 0) -> None:
         del st.query_params[SCHEDULE_KEY]
 
 
+def _apply(run: LabSession, config: GANConfig, data: Curves | None) -> None:
+    """Apply the sidebar's settings to the run and say what that did; a live change that goes
+    on a burst of them keeps the burst's ghost and is told as the whole burst."""
+    burst, now = holder("burst", Burst), time.monotonic()
+    changing = run.config.changed_fields(config)
+    going_on = bool(changing) and burst.goes_on(changing, now)
+    ghost = bool(st.session_state.get(GHOST)) and not (going_on and run.trainer.ghost)
+    change = run.apply(config, ghost=ghost, data=data)
+    if change.kind != "live":
+        if change.kind == "fresh":
+            burst.fields, burst.last = frozenset(), -math.inf
+        _announce(change, run.config)
+        return
+    if not going_on:
+        burst.fields, burst.before = frozenset(change.fields), dict(change.before)
+    burst.last = now
+    _announce(replace(change, before={n: burst.before.get(n, change.before[n])
+                                      for n in change.fields}), run.config)
+
+
 def _announce(change: Applied, now: GANConfig) -> None:
     if change.kind == "live":
-        what = ", ".join(f"{PARAMS[n].label} {PARAMS[n].format(change.before[n])} → "
-                         f"{PARAMS[n].format(getattr(now, n))}" for n in change.fields)
+        what = ", ".join(
+            f"{PARAMS[n].label} back to {PARAMS[n].format(getattr(now, n))}"
+            if change.before[n] == getattr(now, n) else
+            f"{PARAMS[n].label} {PARAMS[n].format(change.before[n])} → "
+            f"{PARAMS[n].format(getattr(now, n))}" for n in change.fields)
         st.toast(f"Applied live: {what}", icon=":material/tune:")
     elif change.fields == ("data",):
         # Redrawn on the pad: said where nothing moves, so the pad stays under the pointer.

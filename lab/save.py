@@ -1,13 +1,22 @@
-"""Save and resume: download the run as a checkpoint or its history as CSV; upload to resume."""
+"""Save and resume: download the run as a checkpoint or its history as CSV; upload to resume.
+
+A download button's file is made when it is clicked: Streamlit calls the button's ``data``
+callable after the script run, on a thread of its own, where Session State and everything else
+of a run cannot be reached. So each callable is given the visitor's ``LabSession`` itself when
+the button is drawn, and takes the session's lock, since a live tick may be training it at that
+moment (``tests/test_downloads.py`` runs every such callable outside any run).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import streamlit as st
 
 from gan_core import CheckpointError, GANConfig
 from gan_core.files.checkpoint import MAX_BYTES
+from gan_core.serve.session import LabSession
 
 from . import settings, your_data
 from .run import notices, session
@@ -25,11 +34,11 @@ class SaveState:
 def panel() -> None:
     """The sidebar's *Save & resume* expander."""
     state = holder("save", SaveState)
-    run = session()  # the downloads are built after the script's run, outside Session State
+    run = session()
     with st.sidebar.expander("Save & resume", expanded=False):
-        checkpoint_button(key="download_checkpoint")
+        checkpoint_button(run, key="download_checkpoint")
         st.download_button(
-            "Download history (CSV)", data=lambda: run.trainer.history.to_csv(),
+            "Download history (CSV)", data=partial(history_csv, run),
             file_name="gan-curve-lab-history.csv", mime="text/csv", width="stretch",
             help="Losses, D outputs, in-band fraction and W1 over steps.", on_click="ignore",
             key="download_history")
@@ -42,11 +51,17 @@ def panel() -> None:
         st.sidebar.error(state.error)
 
 
-def checkpoint_button(key: str) -> None:
-    """Download the run as a checkpoint; built only when clicked (it imports torch), after the
-    script's run and outside Session State: the run is taken when the button is drawn."""
+def history_csv(run: LabSession) -> str:
+    """The run's history as CSV, read whole under the session's lock."""
+    with run.lock:
+        return run.trainer.history.to_csv()
+
+
+def checkpoint_button(run: LabSession, key: str) -> None:
+    """Download ``run`` as a checkpoint, made when clicked (it imports torch), from the run as
+    it stands then (``LabSession.checkpoint`` holds the session's lock)."""
     st.download_button(
-        "Download checkpoint", data=session().checkpoint,
+        "Download checkpoint", data=run.checkpoint,
         file_name="gan-curve-lab.pt", mime="application/octet-stream", width="stretch",
         icon=":material/save:",
         help="Weights, optimizer and RNG state, step and history, as plain PyTorch: upload it "

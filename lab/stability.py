@@ -9,7 +9,14 @@ from dataclasses import dataclass
 import streamlit as st
 
 from gan_core import GANConfig
-from gan_core.serve.stability import StabilityComparison, StabilityRun
+from gan_core.serve import pacing
+from gan_core.serve.crowd import CROWD
+from gan_core.serve.stability import (
+    ALONE_BUDGET_SECONDS,
+    StabilityComparison,
+    StabilityRun,
+    estimate_seconds,
+)
 from gan_core.training.batched import AXIS_FIELDS, Axis
 from gan_core.views import charts as ch
 
@@ -33,6 +40,8 @@ DEFAULT_RANGES = {"r1": (0.0, 10.0), "r2": (0.0, 10.0), "gp": (0.0, 100.0),
 LEARNING_RATES = (1e-5, 1e-2)
 COMPARE_GAMMA = 1.0
 """R1's strength the comparison offers first (``docs/stabilizers.md`` says why)."""
+PERIOD = 0.5
+"""Seconds between the map's ticks while it trains (its fragment's timer)."""
 
 
 @dataclass
@@ -41,6 +50,8 @@ class StabilityState:
     error: str | None = None
     redraw_page: bool = False
     """A picked cell changed the sidebar from inside the map's fragment: rerun the page."""
+    estimate: tuple[object, float | None] | None = None
+    """The grid last timed (its settings) and the seconds a map of it would take."""
 
 
 def state() -> StabilityState:
@@ -68,7 +79,7 @@ def tab() -> None:
         "converged, and for a conditional run the class accuracy: the share of curves in the "
         "band of the class they were asked for.")
     running = run is not None and run.running
-    st.fragment(run_every=0.5 if running else None)(_map)(metric)
+    st.fragment(run_every=PERIOD if running else None)(_map)(metric)
 
 
 def _map_controls() -> None:
@@ -88,6 +99,38 @@ def _map_controls() -> None:
         seeds, steps = _budget()
         _buttons(_start, (x_axis, y_axis, seeds, steps),
                  "Train the whole grid in one vectorised pass per tick.")
+        members = len(x_axis) * (len(y_axis) if y_axis is not None else 1) * seeds
+        seconds = _estimate(x_axis, y_axis, seeds, steps)
+        if seconds is not None:  # else Run says why this grid cannot be made
+            st.caption(f"About {_duration(seconds)} on this server, as timed just now: "
+                       f"{members} GANs × {steps:,} steps.")
+
+
+def _estimate(x_axis: Axis, y_axis: Axis | None, seeds: int, steps: int) -> float | None:
+    """The time a map of this grid takes, timed on this machine once per grid (and kept while
+    the grid stays the same); None for a grid that cannot be made."""
+    budget = ALONE_BUDGET_SECONDS if CROWD.size() == 0 else pacing.TICK_BUDGET_SECONDS
+    grid = (session().config, x_axis, y_axis, seeds, steps, budget)
+    kept = state().estimate
+    if kept is None or kept[0] != grid:
+        try:
+            seconds = estimate_seconds(session().config, x_axis, y_axis, seeds, steps,
+                                       period=PERIOD, budget=budget,
+                                       data=session().trainer.data)
+        except ValueError:
+            seconds = None
+        kept = grid, seconds
+        state().estimate = kept
+    return kept[1]
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as a person says them: "about 9 seconds", "1 min 40 s"."""
+    if seconds < 60:
+        whole = max(1, round(seconds))
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes, rest = divmod(round(seconds / 10) * 10, 60)
+    return f"{minutes} min" + (f" {rest} s" if rest else "")
 
 
 def _compare_controls() -> None:
@@ -200,8 +243,8 @@ def _map(metric: str) -> None:
         st.rerun()  # a picked cell changed the sidebar: redraw the whole page
     run = state().run
     if run is None:
-        st.info("Choose the axes and press Run. The default grid (6 x 6 learning rates, "
-                "2,000 steps) takes about 20 seconds.", icon=":material/grid_on:")
+        st.info("Choose the axes and press Run: the time it takes is beside the button.",
+                icon=":material/grid_on:")
         return
     was_running = run.running
     run.tick()
@@ -218,9 +261,10 @@ def _map(metric: str) -> None:
 def _progress(run: StabilityRun, label: str = "") -> None:
     grid = run.grid
     members = f"{grid.members} GANs" if grid.members > 1 else "1 GAN"
+    done = f" · done in {run.took:.1f} s" if run.took is not None else " · done"
     st.progress(min(1.0, grid.step / run.steps),
                 text=f"{label}{members}, step {grid.step:,} of {run.steps:,}"
-                + ("" if run.running else " · done" if run.done else " · stopped"))
+                + ("" if run.running else done if run.done else " · stopped"))
 
 
 def _conditional(run: StabilityRun | StabilityComparison) -> bool:

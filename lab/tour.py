@@ -161,7 +161,8 @@ def _box(tour_state: TourState, config: GANConfig) -> None:
 
 
 def _outline(target: str) -> str:
-    colour = st.get_option("theme.primaryColor") or "currentColor"
+    colour = (st.get_option("theme.primaryColor") or st.get_option("theme.light.primaryColor")
+              or "currentColor")  # the lab's green: it reads on the light and dark themes
     return (f"<style>.st-key-{target} {{ outline: 2px solid {colour}; outline-offset: 3px; "
             "border-radius: 0.5rem; }</style>")
 

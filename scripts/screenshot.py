@@ -1,9 +1,11 @@
 """Regenerate docs/screenshot.png: the app after ~10 s of live training, in headless Chromium.
 
 Run from anywhere: ``python scripts/screenshot.py [--seconds 10] [--steps 1500] [--out PATH]
-[--link QUERY]``. It trains for ``--seconds`` and, on a slow machine, on until ``--steps`` steps,
-so that the picture shows the same stage of training wherever it is taken. ``--link`` opens the
-page with a link's settings; docs/conditional.png, the conditional run, is::
+[--link QUERY]``; ``--dark`` shows the page as a visitor whose system is dark sees it
+(docs/screenshot-dark.png). It trains for ``--seconds`` and, on a slow machine, on until
+``--steps`` steps, so that the picture shows the same stage of training wherever it is taken.
+``--link`` opens the page with a link's settings; docs/conditional.png, the conditional run,
+is::
 
     python scripts/screenshot.py --link "conditional=true&steps_per_tick=300" \
         --seconds 20 --steps 8000 --out docs/conditional.png
@@ -73,7 +75,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="training time to show")
     parser.add_argument("--steps", type=int, default=1500, help="and at least so many steps")
-    parser.add_argument("--out", type=Path, help="default docs/screenshot.png, or "
+    parser.add_argument("--dark", action="store_true", help="a dark system's page")
+    parser.add_argument("--out", type=Path, help="default docs/screenshot[-dark].png, or "
                         "docs/your-data.png with --your-data")
     parser.add_argument("--your-data", action="store_true",
                         help="a drawn band being learned (docs/your-data.png)")
@@ -81,14 +84,15 @@ def main() -> None:
     args = parser.parse_args()
     query = "?" + drawn_band() if args.your_data else (f"?{args.link}" if args.link else "")
     args.out = args.out or ROOT / "docs" / ("your-data.png" if args.your_data
-                                            else "screenshot.png")
+                                            else f"screenshot{'-dark' if args.dark else ''}.png")
 
     port = free_port()
     proc = start_server(port, ARTIFACTS / "screenshot-server.log")
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
-            page = browser.new_page(viewport=VIEWPORT)
+            page = browser.new_page(viewport=VIEWPORT,
+                                    color_scheme="dark" if args.dark else "light")
             # A returning visitor: the guided tour was dismissed in this browser before.
             page.add_init_script(
                 f"window.localStorage.setItem({STORAGE_KEY!r}, {DISMISSED!r})")

@@ -26,16 +26,17 @@ def test_page_renders_readouts_controls_and_every_chart(fresh: AppTest) -> None:
                                                "Shape error"]
     assert step_readout(fresh) == 0
     assert {b.key for b in fresh.button} >= {"play", "pause", "step", "reset"}
-    # Before any training the per-step histories (losses, D outputs, force) have no rows: a
-    # caption stands in for each (an empty chart has no extent to scale, and Vega warns of it).
-    assert len(fresh.get("vega_lite_chart")) == 8
-    assert sum("fills in as it trains" in c.value for c in fresh.caption) == 3
+    # Before any training no history has two rows (the evaluations have the one at step 0):
+    # a caption stands in for each panel (a single point has no extent for its axes).
+    assert len(fresh.get("vega_lite_chart")) == 5
+    assert sum("fills in as it trains" in c.value for c in fresh.caption) == 6
     assert not fresh.warning
 
 
-def test_after_a_step_every_chart_is_drawn() -> None:
+def test_after_an_evaluation_every_chart_is_drawn() -> None:
     at = start()
-    at.button(key="step").click().run()
+    for _ in range(100 // CHUNK):  # the second evaluation is at step 100
+        at.button(key="step").click().run()
     assert len(at.get("vega_lite_chart")) == 11
     assert not any("fills in as it trains" in c.value for c in at.caption)
 
@@ -144,11 +145,13 @@ def test_garbage_query_params_give_one_warning_and_default_settings(query: dict)
     assert step_readout(at) == CHUNK
 
 
-def test_checkpoint_download_then_upload_resumes_at_the_same_step() -> None:
+def test_the_runs_checkpoint_uploaded_in_a_new_session_resumes_at_its_step_and_settings() -> None:
     at = play(start({"seed": "5"}))
     at.button(key="pause").click().run()
     saved_step, saved_weights = trainer(at).step, weights(at)
-    checkpoint = at.session_state["lab"].checkpoint()  # what "Download checkpoint" serves
+    # The bytes "Download checkpoint" serves; the browser test
+    # test_an_uploaded_checkpoint_resumes_in_a_fresh_browser_at_its_step_and_plays_on clicks it.
+    checkpoint = at.session_state["lab"].checkpoint()
 
     other = start()
     other.file_uploader(key="upload").upload("run.pt", checkpoint).run()

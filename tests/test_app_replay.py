@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from page_driver import CHUNK, play, start, step_readout, trainer, weights
-from run_state import assert_same_course
+from run_state import assert_same_course, assert_same_run
 from streamlit.testing.v1 import AppTest
 
 from gan_core import GANConfig, Trainer
@@ -136,3 +136,38 @@ def test_a_run_whose_changes_outgrow_a_link_says_so_and_the_link_keeps_the_setti
     at.run()
     assert SCHEDULE_KEY not in at.query_params and at.query_params["lr_d"] == "0.001"
     assert any("no longer fit in a link" in box.value for box in at.info)
+
+
+def test_a_burst_of_changes_to_one_setting_reads_as_one_and_its_ghost_keeps_the_first_value(
+) -> None:
+    """Five arrow presses on a slider are five live changes, each recorded (a link replays
+    them), but one change to the eye: the toast runs from the value before the burst, and the
+    ghost goes on with that value, not an intermediate one."""
+    at = play(start({"seed": "2"}))
+    at.toggle(key="ghost").set_value(True).run()
+    values = (2e-4, 3e-4, 5e-4, 1e-3, 2e-3)
+    for value in values:
+        at.select_slider(key="lr_g").set_value(value).run()
+    assert [t.value for t in at.toast][-1] == \
+        "Applied live: Generator learning rate 0.0001 → 0.002"
+    ghost = trainer(at).ghost
+    assert ghost is not None and ghost.kept == {"lr_g": 1e-4}
+    # What trained with what: every value at its step, so the link replays the run exactly.
+    assert [c.settings for c in trainer(at).changes] == [{"lr_g": v} for v in values]
+    assert at.query_params[SCHEDULE_KEY] == format_changes(trainer(at).changes)
+    replay = Trainer(trainer(at).start_config, schedule=trainer(at).changes)
+    replay.train(trainer(at).step)
+    assert_same_run(trainer(at), replay)
+
+
+def test_changes_further_apart_than_a_burst_each_keep_their_own_ghost(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab import run as lab_run
+
+    at = play(start())
+    at.toggle(key="ghost").set_value(True).run()
+    at.select_slider(key="lr_g").set_value(2e-4).run()
+    monkeypatch.setattr(lab_run, "BURST_SECONDS", 0.0)  # the next change comes later
+    at.select_slider(key="lr_g").set_value(5e-4).run()
+    assert trainer(at).ghost.kept == {"lr_g": 2e-4}
+    assert at.toast[-1].value == "Applied live: Generator learning rate 0.0002 → 0.0005"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-from page_driver import play, start, step_readout, trainer
+from page_driver import CHUNK, play, start, step_readout, trainer
 from streamlit.testing.v1 import AppTest
 
 from gan_core import GANConfig, Trainer
@@ -48,8 +48,10 @@ def test_slow_motion_plays_one_step_per_tick_and_shows_its_two_halves() -> None:
     phases = [c.value for c in at.caption if c.value.startswith(("Before the step", "G's update",
                                                                  "D's update"))]
     assert phases == ["Before the step: D's push on G's curves",
-                      "G's update: the curves move along the push (dashed: before)",
-                      "D's update: D judges again, and its push changes"]
+                      "G's update: the curves move along the push",
+                      "D's update: D judges again, its push changes"]
+    # The status line says what a tick trains in slow motion: one step.
+    assert any(c.value.startswith("Playing · 1 step every 0.25 s ·") for c in at.caption)
     assert len(datasets(at, "forces")) == 2  # before, and after D's update
     at.button(key="pause").click().run()
     at.button(key="step").click().run()  # paused, in slow motion: a single step
@@ -76,6 +78,8 @@ def test_a_two_parameter_target_is_judged_on_the_joint_law_and_on_shape() -> Non
     at = start({"target": "sine"})
     labels = [m.label for m in at.metric]
     assert "W1, joint" in labels and "W1" not in labels and "Shape error" in labels
+    for _ in range(100 // CHUNK):  # the history draws from its second evaluation
+        at.button(key="step").click().run()
     assert datasets(at, "joint_w1") and not datasets(at, "w1")
 
 

@@ -249,3 +249,31 @@ def test_the_stability_map_offers_class_accuracy_only_for_a_conditional_grid() -
     tips = [t["title"] for node in _walk(spec) for t in node.get("tooltip", [])
             if isinstance(t, dict)]
     assert "class accuracy" in tips
+@pytest.mark.parametrize("target", TARGETS)
+def test_an_untrained_gs_curves_show_on_the_discriminator_map_at_its_edge_pointing_out(
+        target: str) -> None:
+    """A fresh G paints near-flat noise, off the plane of the tutorial's parabolas: each of its
+    curves off the map is drawn at the map's edge as a wedge turned towards where it lies,
+    never left out."""
+    trainer = Trainer(GANConfig(target=target, seed=1))
+    dmap = trainer.discriminator_map(resolution=ch.MAP_RESOLUTION, n_generated=120, n_real=40)
+    points = ch.discriminator_data(dmap)["points"]
+    du, dv = dmap.u[1] - dmap.u[0], dmap.v[1] - dmap.v[0]
+    low = np.array([dmap.u[0] - du / 2, dmap.v[0] - dv / 2])
+    high = np.array([dmap.u[-1] + du / 2, dmap.v[-1] + dv / 2])
+    placed = np.stack([points["u"], points["v"]], axis=1)
+    assert ((placed >= low - 1e-6) & (placed <= high + 1e-6)).all()  # all on the chart
+    kinds = points["k"]
+    assert (kinds == 0).sum() == 40 and np.isin(kinds[40:], (1, 2)).all()
+    assert len(kinds) == 40 + 120
+    off = kinds == 2
+    true = dmap.generated[off[40:]]
+    if target == "parabola":
+        assert off[40:].all(), "a fresh G's flat curves lie off the parabolas' plane"
+    # Each wedge points from where it is drawn towards where its curve lies.
+    away = (true - placed[off]) / (high - low)
+    heading = np.radians(points["angle"][off])
+    np.testing.assert_allclose(np.sin(heading), away[:, 0] / np.hypot(*away.T), atol=1e-3)
+    np.testing.assert_allclose(np.cos(heading), away[:, 1] / np.hypot(*away.T), atol=1e-3)
+    on = kinds == 1
+    np.testing.assert_allclose(placed[on], dmap.generated[on[40:]], rtol=1e-6)

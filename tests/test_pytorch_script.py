@@ -721,3 +721,85 @@ def test_the_report_of_each_loss_names_its_own_equilibrium() -> None:
     assert "(-0.25 for G to converge)" in lines["least_squares"]
     assert "(-2.00 for G to converge)" in lines["hinge"]
     assert f"{1 / (1 + math.exp(-0.5)):.2f} for D to" in script(GANConfig(loss="least_squares"))
+
+
+# -- and back to the lab -------------------------------------------------------------------------
+
+SAVED = [BASE, BASE.replace(optimizer="sgd", momentum=0.0, d_steps=2, loss="hinge"),
+         BASE.replace(optimizer="sgd", d_steps=3, target="sine")]
+
+
+def as_saved(config: GANConfig) -> GANConfig:
+    """``config`` as a script saves it: the other optimizer's settings are the tutorial's."""
+    unused = {"adam": ("momentum",), "sgd": ("beta1", "beta2")}[config.optimizer]
+    return config.replace(**{name: getattr(GANConfig(), name) for name in unused})
+
+
+def assert_is_the_scripts_run(trainer: Trainer, run: types.ModuleType, config: GANConfig,
+                              step: int) -> None:
+    """The lab's run is the script's: its settings, step, weights and optimizer moments."""
+    assert trainer.config == as_saved(config) and trainer.step == step
+    state = trainer.state()
+    np.testing.assert_array_equal(state.g.params, flatten(run.G))
+    np.testing.assert_array_equal(state.d.params, flatten(run.D))
+    if config.optimizer == "adam":
+        moments = run.opt_G.state_dict()["state"]
+        np.testing.assert_array_equal(
+            state.g.m[:config.hidden * config.latent_dim],
+            moments[0]["exp_avg"].numpy().T.ravel())
+
+
+@pytest.mark.parametrize("config", SAVED, ids=["adam", "sgd-no-momentum-hinge", "sgd-sine-3"])
+def test_a_script_run_saved_with_save_resumes_in_the_lab_at_its_step(
+        config: GANConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """PyTorch to the lab: ``--save`` writes what the lab's upload takes, and the lab goes
+    on training it."""
+    run = run_script(config)
+    run.main(["--steps", "25", "--save", str(tmp_path / "trained.pt")])
+    assert capsys.readouterr().out.endswith(f"saved step 25 to {tmp_path / 'trained.pt'}\n")
+    trainer = Trainer.load(tmp_path / "trained.pt")
+    assert_is_the_scripts_run(trainer, run, config, 25)
+    assert trainer.state().g.t == 25 and trainer.state().d.t == 25 * config.d_steps
+    trainer.train(10)
+    assert trainer.step == 35 and np.isfinite(trainer.state().g.params).all()
+
+
+@pytest.mark.parametrize("config", SAVED, ids=["adam", "sgd-no-momentum-hinge", "sgd-sine-3"])
+def test_a_lab_run_goes_to_the_script_and_comes_back_with_its_history_and_updates(
+        config: GANConfig, tmp_path: Path) -> None:
+    """The lab to PyTorch and back: the script resumes a lab checkpoint (one network trained
+    alone twice in it), trains on and saves; the lab takes that file at the script's step,
+    with the updates each optimizer took, the lab's history and its random stream."""
+    lab = Trainer(config)
+    lab.train(120)
+    lab.train_d(2)
+    lab.save(tmp_path / "lab.pt")
+    run = run_script(config)
+    run.main(["--resume", str(tmp_path / "lab.pt"), "--steps", "10",
+              "--save", str(tmp_path / "back.pt")])
+    back = Trainer.load(tmp_path / "back.pt")
+    assert_is_the_scripts_run(back, run, config, 130)
+    state, before = back.state(), lab.state()
+    assert (state.g.t, state.d.t) == (before.g.t + 10, before.d.t + 10 * config.d_steps)
+    assert state.rng == before.rng
+    for name in ("train", "eval"):
+        for key in ("steps", "rows"):
+            np.testing.assert_array_equal(state.history[name][key], before.history[name][key])
+    back.train(10)
+    assert back.step == 140
+
+
+def test_save_from_the_command_line_writes_a_file_the_page_resumes(tmp_path: Path) -> None:
+    from page_driver import start, step_readout
+
+    (tmp_path / "run.py").write_text(script(BASE))
+    result = subprocess.run(
+        [sys.executable, "run.py", "--steps", "50", "--save", "trained.pt"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    at = start()
+    at.file_uploader(key="upload").upload("trained.pt",
+                                          (tmp_path / "trained.pt").read_bytes()).run()
+    assert not at.error and not at.exception
+    assert step_readout(at) == 50
+    assert "Resumed from 'trained.pt' at step 50" in at.info[0].value

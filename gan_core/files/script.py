@@ -5,6 +5,7 @@ Writing the script needs no torch: the page can show it without paying for the i
 
 from __future__ import annotations
 
+import json
 import math
 import textwrap
 from string import Template
@@ -33,7 +34,8 @@ MAX_LINE = 100
 def script(config: GANConfig, data: Curves | None = None) -> str:
     """A self-contained Python script, in the tutorial's style and names, that trains the run
     ``config`` describes with torch and numpy alone: ``python run.py --steps N [--resume
-    checkpoint.pt]``.
+    checkpoint.pt] [--save checkpoint.pt]``. ``--save`` writes a checkpoint the lab's upload
+    takes (``gan_core.files.checkpoint``), so a run goes from the lab to PyTorch and back.
 
     Only what the config uses is written (one loss, one optimizer, one target's
     ``artist_works``), with its values as literals, so the script reads as the tutorial does.
@@ -84,6 +86,7 @@ def script(config: GANConfig, data: Curves | None = None) -> str:
         report,
         _RESUME.substitute(_RESUME_OPTIMIZER[config.optimizer],
                            other=_OTHER[config.conditional]),
+        _save(config, data),
         _main(config, data),
     ]
     return "\n\n\n".join(block.strip("\n") for block in blocks) + "\n"
@@ -167,6 +170,7 @@ Loss: $loss
 
     python run.py --steps 10000                            # train from scratch
     python run.py --steps 10000 --resume gan-curve-lab.pt  # go on from a saved run
+    python run.py --steps 10000 --save trained.pt          # then watch it in the lab
 """
 import argparse
 import sys
@@ -868,11 +872,31 @@ def load_checkpoint(path):
 ''')
 
 def _main(config: GANConfig, data: Curves | None) -> str:
-    call = _step_call(config)
-    if data is None or data.kind != "rows":
-        return _MAIN.substitute(every=REPORT_EVERY, call=call, data_arg="", data_read="")
-    read = _DATA_READ.substitute(rows=data.n_curves, count=f"{data.n_curves:,}")
-    return _MAIN.substitute(every=REPORT_EVERY, call=call, data_arg=_DATA_ARG, data_read=read)
+    """``main()``: train, report, and (but for your data, whose curves a checkpoint of the lab
+    carries and this script does not) ``--save`` the run as a checkpoint the lab's upload
+    takes."""
+    saves = data is None
+    fields = {"every": REPORT_EVERY, "call": _step_call(config), "data_arg": "",
+              "data_read": "", "save_arg": _SAVE_ARG if saves else "",
+              "save_write": _SAVE_WRITE.substitute(
+                  updates_d="D_STEPS * " if config.d_steps > 1 else "") if saves else ""}
+    if data is not None and data.kind == "rows":
+        fields |= {"data_arg": _DATA_ARG, "data_read": _DATA_READ.substitute(
+            rows=data.n_curves, count=f"{data.n_curves:,}")}
+    return _MAIN.substitute(fields)
+
+
+_SAVE_ARG = '''
+    parser.add_argument("--save", metavar="CHECKPOINT",
+                        help="write the run, when trained, as a checkpoint GAN Curve Lab's "
+                        "upload takes")'''
+
+_SAVE_WRITE = Template('''
+    if args.save:
+        before = carried.get("optimizer_steps", {"G": start, "D": ${updates_d}start})
+        updates = {"G": before["G"] + args.steps, "D": before["D"] + ${updates_d}args.steps}
+        save_checkpoint(args.save, end, updates, carried)
+        print(f"saved step {end} to {args.save}")''')
 
 
 _DATA_ARG = '''
@@ -888,6 +912,76 @@ _DATA_READ = Template('''
     if len(DATA) != $rows:
         print(f"note: {args.data} holds {len(DATA)} curves; the run learned $count")''')
 
+
+def _save(config: GANConfig, data: Curves | None) -> str:
+    """``carried_on`` and ``save_checkpoint``: the run written as the lab writes a checkpoint,
+    with only the settings this script's run uses (the others take the lab's defaults). For
+    your data only ``carried_on``, which ``--resume`` reads: a checkpoint of your data also
+    holds the curves, which the script does not write (no ``--save``)."""
+    if data is not None:
+        return _CARRIED_ON
+    unused = {"adam": ("momentum",), "sgd": ("beta1", "beta2")}[config.optimizer]
+    tutorial = type(config)().to_mapping()
+    differ = [f"    {json.dumps(name)}: {_literal(value)},"
+              for name, value in config.to_mapping().items()
+              if name not in unused and value != tutorial[name]]
+    settings = ("SETTINGS = {}  # this run has the tutorial's settings" if not differ else
+                "SETTINGS = {  # where this run's settings differ from the tutorial's\n"
+                + "\n".join(differ) + "\n}")
+    optimizers = _SGD_STATE if config.optimizer == "sgd" else _ADAM_STATE
+    return _SAVE.substitute(settings=settings, optimizers=optimizers)
+
+
+def _literal(value: object) -> str:
+    """A setting's value as the script spells it (text in double quotes, numbers exactly)."""
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+_ADAM_STATE = """\
+    optimizers = {"opt_G": opt_G.state_dict(), "opt_D": opt_D.state_dict()}"""
+
+_SGD_STATE = """\
+    optimizers = {}
+    for name, opt, net in (("G", opt_G, G), ("D", opt_D, D)):
+        state = opt.state_dict()
+        if updates[name]:  # torch keeps no momentum buffer while MOMENTUM is 0
+            for i, weights in enumerate(net.parameters()):
+                state["state"].setdefault(i, {"momentum_buffer": torch.zeros_like(weights)})
+        optimizers[f"opt_{name}"] = state"""
+
+_CARRIED_ON = '''
+
+def carried_on(path):
+    """What a GAN Curve Lab checkpoint holds beyond this script's own state: the updates each
+    optimizer took, the lab's random stream and the run's history, carried to --save."""
+    ckpt = torch.load(path, weights_only=True)
+    return {key: ckpt[key] for key in ("optimizer_steps", "rng", "history") if key in ckpt}
+'''
+
+_SAVE = Template('''
+
+$settings
+''' + _CARRIED_ON + '''
+
+def save_checkpoint(path, step, updates, carried):
+    """Write the run as GAN Curve Lab writes a checkpoint ("gan-curve-lab/2", settings by the
+    lab's names, those left out the tutorial's): the lab's upload resumes it at this step. Its
+    history is the one resumed from: this script records none."""
+    history = carried.get("history") or {
+        name: {"steps": torch.zeros(0, dtype=torch.int64),
+               "rows": torch.zeros((0, 1), dtype=torch.float64),
+               "stride": stride, "columns": [column]}
+        for name, column, stride in (("train", "d_loss", 4), ("eval", "w1", 100))}
+$optimizers
+    rng = carried.get("rng") or np.random.default_rng(SETTINGS.get("seed", 0)).bit_generator.state
+    # Plain dicts: the lab opens only tensors and plain data (a state dict's own class carries
+    # more, which it refuses unread).
+    torch.save({"format": "gan-curve-lab/2", "config": SETTINGS, "step": step,
+                "G": dict(G.state_dict()), "D": dict(D.state_dict()), **optimizers,
+                "optimizer_steps": updates, "rng": rng, "history": history}, path)
+''')
+
+
 _MAIN = Template('''
 
 def main(argv=None):
@@ -895,14 +989,15 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=10000, help="training steps to take")
     parser.add_argument("--resume", metavar="CHECKPOINT",
                         help="go on from a run saved by GAN Curve Lab (its weights, optimizer "
-                        "state and step)")$data_arg
+                        "state and step)")$data_arg$save_arg
     args = parser.parse_args(argv)
     if args.steps < 0:
         parser.error("--steps must be 0 or more")$data_read
-    start = 0
+    start, carried = 0, {}
     if args.resume:
         try:
             start = load_checkpoint(args.resume)
+            carried = carried_on(args.resume)
         except (OSError, ValueError) as error:
             sys.exit(f"cannot resume from {args.resume}: {error}")
         print(f"resumed at step {start}")
@@ -910,7 +1005,7 @@ def main(argv=None):
     for step in range(start, end):
         judged, D_loss = $call
         if (step + 1) % $every == 0 or step + 1 == end:
-            report(step + 1, judged, D_loss)
+            report(step + 1, judged, D_loss)$save_write
 
 
 if __name__ == "__main__":

@@ -7,6 +7,11 @@ step whatever the models' size (a stack of the largest models holds one member:
 only those whose stack moved (cheap enough for every tick), and on the full evaluation size once
 it has finished. A stability map is an explicit request, so alone on the server it takes a
 longer slice; while others play it takes no more than a live tick does.
+
+How long a map will take is measured, not guessed: ``estimate_seconds`` times a few steps and
+one scoring of the very grid on this machine, and scales them to its steps and ticks. A member
+whose generated curves ran far off the data (``RAN_AWAY_RANGES``) counts as diverged, as one
+whose numbers blew up does: its W1 measures nothing but how far it ran.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..data.curves import Curves
 from ..gan.config import GANConfig
+from ..gan.targets import data_target, get_target
 from ..measure.metrics import EVAL_SAMPLES
 from ..training.batched import Axis, BatchedTrainer, MemberResult, converged_cells
 from . import pacing as _pacing
@@ -29,6 +35,34 @@ LIVE_SAMPLES = 250
 """Samples per member while the grid trains; the full ``EVAL_SAMPLES`` once it is done."""
 ALONE_BUDGET_SECONDS = 0.4
 """Training time of one tick while no one else plays on the server."""
+RAN_AWAY_RANGES = 10.0
+"""A member whose W1 exceeds this many widths of the target's parameter range ran away from
+the data (its curves are far off any chart of them): the map counts it as diverged."""
+PROBE_STEPS = 8
+"""Steps of a grid timed by ``estimate_seconds``, after one to warm up."""
+
+
+def estimate_seconds(base: GANConfig, x_axis: Axis, y_axis: Axis | None, seeds_per_cell: int,
+                     steps: int, *, period: float, budget: float = ALONE_BUDGET_SECONDS,
+                     clock: Callable[[], float] = time.perf_counter,
+                     data: Curves | None = None) -> float:
+    """Seconds a map of this grid takes on this machine now, run as the page runs it: each
+    tick, ``period`` seconds apart, trains for ``budget`` seconds and scores the members that
+    moved on ``LIVE_SAMPLES``; the finished map is scored on ``EVAL_SAMPLES``. ``PROBE_STEPS``
+    steps and one scoring of the grid itself are timed (by ``clock``) and scaled to that.
+    ``data``: your curves, for a grid of target ``"data"``. Raises ``ValueError`` for a grid
+    that cannot be made, as ``BatchedTrainer`` does."""
+    grid = BatchedTrainer(base, x_axis, y_axis, seeds_per_cell, data)
+    grid.train(1)  # first steps warm caches and allocate
+    start = clock()
+    grid.train(PROBE_STEPS)
+    step_seconds = (clock() - start) / PROBE_STEPS
+    start = clock()
+    grid.evaluate(LIVE_SAMPLES)
+    score_seconds = clock() - start
+    ticks = max(1, math.ceil(step_seconds * steps / budget))
+    return (ticks * max(period, budget + score_seconds)
+            + score_seconds * EVAL_SAMPLES / LIVE_SAMPLES)
 
 
 class StabilityRun:
@@ -40,8 +74,14 @@ class StabilityRun:
         self.grid = BatchedTrainer(base, x_axis, y_axis, seeds_per_cell, data)
         self.steps = steps
         self.running = True
+        target = get_target(base.target) if data is None else data_target(data)
+        low, high = target.param_laws()[0].bounds
+        self.ran_away_w1 = RAN_AWAY_RANGES * (high - low)
         self._scores: list[MemberResult] = self.grid.evaluate(LIVE_SAMPLES)
-        self.cells = self.grid.cell_table(self._scores)
+        self.cells = self._cells()
+        self.started = time.monotonic()
+        self.took: float | None = None
+        """Seconds from start to the finished map's scores (None until it is done)."""
 
     @property
     def done(self) -> bool:
@@ -83,13 +123,20 @@ class StabilityRun:
             if self.done:
                 self.running = False
                 self._scores = grid.evaluate(EVAL_SAMPLES)
+                self.took = time.monotonic() - self.started
             elif moved:
                 fresh = iter(grid.evaluate(LIVE_SAMPLES, stacks=sorted(moved)))
                 members = {k for j in moved for k in grid.stack_members[j]}
                 self._scores = [next(fresh) if k in members else score
                                 for k, score in enumerate(self._scores)]
-            self.cells = grid.cell_table(self._scores)
+            self.cells = self._cells()
             return grid.step - first
+
+    def _cells(self) -> list[dict]:
+        """Every cell's scores, members that ran away from the data counted as diverged."""
+        return self.grid.cell_table([
+            MemberResult(math.nan, math.nan, True)
+            if not r.diverged and r.w1 > self.ran_away_w1 else r for r in self._scores])
 
 
 class StabilityComparison:

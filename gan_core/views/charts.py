@@ -42,7 +42,13 @@ Datasets = dict[str, dict[str, np.ndarray]]
 
 # The tutorial's own colours: generated painting, upper bound, lower bound.
 GENERATED, UPPER, LOWER = "#4AD631", "#74BCFF", "#FF9359"
-REAL, BAND, INK = "#9aa3b5", "#eef3ff", "#1f2a44"
+# The page follows the visitor's light or dark theme, and the theme gives every chart its
+# background, text and grid. So marks drawn on the page's background take colours that read on
+# both: mid tones, and the band as a translucent tint of blue, light on white and dark on dark.
+# INK (near black) is only for marks drawn over colours of the chart's own (the D map's cells,
+# the stability map's light cells).
+REAL, INK, MID = "#9aa3b5", "#1f2a44", "#7a8194"
+BAND, BAND_OPACITY = "#5c8ee6", 0.2
 HIGHLIGHT = "#1b9e3e"
 GHOST, FORCE, EVENT = "#8e7cc3", "#c2185b", "#f08c00"
 CLASS_COLORS = ("#2b8a3e", "#7048e8", "#e8590c", "#1864ab", "#c92a2a", "#0b7285", "#862e9c",
@@ -64,8 +70,7 @@ def with_data(spec: Spec, datasets: Datasets) -> Spec:
 
 
 def _finish(chart: alt.TopLevelMixin) -> Spec:
-    spec = chart.configure_view(stroke=None).configure_axis(
-        labelColor=INK, titleColor=INK, gridColor="#e6e9f0").to_dict()
+    spec = chart.configure_view(stroke=None).to_dict()
     # Fit the width to the page but keep the height: plain "fit" squeezes the plot when a
     # title or legend sits outside it.
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
@@ -99,7 +104,8 @@ def _x_axis(target_name: str) -> alt.X:
 
 def _band_layer(x_axis: alt.X, y_scale: alt.Scale, opacity: float = 1.0) -> alt.Chart:
     """The target's envelope as a shaded band, from the ``band`` dataset."""
-    return alt.Chart(alt.NamedData("band")).mark_area(color=BAND, opacity=opacity).encode(
+    return alt.Chart(alt.NamedData("band")).mark_area(
+        color=BAND, opacity=BAND_OPACITY * opacity).encode(
         x=x_axis, y=alt.Y("lower:Q", scale=y_scale, title="y"), y2="upper:Q")
 
 
@@ -180,14 +186,17 @@ def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
                                                   range=[LOWER, UPPER]),
                         legend=alt.Legend(title=None, orient="top", direction="horizontal")))
     kinds = KINDS if ghost else KINDS[:3]
-    codes, names = _codes(kinds)
+    # In a strip of small charts (slow motion) the dashed curves are G's before its update.
+    codes, names = _codes([*kinds[:3], "before"][:len(kinds)] if small else kinds)
 
     def by_kind(values: list) -> alt.Scale:
         # "ordinal" maps each kind to its value; Vega-Lite's default for an ordinal field on a
         # width or opacity channel is a point scale, which spreads the first two values.
         return alt.Scale(type="ordinal", domain=codes, range=values[:len(codes)])
 
-    legend = alt.Legend(title=None, orient="top", direction="horizontal", labelExpr=names)
+    # A small chart's legend wraps in two columns: in one row it runs off a narrow chart.
+    legend = alt.Legend(title=None, orient="top", direction="horizontal", labelExpr=names,
+                        **({"columns": 2} if small else {}))
     lines = alt.Chart(alt.NamedData("curves")).mark_line(clip=True).encode(
         x=x_axis, y=alt.Y("y:Q", scale=y_scale), detail="curve:N",
         stroke=alt.Stroke("k:N", scale=by_kind([REAL, GENERATED, HIGHLIGHT, GHOST]),
@@ -327,7 +336,8 @@ def _history_chart(name: str, columns: dict[str, str], colors: list[str], title:
                    ghost: bool = False, changes: bool = False, events: bool = False) -> alt.Chart:
     scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     names = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in columns.items()) + "}[datum.value]"
-    step = alt.X("step:Q", title="step")
+    # Labels as short as their values: never "0.000000" where the values barely differ.
+    step = alt.X("step:Q", title="step", axis=alt.Axis(format=",d", tickMinStep=1))
     layers: list[alt.Chart] = []
     # What happened to the run: a shaded span for each event, a rule at each change, their
     # text in the tooltip. Only drawn when there are some: Vega warns of an empty dataset's
@@ -338,12 +348,13 @@ def _history_chart(name: str, columns: dict[str, str], colors: list[str], title:
             x=alt.X("start:Q"), x2="end:Q", tooltip=alt.Tooltip("label:N", title="event")))
     if changes:
         layers.append(alt.Chart(alt.NamedData("changes")).mark_rule(
-            color=INK, strokeDash=[2, 3], strokeWidth=1.2, opacity=0.7).encode(
+            color=MID, strokeDash=[2, 3], strokeWidth=1.4, opacity=0.9).encode(
             x=alt.X("step:Q"), tooltip=alt.Tooltip("label:N", title="change")))
     lines = alt.Chart(alt.NamedData(name)).transform_fold(
         list(columns), as_=["series", "value"]).mark_line(strokeWidth=1.8, clip=True).encode(
         x=step,
-        y=alt.Y("value:Q", title=y_title, scale=scale),
+        y=alt.Y("value:Q", title=y_title, scale=scale,
+                axis=alt.Undefined if log_y else alt.Axis(format="~g")),
         color=alt.Color("series:N", scale=alt.Scale(domain=list(columns), range=colors),
                         legend=alt.Legend(title=None, orient="top", direction="horizontal",
                                           labelExpr=names)))
@@ -355,8 +366,8 @@ def _history_chart(name: str, columns: dict[str, str], colors: list[str], title:
     if rules:
         marks = alt.Chart(alt.InlineData(
             values=[{"value": v, "label": k} for k, v in rules.items()]))
-        layers.append(marks.mark_rule(strokeDash=[5, 4], color="#7a8194").encode(y="value:Q"))
-        layers.append(marks.mark_text(align="left", dx=4, dy=-7, color="#7a8194",
+        layers.append(marks.mark_rule(strokeDash=[5, 4], color=MID).encode(y="value:Q"))
+        layers.append(marks.mark_text(align="left", dx=4, dy=-7, color=MID,
                                       fontSize=11).encode(
             x=alt.value(0), y="value:Q", text="label:N"))
     return alt.layer(*layers).properties(title=title, height=170)
@@ -395,7 +406,7 @@ HISTORY_PANELS = {
                       "W1 of amplitude and phase together (lower is better)", "W1",
                       log_y=True),
     "jsd": Panel("eval", {"jsd": "from the densities", "jsd_d": "from D's loss"},
-                 (INK, "#6f5cf2"), "Jensen–Shannon divergence", "JSD (nats)"),
+                 (MID, "#6f5cf2"), "Jensen–Shannon divergence", "JSD (nats)"),
     "sliced_w1": Panel("eval", {"sliced_w1": "sliced W1"}, ("#e4572e",),
                        "Sliced W1 (lower is better)", "W1", log_y=True),
     "precision_recall": Panel("eval", {"precision": "precision", "recall": "recall"},
@@ -533,7 +544,7 @@ def distribution_spec(target_name: str, conditional: bool = False) -> Spec:
         y=alt.Y("generated:Q", title="density", axis=alt.Axis(minExtent=30, maxExtent=30)),
         y2=alt.datum(0))
     law = alt.Chart(alt.NamedData("hist")).mark_line(
-        color=INK, interpolate="step", strokeWidth=2).encode(x=x, y="target:Q")
+        color=MID, interpolate="step", strokeWidth=2).encode(x=x, y="target:Q")
     spec = _finish(alt.layer(bars, law).properties(
         height=HEIGHT - 60, title=title))
     # The bins' edges are fixed and the y axis's width too: new data moves a bar, never the
@@ -628,13 +639,13 @@ def theory_spec(target_name: str) -> Spec:
         strokeDash=alt.StrokeDash("which:N", scale=alt.Scale(
             domain=["d_optimal", "d_learned"], range=[[5, 3], [1, 0]]), legend=None),
         stroke=alt.Stroke("which:N", scale=alt.Scale(domain=["d_optimal", "d_learned"],
-                                                     range=[INK, "#d6336c"]),
+                                                     range=[MID, "#d6336c"]),
                           legend=alt.Legend(title=None, orient="bottom", direction="horizontal",
                                             labelLimit=260,
                                             labelExpr="{'d_optimal': 'D* (optimal for this G)', "
                                             "'d_learned': 'D as learned'}[datum.value]")))
     half = alt.Chart(alt.InlineData(values=[{"y": 0.5}])).mark_rule(
-        strokeDash=[2, 3], color="#7a8194").encode(y="y:Q")
+        strokeDash=[2, 3], color=MID).encode(y="y:Q")
     return _finish(alt.layer(densities, half, lines).resolve_scale(stroke="independent")
                    .properties(height=HEIGHT - 40))
 
@@ -653,6 +664,7 @@ def theory_data(view: TheoryView) -> Datasets:
 # -- discriminator map ---------------------------------------------------------------------------
 
 MAP_RESOLUTION = 25
+MAP_KINDS = ("real", "generated", "generated, off the map (at its edge)")
 # Each cell's column and row: D's map arrives row-major, one row per v.
 _MAP_ROWS, _MAP_COLUMNS = (i.astype(np.uint8) for i in np.divmod(
     np.arange(MAP_RESOLUTION**2), MAP_RESOLUTION))
@@ -685,16 +697,20 @@ def discriminator_spec(target_name: str) -> Spec:
                       legend=alt.Legend(title="D(x)", orient="right", values=[0, 125, 250],
                                         labelExpr="datum.value / 250")),
         stroke=alt.Stroke("p250:Q", scale=belief, legend=None))
-    codes, names = _codes(["real", "generated"])
-    kinds = alt.Legend(title=None, orient="bottom", direction="horizontal", labelExpr=names)
-    dots = alt.Chart(alt.NamedData("points")).mark_point(
-        filled=True, size=28, clip=True).encode(
+    codes, names = _codes(MAP_KINDS)
+    kinds = alt.Legend(title=None, orient="bottom", direction="horizontal", labelExpr=names,
+                       columns=3, labelLimit=220)
+    dots = alt.Chart(alt.NamedData("points")).mark_point(filled=True, clip=True).encode(
         x=alt.X("u:Q", scale=u_scale, title=plane.u_label, axis=alt.Axis(orient="bottom")),
         y=alt.Y("v:Q", scale=v_scale, title=plane.v_label, axis=alt.Axis(orient="left")),
-        shape=alt.Shape("k:N", scale=alt.Scale(domain=codes, range=["diamond", "circle"]),
+        # A curve off the map is drawn at its edge as a wedge pointing to where it lies.
+        shape=alt.Shape("k:N", scale=alt.Scale(domain=codes,
+                                               range=["diamond", "circle", "triangle-up"]),
                         legend=None),
+        angle=alt.Angle("angle:Q", scale=None),
+        size=alt.Size("size:Q", scale=None),
         stroke=alt.value(INK), strokeWidth=alt.value(0.6),
-        fill=alt.Fill("k:N", scale=alt.Scale(domain=codes, range=[INK, GENERATED]),
+        fill=alt.Fill("k:N", scale=alt.Scale(domain=codes, range=[REAL, GENERATED, GENERATED]),
                       legend=kinds))
     # The cells' fill is D's belief, the dots' their kind: two scales, a legend each. The
     # title is two short lines: one long line is cut short on a phone.
@@ -705,18 +721,38 @@ def discriminator_spec(target_name: str) -> Spec:
 
 
 def discriminator_data(dmap: DiscriminatorMap) -> Datasets:
-    """D's belief on the ``MAP_RESOLUTION`` grid and the curves placed on the plane."""
+    """D's belief on the ``MAP_RESOLUTION`` grid and the curves placed on the plane; a
+    generated curve off the map (an untrained G's are) at the map's edge, pointing to where it
+    lies, so that G's curves show from the first step."""
     if dmap.prob.shape != (MAP_RESOLUTION, MAP_RESOLUTION):
         raise ValueError(f"the map must be {MAP_RESOLUTION} x {MAP_RESOLUTION}, not "
                          f"{dmap.prob.shape}")
-    points = np.concatenate([dmap.real, dmap.generated]).astype(np.float32)
-    kinds = np.array([0] * len(dmap.real) + [1] * len(dmap.generated), dtype=np.int8)
+    # The map's edges: half a cell beyond the outer cells' centres, as discriminator_spec.
+    edges = [(axis[0] - (axis[1] - axis[0]) / 2, axis[-1] + (axis[1] - axis[0]) / 2)
+             for axis in (dmap.u, dmap.v)]
+    low, high = np.array([e[0] for e in edges]), np.array([e[1] for e in edges])
+    generated = np.asarray(dmap.generated, np.float64)
+    finite = np.isfinite(generated).all(axis=1)
+    generated = generated[finite]
+    inset = 0.01 * (high - low)  # a wedge's centre just inside the edge, whole on the chart
+    placed = np.clip(generated, low + inset, high - inset)
+    off = (generated != placed).any(axis=1) & ~((generated >= low) & (generated <= high)).all(
+        axis=1)
+    placed = np.where(off[:, None], placed, generated)
+    # The wedge's heading on the chart: its axes scaled to the map's width and height.
+    away = (generated - placed) / (high - low)
+    angle = np.where(off, np.degrees(np.arctan2(away[:, 0], away[:, 1])), 0.0)
+    points = np.concatenate([dmap.real, placed]).astype(np.float32)
+    kinds = np.array([0] * len(dmap.real) + [2 if o else 1 for o in off], dtype=np.int8)
     return {
         # D(x) to 1/250 is plenty for a colour scale and a quarter of the bytes of a float.
         "dmap": {"iu": _MAP_COLUMNS, "iv": _MAP_ROWS,
                  "p250": np.round(250 * np.nan_to_num(dmap.prob.ravel(), nan=0.5)).astype(
                      np.uint8)},
-        "points": {"u": points[:, 0], "v": points[:, 1], "k": kinds},
+        "points": {"u": points[:, 0], "v": points[:, 1], "k": kinds,
+                   "angle": np.concatenate([np.zeros(len(dmap.real)), angle]).astype(
+                       np.float32),
+                   "size": np.where(kinds == 2, 48, 28).astype(np.uint8)},
     }
 
 

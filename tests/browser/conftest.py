@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from harness.browser import CHROMIUM, launch_chromium
 from harness.server import ARTIFACTS, free_port, start_server, stop_server
@@ -99,6 +106,28 @@ class App:
     url: str
     errors: list[tuple[str, str]] = field(default_factory=list)  # (message, resource URL)
     log_start: int = 0
+    others: list[App] = field(default_factory=list)
+    """Other browsers opened by ``another``: closed, and checked clean, with this one."""
+
+    @classmethod
+    def watching(cls, context: BrowserContext, url: str, log_start: int) -> App:
+        """A page of ``context`` on the app, its errors and exception boxes watched."""
+        context.add_init_script(WATCH_EXCEPTIONS)
+        page = context.new_page()
+        app = cls(page, url, log_start=log_start)
+        page.on("console", app.on_console)
+        page.on("pageerror", app.on_page_error)
+        return app
+
+    def another(self, **options: object) -> App:
+        """A page in a fresh browser context (its own storage: a visitor on another machine),
+        ``options`` as for ``Browser.new_context`` (``color_scheme="dark"``...)."""
+        browser = self.page.context.browser
+        assert browser is not None
+        other = App.watching(browser.new_context(**{"viewport": VIEWPORT, **options}),
+                             self.url, self.log_start)
+        self.others.append(other)
+        return other
 
     def open(self, query: str = "") -> None:
         """Load the app (``query`` like ``"?seed=3"``) and wait for its first run to finish."""
@@ -122,33 +151,32 @@ class App:
             return log.read().decode(errors="replace")
 
     def assert_clean(self) -> None:
-        """No exception box, no console error or warning, no page error, and nothing logged
-        by the server since the test began."""
+        """No exception box (now or at any moment since the page opened), no console error or
+        warning, no page error, and nothing logged by the server since the test began."""
         expect(self.page.get_by_test_id("stException")).to_have_count(0)
+        # Even one that a later run replaced at once: a visitor saw it.
+        seen = self.page.evaluate("() => window.seenExceptions")
+        assert seen == [], f"the page showed an exception: {seen}"
         errors = [text for text, _url in self.errors]
         assert errors == [], "\n".join(errors)
         assert self.server_log() == "", self.server_log()[-3000:]
-        # One that came and went is reported, not failed: Streamlit itself can raise in a run
-        # that overlapping reruns cut short ("dictionary changed size during iteration" in its
-        # session state); the server log in artifacts/ has the traceback.
-        for text in self.page.evaluate("() => window.seenExceptions"):
-            warnings.warn(f"the page showed an exception for a moment: {text!r}", stacklevel=2)
+        for other in self.others:
+            other.assert_clean()
 
 
 @pytest.fixture
 def app(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[App]:
     """A new context and page; on failure, a screenshot goes to ``artifacts/``."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.add_init_script(WATCH_EXCEPTIONS)
-    page = context.new_page()
-    app = App(page, app_url, log_start=SERVER_LOG.stat().st_size)
-    page.on("console", app.on_console)
-    page.on("pageerror", app.on_page_error)
+    app = App.watching(browser.new_context(viewport=VIEWPORT), app_url,
+                       SERVER_LOG.stat().st_size)
     try:
         yield app
         if request.node.stash.get(FAILED, False):
             ARTIFACTS.mkdir(exist_ok=True)
             name = re.sub(r"[^\w.-]+", "_", request.node.name)
-            page.screenshot(path=ARTIFACTS / f"failed-{name}.png", full_page=True)
+            for i, shown in enumerate([app, *app.others]):
+                shown.page.screenshot(path=ARTIFACTS / f"failed-{name}{f'-{i}' if i else ''}.png",
+                                      full_page=True)
     finally:
-        context.close()
+        for opened in [*app.others, app]:
+            opened.page.context.close()

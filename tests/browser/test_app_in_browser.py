@@ -53,8 +53,9 @@ def chart_marks(chart: Locator) -> Locator:
 
 
 def status(page: Page) -> Locator:
-    """The caption next to the buttons: playing or paused, loss and learning rates."""
-    return page.get_by_test_id("stCaptionContainer").filter(has_text="steps every")
+    """The line under the buttons: playing or paused, pace, loss and learning rates of the
+    frame on show (the player writes it)."""
+    return page.get_by_test_id("labStatusLine")
 
 
 def wait_for_step_above(page: Page, floor: int, timeout: float = 30.0) -> int:
