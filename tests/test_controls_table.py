@@ -29,6 +29,7 @@ NOT_WIDGETS_TO_APPTEST = {
 }
 """Keys of controls AppTest does not list as widgets; each still has its row."""
 ROW = re.compile(r"^\|[^|]+\|\s*`(?P<key>[a-z0-9_]+)`\s*\|[^|]+\|(?P<tests>[^|]+)\|$")
+RANGE = re.compile(r"^(stability_[xy]_range)_[a-z0-9_]+$")
 TEST = re.compile(r"`(?P<file>test_[a-z0-9_]+\.py)::(?P<name>test_[a-z0-9_]+)`")
 
 
@@ -56,7 +57,8 @@ def keys(at: AppTest) -> set[str]:
             walk(child)
 
     walk(at._tree)
-    return found
+    # A stability axis's range is keyed by its field (each field keeps its own range): one row.
+    return {RANGE.sub(r"\1", key) for key in found}
 
 
 def states() -> Iterator[tuple[str, AppTest]]:
@@ -78,9 +80,19 @@ def states() -> Iterator[tuple[str, AppTest]]:
     at.selectbox(key="stability_x").set_value("loss").run()
     at.selectbox(key="stability_y").set_value("seed").run()
     yield "the stability map over losses and seeds", at
+    at.session_state["stability_view"] = "Without and with R1"
+    at.run()
+    yield "the stability map, without and with R1", at
     at.session_state["view"] = "PyTorch"
     at.run()
     yield "the PyTorch tab", at
+    conditional = start({"conditional": "true"})
+    yield "a conditional run", conditional
+    data = start({"target": "data"})
+    yield "your data: a band drawn", data
+    for source in ("curves", "csv"):
+        data.radio(key="data_source").set_value(source).run()
+        yield f"your data: {source}", data
 
 
 @pytest.fixture(scope="module")
