@@ -89,7 +89,7 @@ def script(config: GANConfig, data: Curves | None = None) -> str:
         _save(config, data),
         _main(config, data),
     ]
-    return "\n\n\n".join(block.strip("\n") for block in blocks) + "\n"
+    return "\n\n\n".join(block.strip("\n") for block in blocks if block.strip()) + "\n"
 
 
 def _aligned(code: str, comment: str, column: int = 24) -> str:
@@ -878,6 +878,8 @@ def _main(config: GANConfig, data: Curves | None) -> str:
     saves = data is None
     fields = {"every": REPORT_EVERY, "call": _step_call(config), "data_arg": "",
               "data_read": "", "save_arg": _SAVE_ARG if saves else "",
+              "start": "start, carried = 0, {}" if saves else "start = 0",
+              "carry": "\n            carried = carried_on(args.resume)" if saves else "",
               "save_write": _SAVE_WRITE.substitute(
                   updates_d="D_STEPS * " if config.d_steps > 1 else "") if saves else ""}
     if data is not None and data.kind == "rows":
@@ -916,10 +918,10 @@ _DATA_READ = Template('''
 def _save(config: GANConfig, data: Curves | None) -> str:
     """``carried_on`` and ``save_checkpoint``: the run written as the lab writes a checkpoint,
     with only the settings this script's run uses (the others take the lab's defaults). For
-    your data only ``carried_on``, which ``--resume`` reads: a checkpoint of your data also
-    holds the curves, which the script does not write (no ``--save``)."""
+    your data nothing: a checkpoint of your data also holds the curves, which the script does
+    not write (no ``--save``)."""
     if data is not None:
-        return _CARRIED_ON
+        return ""
     unused = {"adam": ("momentum",), "sgd": ("beta1", "beta2")}[config.optimizer]
     tutorial = type(config)().to_mapping()
     differ = [f"    {json.dumps(name)}: {_literal(value)},"
@@ -993,11 +995,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.steps < 0:
         parser.error("--steps must be 0 or more")$data_read
-    start, carried = 0, {}
+    $start
     if args.resume:
         try:
-            start = load_checkpoint(args.resume)
-            carried = carried_on(args.resume)
+            start = load_checkpoint(args.resume)$carry
         except (OSError, ValueError) as error:
             sys.exit(f"cannot resume from {args.resume}: {error}")
         print(f"resumed at step {start}")

@@ -98,13 +98,15 @@ def dirac_spec(title: str) -> Spec:
     path = alt.Chart(alt.NamedData("path")).mark_line(
         color=PATH, strokeWidth=1.8, clip=True).encode(
         x=theta, y=psi, order="order:Q")
+    # One legend for both channels (a legend on one and none on the other conflict).
+    legend = alt.Legend(title=None, orient="bottom", direction="horizontal",
+                        labelExpr="['start', 'after the steps'][datum.value]")
     ends = alt.Chart(alt.NamedData("ends")).mark_point(filled=True, size=70, clip=True).encode(
         x=theta, y=psi,
         color=alt.Color("end:N", scale=alt.Scale(domain=[0, 1], range=[INK, PATH]),
-                        legend=alt.Legend(title=None, orient="bottom", direction="horizontal",
-                                          labelExpr="['start', 'after the steps'][datum.value]")),
+                        legend=legend),
         shape=alt.Shape("end:N", scale=alt.Scale(domain=[0, 1], range=["circle", "diamond"]),
-                        legend=None))
+                        legend=legend))
     spec = _finish(alt.layer(data_line, arrows, heads, path, ends, tails)
                    .properties(width=SIDE, height=SIDE, title=title))
     # A square plot of a square window: an arrowhead's angle, taken in data units, is then its

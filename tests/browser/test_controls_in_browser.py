@@ -413,6 +413,12 @@ def change(page: Page, name: str) -> str:
         page.get_by_role("option", name=other, exact=True).click()
         expect(box).to_have_value(other)
         shown = other
+    elif param.kind is bool:
+        switch = toggle(page, param.label)
+        before = switch.locator("input").is_checked()
+        switch.click()
+        expect(switch.locator("input")).to_be_checked(checked=not before)
+        shown = "false" if before else "true"
     elif name == "seed":
         box = page.get_by_label(param.label, exact=True)
         box.fill("77")

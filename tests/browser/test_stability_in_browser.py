@@ -80,8 +80,8 @@ def test_a_small_grid_takes_about_the_time_it_announced_and_its_ranges_set_the_c
     page.get_by_role("tab", name="Stability map").click()
     press(page, thumbs(page, "stability_x_n"), "Home")  # 2 x 2 cells
     press(page, thumbs(page, "stability_y_n"), "Home")
-    press(page, thumbs(page, "stability_x_range").first, "ArrowRight", 2)  # lr G from 3e-05
-    press(page, thumbs(page, "stability_y_range").last, "ArrowLeft", 2)  # lr D up to 0.003
+    press(page, thumbs(page, "stability_x_range_lr_g").first, "ArrowRight", 2)  # lr G from 3e-05
+    press(page, thumbs(page, "stability_y_range_lr_d").last, "ArrowLeft", 2)  # lr D up to 0.003
     seconds = announced(page, "4 GANs × 2,000 steps")
     button(page, "Run").click()
     progress = page.get_by_test_id("stProgress")
