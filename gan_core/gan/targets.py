@@ -217,6 +217,8 @@ class Target:
     generated curve lies among."""
     class_rule: str = ""
     """How a real curve's class is decided, in words."""
+    class_reason: str | None = None
+    """Why a target has no classes, where that needs saying (your data without labels)."""
 
     def sample_labelled(self, rng: np.random.Generator, n: int,
                         x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -539,6 +541,12 @@ class DataFamily(Target):
     law (:class:`EmpiricalLaw` of ``REFERENCE_CURVES`` real curves' scores), and the D map's
     plane is the mean curve plus the first two components. For the tutorial's band the score
     is the tutorial's ``a`` up to scale and shift, and the plane is the band's own line.
+
+    With labels (2 to ``MAX_CLASSES`` of them, :attr:`Curves.classes`), the curves have
+    classes for a conditional run: a real curve's class is its row's label, and class ``c``'s
+    rows are a family of their own (:class:`DataClass`) in this family's training units. A
+    generated curve lands in the class of its nearest real curve, if it lies in that class's
+    band (:meth:`landed_class`).
     """
 
     param_names = ("PC1 score",)
@@ -547,6 +555,11 @@ class DataFamily(Target):
 
     def __init__(self, name: str, data: Curves) -> None:
         self.name, self.data = name, data
+        self.class_names = data.class_names
+        self.class_reason = data.class_reason
+        self.class_rule = ("each curve's class is its label (the first column of your file); "
+                           "a generated curve lands in the class of its nearest real curve, "
+                           "if it lies in that class's band") if self.class_names else ""
         kinds = {"rows": f"{data.n_curves:,} curves", "between": "a band",
                  "around": f"{data.n_curves} curve{'s' if data.n_curves > 1 else ''} with noise"}
         self.title = f"Your data ({data.name})" if data.name else "Your data"
@@ -684,6 +697,98 @@ class DataFamily(Target):
     def real_plane_coords(self, n: int, seed: int = 0) -> np.ndarray:
         spread = np.linspace(0, len(self.reference) - 1, min(n, len(self.reference)))
         return self.scores(self.reference[spread.astype(np.int64)])
+
+    # -- classes: the labels of your curves ------------------------------------------------
+
+    def _no_classes(self) -> ValueError:
+        return ValueError(f"conditional: {self.class_reason}")
+
+    def sample_labelled(self, rng: np.random.Generator, n: int,
+                        x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        classes = self.data.row_classes
+        if classes is None:
+            raise self._no_classes()
+        curves, rows = self.data.sample_rows(rng, n)
+        return curves, classes[rows]
+
+    def class_shares(self) -> np.ndarray:
+        classes = self.data.row_classes
+        if classes is None:
+            raise self._no_classes()
+        return np.bincount(classes, minlength=len(self.class_names)) / len(classes)
+
+    def class_target(self, c: int) -> Target:
+        if not self.class_names:
+            raise self._no_classes()
+        if not (type(c) is int or isinstance(c, np.integer)) or not 0 <= c < len(
+                self.class_names):
+            raise ValueError(f"class {c!r}: your data have classes 0 to "
+                             f"{len(self.class_names) - 1}")
+        cached = self.__dict__.setdefault("_class_targets", {})
+        with _DATA_LOCK:
+            if c not in cached:
+                cached[int(c)] = DataClass(self, int(c))
+        return cached[int(c)]
+
+    @cached_property
+    def _labelled_reference(self) -> tuple[np.ndarray, np.ndarray]:
+        """Real curves (training units) and their classes that a generated curve's nearest
+        real curve is looked for among: every row of a table or every drawn curve, up to
+        ``REFERENCE_CURVES`` of them (a fixed choice beyond)."""
+        data, classes = self.data, self.data.row_classes
+        rows = np.arange(data.n_curves)
+        if len(rows) > REFERENCE_CURVES:
+            rows = np.sort(stream(0, NOISE_FLOOR, REFERENCE_CURVES, 3).choice(
+                len(rows), REFERENCE_CURVES, replace=False))
+        curves = np.array(data.training[rows], np.float64)
+        labels = np.array(classes[rows])
+        curves.setflags(write=False)
+        labels.setflags(write=False)
+        return curves, labels
+
+    def landed_class(self, curves: np.ndarray, x: np.ndarray, tolerance: float) -> np.ndarray:
+        """The class of each curve's nearest real curve (RMS distance over the points, among
+        the rows of a table or the drawn curves), if the curve lies in that class's band:
+        every point inside the class's envelope widened by ``tolerance`` (training units; the
+        in-band test's is :attr:`tolerance`); -1 otherwise. A curve of one class's shape lands
+        in it, one between two classes or off every real curve's shape in none."""
+        if not self.class_names:
+            raise self._no_classes()
+        reference, classes = self._labelled_reference
+        curves = np.asarray(curves, np.float64)
+        squared = ((curves * curves).sum(axis=1)[:, None]
+                   + (reference * reference).sum(axis=1)[None, :] - 2 * curves @ reference.T)
+        nearest = classes[np.argmin(squared, axis=1)] if len(curves) else np.zeros(0, np.int64)
+        landed = np.full(len(curves), -1, np.int64)
+        for c in range(len(self.class_names)):
+            lower, upper = self.class_target(c).envelope(x)
+            inside = ((curves >= lower - tolerance) & (curves <= upper + tolerance)).all(axis=1)
+            landed[(nearest == c) & inside] = c
+        return landed
+
+
+class DataClass(DataFamily):
+    """The curves of one class of your data (the rows of one label) as a family of their own,
+    in the whole data's training units: its envelope is the class's band, its samples the
+    class's rows, its first principal component the whole data's (so a curve's score, and the
+    D map's plane, are the same for a class as for all the curves). Named
+    ``"<family>:<c>"``."""
+
+    def __init__(self, parent: DataFamily, c: int) -> None:
+        super().__init__(f"{parent.name}{CLASS_MARK}{c}", parent.data.of_class(c))
+        self.parent = parent
+        self.title = f"{parent.title}, {parent.class_names[c]}"
+        self.tolerance = parent.tolerance  # the whole data's, as the in-band test's
+        self.class_names, self.class_rule = (), ""
+        self.class_reason = "one class of your data, with no classes of its own"
+
+    @property
+    def _components(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[override]
+        return self.parent._components
+
+    @property
+    def plane(self) -> Plane:  # type: ignore[override]
+        return self.parent.plane
 
 
 def _share(share: float) -> str:
