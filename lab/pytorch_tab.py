@@ -19,7 +19,10 @@ opt_G.load_state_dict(ckpt["opt_G"]); opt_D.load_state_dict(ckpt["opt_D"])
 
 def tab() -> None:
     config, data = session().config, session().trainer.data
-    code = script(config, data)
+    try:
+        code: str | None = script(config, data)
+    except ValueError as exc:  # a run the script cannot be written for: say why
+        code, refusal = None, str(exc)
     table = data is not None and data.kind == "rows"
     file = f" --data {data.name if data.name.endswith('.csv') else 'FILE.csv'}" if table else ""
     left, right = st.columns([3, 2], gap="large")
@@ -33,12 +36,15 @@ def tab() -> None:
                                     if config.conditional else "`artist_works`), ")
             + "written for the settings in the sidebar: change one and the script follows. It "
             "needs only torch and numpy.")
-        st.download_button("Download run.py", code, file_name="run.py", mime="text/x-python",
-                           icon=":material/download:", on_click="ignore", key="download_script",
-                           width="stretch", type="primary")
-        st.code(f"python run.py --steps 10000{file}\n"
-                f"python run.py --steps 10000{file} --resume gan-curve-lab.pt", language="bash")
-        if data is not None:
+        if code is not None:
+            st.download_button("Download run.py", code, file_name="run.py",
+                               mime="text/x-python", icon=":material/download:",
+                               on_click="ignore", key="download_script", width="stretch",
+                               type="primary")
+            st.code(f"python run.py --steps 10000{file}\n"
+                    f"python run.py --steps 10000{file} --resume gan-curve-lab.pt",
+                    language="bash")
+        if data is not None and code is not None:
             st.caption("Your curves are in the script: a drawn band's or drawn curves' values "
                        "are written into `artist_works()`." if not table else
                        "Your curves come from the CSV file you give with `--data`, read as "
@@ -53,4 +59,7 @@ def tab() -> None:
         st.caption(f"Step {session().trainer.step:,} of this run: the script's `--resume` "
                    "carries on from there.")
     with left:
-        st.code(code, language="python", line_numbers=True, height=620)
+        if code is None:
+            st.info(f"No script for this run: {refusal}", icon=":material/info:")
+        else:
+            st.code(code, language="python", line_numbers=True, height=620)
