@@ -316,7 +316,7 @@ class Curves:
         if self.labels is None:
             return (), None, ("your data have no labels: a conditional run asks G for a class, "
                               "so give each curve one (a CSV file's first column of text, "
-                              "such as bump or dip)")
+                              "such as bump or dip), or turn Conditional off")
         distinct = sorted(set(self.labels), key=_label_order)
         if len(distinct) < 2:
             return (), None, (f"every curve of your data has the label {distinct[0]!r}: a "
