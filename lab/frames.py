@@ -221,9 +221,10 @@ def _data_class_readouts(trainer: Trainer, m: DataReadouts, unit: str) -> list[R
     shown = [Readout(
         "Class accuracy", f"{100 * m.class_accuracy:.1f}%",
         "Share of G's curves that land in the class they were asked for: what a conditional "
-        "GAN exists for. A curve lands in the class of its nearest real curve if it lies in "
-        "that class's band (every point inside the envelope of the class's curves, with the "
-        f"in-band tolerance). Target 100%; real curves read 100%, and a G that ignores its "
+        "GAN exists for. A curve lands in the class of its nearest real curve, if it lies within "
+        "two in-band tolerances of it (RMS over the points, with the noise's width for curves "
+        "with noise; farther, in no class). Target 100%; real curves read 100%, and a G that "
+        "ignores its "
         f"label about {100 * chance:.0f}%. Classes: your file's labels.")]
     for c in m.classes:
         shown.append(Readout(

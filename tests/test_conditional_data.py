@@ -139,6 +139,18 @@ def test_real_curves_land_in_their_own_class_and_curves_off_every_shape_in_none(
     np.testing.assert_array_equal(target.landed_class(real, x, target.tolerance), classes)
     flat = np.ones((3, shapes.n_points), np.float32)  # between a bump and a dip
     assert (target.landed_class(flat, x, target.tolerance) == -1).all()
+    rough = real + np.random.default_rng(1).normal(0, target.tolerance, real.shape)
+    np.testing.assert_array_equal(target.landed_class(rough, x, target.tolerance), classes)
+
+
+def test_curves_with_noise_land_in_the_class_of_the_curve_they_blur() -> None:
+    centres = np.repeat([[0.0], [2.0]], 15, axis=1)
+    curves = Curves.around(centres, 0.3, labels=["low", "high"])
+    target = data_target(curves)
+    x = target.grid(15)
+    real, classes = target.sample_labelled(np.random.default_rng(0), 500, x)
+    landed = target.landed_class(real, x, target.tolerance)
+    assert np.mean(landed == classes) > 0.99
     # a curve of one shape, asked for the other, lands in its own shape's class
     assert (target.landed_class(real, x, target.tolerance) != 1 - classes).all()
 

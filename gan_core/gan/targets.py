@@ -488,6 +488,10 @@ def get_target(name: str) -> Target:
 REFERENCE_CURVES = 4096
 """Real curves that stand for the law of your data where a sample is needed: its principal
 components, the law of its first component's score, the D map's real points."""
+LANDING_REACH = 2.0
+"""A generated curve lands in its nearest real curve's class within this many in-band
+tolerances of it (RMS over the points): a curve inside the in-band tolerance of a real curve at
+every point is within one; a rough one of the same shape within two."""
 MIN_DENSITY_CURVES = 30
 """A table of fewer distinct curves is too small for a density along its first component."""
 TUTORIAL_WIDTH = float(np.mean(np.diff(tutorial_bounds(curve_grid(15)), axis=0)))
@@ -545,8 +549,8 @@ class DataFamily(Target):
     With labels (2 to ``MAX_CLASSES`` of them, :attr:`Curves.classes`), the curves have
     classes for a conditional run: a real curve's class is its row's label, and class ``c``'s
     rows are a family of their own (:class:`DataClass`) in this family's training units. A
-    generated curve lands in the class of its nearest real curve, if it lies in that class's
-    band (:meth:`landed_class`).
+    generated curve lands in the class of its nearest real curve, if it lies near it
+    (:meth:`landed_class`).
     """
 
     param_names = ("PC1 score",)
@@ -558,8 +562,8 @@ class DataFamily(Target):
         self.class_names = data.class_names
         self.class_reason = data.class_reason
         self.class_rule = ("each curve's class is its label (the first column of your file); "
-                           "a generated curve lands in the class of its nearest real curve, "
-                           "if it lies in that class's band") if self.class_names else ""
+                           "a generated curve lands in the class of its nearest real curve, if "
+                           "it lies near it") if self.class_names else ""
         kinds = {"rows": f"{data.n_curves:,} curves", "between": "a band",
                  "around": f"{data.n_curves} curve{'s' if data.n_curves > 1 else ''} with noise"}
         self.title = f"Your data ({data.name})" if data.name else "Your data"
@@ -748,23 +752,26 @@ class DataFamily(Target):
 
     def landed_class(self, curves: np.ndarray, x: np.ndarray, tolerance: float) -> np.ndarray:
         """The class of each curve's nearest real curve (RMS distance over the points, among
-        the rows of a table or the drawn curves), if the curve lies in that class's band:
-        every point inside the class's envelope widened by ``tolerance`` (training units; the
-        in-band test's is :attr:`tolerance`); -1 otherwise. A curve of one class's shape lands
-        in it, one between two classes or off every real curve's shape in none."""
+        the rows of a table or the drawn curves), if it lies within ``LANDING_REACH``
+        tolerances of it (``tolerance`` in training units, the in-band test's is
+        :attr:`tolerance`; for curves with noise, combined with the noise's width, as far as a
+        real curve lies from the one it blurs); -1 otherwise. A curve of one class's shape
+        lands in that class however well drawn (in band, precision and the nearest real curve
+        say how well); a curve unlike every real one lands in none."""
         if not self.class_names:
             raise self._no_classes()
         reference, classes = self._labelled_reference
         curves = np.asarray(curves, np.float64)
+        if not len(curves):
+            return np.zeros(0, np.int64)
         squared = ((curves * curves).sum(axis=1)[:, None]
                    + (reference * reference).sum(axis=1)[None, :] - 2 * curves @ reference.T)
-        nearest = classes[np.argmin(squared, axis=1)] if len(curves) else np.zeros(0, np.int64)
-        landed = np.full(len(curves), -1, np.int64)
-        for c in range(len(self.class_names)):
-            lower, upper = self.class_target(c).envelope(x)
-            inside = ((curves >= lower - tolerance) & (curves <= upper + tolerance)).all(axis=1)
-            landed[(nearest == c) & inside] = c
-        return landed
+        nearest = np.argmin(squared, axis=1)
+        rms = np.sqrt(np.maximum(squared[np.arange(len(curves)), nearest], 0) / curves.shape[1])
+        reach = LANDING_REACH * math.hypot(tolerance, self.data.noise / self.data.scale)
+        with np.errstate(invalid="ignore"):
+            near = rms <= reach
+        return np.where(near, classes[nearest], -1)
 
 
 class DataClass(DataFamily):
