@@ -119,3 +119,16 @@ def test_the_pytorch_tab_says_why_a_conditional_run_of_your_data_has_no_script()
     assert "No script for this run" in shown and "a script of your data's classes is not " \
         "written" in shown
     assert "The checkpoint is plain PyTorch" in "\n".join(m.value for m in at.markdown)
+
+
+def test_a_link_to_a_conditional_run_of_a_file_opens_without_classes_and_says_why() -> None:
+    at = start({"target": "data", "data": "csv", "conditional": "true", "n_points": "16"})
+    assert not at.exception and not trainer(at).config.conditional
+    shown = "\n".join(w.value for w in at.warning)
+    assert "which a link cannot carry" in shown
+    assert "your data have no labels" in shown and "starts without Conditional" in shown
+    assert at.sidebar.toggle(key="conditional").value is False
+    at.radio(key=your_data.SOURCE).set_value("csv").run()
+    at.file_uploader(key=your_data.UPLOAD).upload("labelled-shapes.csv", LABELLED).run()
+    at.sidebar.toggle(key="conditional").set_value(True).run()
+    assert trainer(at).config.conditional and trainer(at).target.class_names == ("bump", "dip")

@@ -174,10 +174,10 @@ def test_class_accuracy_rises_from_zero_to_well_above_chance_as_g_learns_the_cla
     assert before.class_accuracy < 0.1
     run.train(2000)
     after = run.evaluate()
-    assert after.class_accuracy > 0.75  # measured 0.86; a G that ignores its label: 0.5
+    assert after.class_accuracy > 0.9  # measured 0.993; a G that ignores its label: 0.5
     assert [c.name for c in after.classes] == ["bump", "dip"]
     for c in after.classes:
-        assert c.accuracy > 0.6 and c.in_band > 0.9 and c.n > 400
+        assert c.accuracy > 0.9 and c.in_band > 0.9 and c.n > 400
         assert c.w1 < before.classes[0].w1 and np.isnan(c.joint_w1)
     assert run.history.eval.column("class_accuracy")[-1] == pytest.approx(
         run.evaluate().class_accuracy)

@@ -50,9 +50,9 @@ def test_a_visitor_uploads_labelled_curves_turns_on_conditional_and_reads_both_c
     wait_for_step_above(page, 2_000, timeout=90)
     button(page, "Pause").click()
     wait_until_paused(page)
-    # G paints the shape it is asked for: well above the 50% of a G that ignores its label
-    # (measured 0.72 to 0.93 between 1,000 and 3,000 steps), and curves of both colours.
-    assert percent(metric(page, "Class accuracy").inner_text()) >= 0.6
+    # G paints the shape it is asked for: far above the 50% of a G that ignores its label
+    # (0.99 at 2,000 steps on seeds 0-2, benchmarks/conditional_data.py), in both colours.
+    assert percent(metric(page, "Class accuracy").inner_text()) >= 0.8
     assert min(percent(metric(page, f"In band, {c}").inner_text())
                for c in ("bump", "dip")) >= 0.8
     drawn = page.evaluate(CLASS_PIXELS)  # bump in class 0's colour, dip in class 1's
