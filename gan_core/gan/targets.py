@@ -12,7 +12,8 @@ floors) finds it while a run holds it.
 A family may also have classes, for a conditional run (``GANConfig.conditional``): each real
 curve has one, read off it, and each class is a family of its own, the curves of that class
 (``Target.class_target``). The families here split at a value of one parameter
-(:class:`ParameterClasses`); any other target, a data set with a label column, say, plugs in by
+(:class:`ParameterClasses`); your data with a label column read their classes off their labels
+(:class:`DataFamily`, each class a :class:`DataClass`); any other target plugs in by
 implementing the four methods of the hook (see ``Target.class_names``).
 """
 
@@ -211,8 +212,8 @@ class Target:
     class_names: tuple[str, ...] = ()
     """The classes a conditional run asks G for, class 0 first (short words for the page);
     empty for a family without classes. A target with classes implements the four methods
-    below: ``sample_labelled``, ``class_shares``, ``class_target`` and ``landed_class``. A data
-    set with a label column implements them from its rows: its curves and their labels, each
+    below: ``sample_labelled``, ``class_shares``, ``class_target`` and ``landed_class``. Your
+    data with a label column implement them from their rows: their curves and labels, each
     label's share, the rows of one label as a target of their own, and which class's curves a
     generated curve lies among."""
     class_rule: str = ""
