@@ -199,7 +199,7 @@ def data_readouts(trainer: Trainer, m: DataReadouts) -> list[Readout]:
     each with its target and what a perfect generator reads (``DataMetrics``)."""
     floors = data_floors(trainer.target.name, EVAL_SAMPLES)
     unit = " (in the curves' own units)" if trainer.target.unit != 1 else ""
-    return [
+    shown = [
         Readout("In band", f"{100 * m.in_band:.1f}%",
                 "Share of generated points inside your data's envelope (per point, the lowest "
                 "and highest real value), with a tolerance of "
@@ -228,8 +228,39 @@ def data_readouts(trainer: Trainer, m: DataReadouts) -> list[Readout]:
                 "far below that, G copies curves of your data; far above, it paints curves "
                 "unlike any.", m.nearest_real),
     ]
+    if m.class_accuracy is not None:
+        shown = shown[:2] + _data_class_readouts(trainer, m, unit) + shown[2:]
+    return shown
 
 
+def _data_class_readouts(trainer: Trainer, m: DataReadouts, unit: str) -> list[Readout]:
+    """A conditional run of your data's readouts: class accuracy, then each class's in band
+    and sliced W1 against that class's own curves (the rows of its label)."""
+    target = trainer.target
+    chance = float(np.sum(target.class_shares() ** 2))
+    shown = [Readout(
+        "Class accuracy", f"{100 * m.class_accuracy:.1f}%",
+        "Share of G's curves that land in the class they were asked for: what a conditional "
+        "GAN exists for. A curve lands in the class of its nearest real curve, if it lies within "
+        "two in-band tolerances of it (RMS over the points, with the noise's width for curves "
+        "with noise; farther, in no class). Target 100%; real curves read 100%, and a G that "
+        "ignores its "
+        f"label about {100 * chance:.0f}%. Classes: your file's labels.", m.class_accuracy)]
+    for c in m.classes:
+        shown.append(Readout(
+            f"In band, {c.name}", f"{100 * c.in_band:.1f}%",
+            f"Share of the points of the curves asked for {c.name} inside the band of your "
+            f"{c.name} curves (their envelope, with the in-band tolerance). Target 100%.",
+            c.in_band))
+    for k, c in enumerate(m.classes):
+        floor = data_floors(f"{target.name}{CLASS_MARK}{k}",
+                            max(1, round(EVAL_SAMPLES * target.class_shares()[k]))).sliced_w1
+        shown.append(Readout(
+            f"Sliced W1, {c.name}", f"{c.w1:.3g}",
+            f"Wasserstein-1 distance, in curve space as Sliced W1, between the curves asked "
+            f"for {c.name} and as many real {c.name} curves{unit}. 0 is perfect; sampling "
+            f"noise alone reads about {floor:.3g}.", c.w1))
+    return shown
 CONDITIONAL_REACHES = 0.95
 """Class accuracy of ``406_conditional_GAN.py``'s own run after 10,000 steps, the mean over
 seeds 0-2 (``benchmarks/conditional.py``, docs/conditional.md)."""

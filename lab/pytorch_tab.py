@@ -38,7 +38,7 @@ def tab() -> None:
             + "written for the settings in the sidebar: change one and the script follows. It "
             "needs only torch and numpy.")
         if why:
-            st.info(why[0].upper() + why[1:], icon=":material/code_off:")
+            st.info(f"No script for this run: {why}", icon=":material/code_off:")
         else:
             st.download_button("Download run.py", code, file_name="run.py",
                                mime="text/x-python", icon=":material/download:",
@@ -52,7 +52,7 @@ def tab() -> None:
                 st.caption("`--save` writes the trained run as a checkpoint: upload it under "
                            "*Save & resume* to watch it in the lab, at the step the script "
                            "reached.")
-        if data is not None:
+        if data is not None and code:
             st.caption("Your curves are in the script: a drawn band's or drawn curves' values "
                        "are written into `artist_works()`." if not table else
                        "Your curves come from the CSV file you give with `--data`, read as "

@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import NoReturn
 
 import streamlit as st
 
@@ -35,6 +36,8 @@ class Notices:
 
     info: str | None = None
     link_too_long: bool = False
+    refused: str | None = None
+    """Why the last settings could not make a run (the run went on as it was)."""
 
 
 @dataclass
@@ -111,13 +114,44 @@ def follow(config: GANConfig, pacing: Pacing) -> None:
     schedule into the URL."""
     data = your_data.current(config)
     if "lab" not in st.session_state:
-        st.session_state.lab = LabSession(config, pacing, schedule=link_changes(), data=data)
+        try:
+            st.session_state.lab = LabSession(config, pacing, schedule=link_changes(),
+                                              data=data)
+        except ValueError as exc:
+            if not config.conditional:
+                raise
+            # A link's Conditional on curves without classes (a file it could not carry):
+            # the run starts without, and the sidebar shows it so.
+            st.session_state.lab = LabSession(config.replace(conditional=False), pacing,
+                                              data=data)
+            notices().refused = f"{_sentence(exc)} The run starts without Conditional."
+            holder("shown", Shown).config = config
+            st.rerun()
     else:
         run = session()
-        _apply(run, config, data)
+        try:
+            _apply(run, config, data)
+        except ValueError as exc:
+            _refuse(config, exc)
         run.set_pacing(pacing)
     holder("shown", Shown).config = session().config
     _write_schedule(_write_data())
+
+
+def _refuse(config: GANConfig, exc: ValueError) -> NoReturn:
+    """Settings (or curves) that make no run, such as Conditional on curves without labels:
+    say why, keep the run, and put the sidebar and your data back as the run has them (the
+    sidebar follows the run where ``sync_sidebar`` sees it differ from what was asked)."""
+    notices().refused = f"{_sentence(exc)} Nothing changed: the run goes on as it was."
+    holder("shown", Shown).config = config
+    your_data.adopt(session().trainer.data)
+    st.rerun()
+
+
+def _sentence(exc: Exception) -> str:
+    text = str(exc)
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
 
 
 def _write_data() -> int:
@@ -155,6 +189,8 @@ def _apply(run: LabSession, config: GANConfig, data: Curves | None) -> None:
     going_on = bool(changing) and burst.goes_on(changing, now)
     ghost = bool(st.session_state.get(GHOST)) and not (going_on and run.trainer.ghost)
     change = run.apply(config, ghost=ghost, data=data)
+    if change.kind != "none":
+        notices().refused = None
     if change.kind != "live":
         if change.kind == "fresh":
             burst.fields, burst.last = frozenset(), -math.inf
@@ -188,12 +224,15 @@ def _announce(change: Applied, now: GANConfig) -> None:
 def has_notices() -> bool:
     """Will :func:`show_notices` show anything?"""
     said = notices()
-    return bool(said.info or said.link_too_long or session().diverged is not None)
+    return bool(said.info or said.refused or said.link_too_long
+                or session().diverged is not None)
 
 
 def show_notices() -> None:
     """The run's notices, and a warning while a diverged run is paused."""
     said = notices()
+    if said.refused:
+        st.warning(said.refused, icon=":material/block:")
     if said.info:
         st.info(said.info, icon=":material/info:")
     if said.link_too_long:

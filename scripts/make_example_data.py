@@ -9,6 +9,10 @@
 - ``two-shapes.csv``: 600 curves of 16 points on [-1, 1], no header: half bumps, half dips,
   nothing in between. A mixture: a generator that paints only one shape reads a recall near
   one half.
+- ``labelled-shapes.csv``: the same kind of curves (a header ``shape,-1,...,1``: the label
+  column's name, then the points' x) with a label column: each row starts with its shape,
+  ``bump`` or ``dip``, which the reader keeps as the curves' labels. A conditional run learns
+  to paint the shape it is asked for.
 """
 
 from __future__ import annotations
@@ -41,8 +45,10 @@ def temperatures(rng: np.random.Generator) -> str:
     return "\n".join(lines) + "\n"
 
 
-def two_shapes(rng: np.random.Generator, n: int = 600, points: int = 16) -> str:
-    """``n`` curves, half bumps and half dips of random height, width and place."""
+def two_shapes(rng: np.random.Generator, n: int = 600, points: int = 16,
+               labelled: bool = False) -> str:
+    """``n`` curves, half bumps and half dips of random height, width and place; with
+    ``labelled``, each row starts with its shape's name."""
     x = np.linspace(-1, 1, points)
     rows = []
     for k in range(n):
@@ -51,7 +57,10 @@ def two_shapes(rng: np.random.Generator, n: int = 600, points: int = 16) -> str:
         shape = height * np.exp(-((x - centre) ** 2) / (2 * width**2))
         rows.append(1.0 + shape if k % 2 == 0 else 1.0 - shape)
     order = rng.permutation(n)
-    return "\n".join(",".join(f"{v:.3f}" for v in rows[i]) for i in order) + "\n"
+    label = ["bump,", "dip,"] if labelled else ["", ""]
+    header = ["shape," + ",".join(f"{v:.4g}" for v in x)] if labelled else []
+    return "\n".join(header + [label[i % 2] + ",".join(f"{v:.3f}" for v in rows[i])
+                               for i in order]) + "\n"
 
 
 def main() -> None:
@@ -60,7 +69,8 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     files = {"temperatures.csv": temperatures(np.random.default_rng(2024)),
-             "two-shapes.csv": two_shapes(np.random.default_rng(2025))}
+             "two-shapes.csv": two_shapes(np.random.default_rng(2025)),
+             "labelled-shapes.csv": two_shapes(np.random.default_rng(2026), labelled=True)}
     for name, text in files.items():
         (args.out / name).write_text(text, encoding="utf-8")
         print(f"wrote {args.out / name} ({len(text.encode()):,} bytes)")

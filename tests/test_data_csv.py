@@ -168,5 +168,5 @@ def test_the_two_shapes_example_is_a_mixture_in_the_tutorials_range() -> None:
 def test_the_example_files_are_what_their_script_writes(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_example_data.py"), "--out",
                     str(tmp_path)], check=True, capture_output=True)
-    for name in ("temperatures.csv", "two-shapes.csv"):
+    for name in ("temperatures.csv", "two-shapes.csv", "labelled-shapes.csv"):
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name

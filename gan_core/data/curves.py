@@ -31,6 +31,7 @@ import numpy as np
 
 from .csv_file import read_csv
 from .limits import (
+    MAX_CLASSES,
     MAX_CURVES,
     MAX_LABEL_CHARS,
     MAX_POINTS,
@@ -40,8 +41,8 @@ from .limits import (
     curve_grid,
 )
 
-__all__ = ["MAX_CURVES", "MAX_POINTS", "MAX_VALUE", "MIN_POINTS", "Curves", "DataError",
-           "curve_grid", "tutorial_bounds"]
+__all__ = ["MAX_CLASSES", "MAX_CURVES", "MAX_POINTS", "MAX_VALUE", "MIN_POINTS", "Curves",
+           "DataError", "curve_grid", "tutorial_bounds"]
 
 IN_RANGE = 10.0
 SPREAD_RANGE = (0.25, 20.0)
@@ -52,6 +53,8 @@ NORMALISED_HALF_RANGE = 1.5
 ENVELOPE_SIGMAS = 3.0
 """Curves with noise: their envelope is each curve ± this many noise widths (99.7% of points)."""
 KINDS = ("rows", "between", "around")
+CLASS_NAME_CHARS = 24
+"""A class's name on the page: its label, cut to this many characters."""
 
 
 def tutorial_bounds(x: np.ndarray) -> np.ndarray:
@@ -287,15 +290,93 @@ class Curves:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` real curves ``(n, n_points)``, float32, in training units. A band draws one
         uniform number per curve, exactly as the tutorial's family draws its ``a``."""
+        return self.sample_rows(rng, n)[0]
+
+    def sample_rows(self, rng: np.random.Generator,
+                    n: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """What :meth:`sample` draws, with the row each curve was picked from ``(n,)`` (None
+        for a band, whose curves are blends of both rows)."""
         t = self.training
         if self.kind == "between":
             u = rng.random((n, 1), dtype=np.float32)
-            return t[0] + u * (t[1] - t[0])
-        pick = t[rng.integers(len(t), size=n)]
+            return t[0] + u * (t[1] - t[0]), None
+        rows = rng.integers(len(t), size=n)
+        pick = t[rows]
         if self.kind == "rows":
-            return pick
+            return pick, rows
         noise = np.float32(self.noise / self.scale)
-        return pick + noise * rng.standard_normal((n, self.n_points), dtype=np.float32)
+        return pick + noise * rng.standard_normal((n, self.n_points), dtype=np.float32), rows
+
+    # -- classes: the labels, for a conditional GAN --------------------------------------------
+
+    @cached_property
+    def _classes(self) -> tuple[tuple[str, ...], np.ndarray | None, str | None]:
+        """The distinct labels in order, each row's class, and why the curves have no classes
+        (None when they have)."""
+        if self.labels is None:
+            return (), None, ("your data have no labels: a conditional run asks G for a class, "
+                              "so give each curve one (a CSV file's first column of text, "
+                              "such as bump or dip), or turn Conditional off")
+        distinct = sorted(set(self.labels), key=_label_order)
+        if len(distinct) < 2:
+            return (), None, (f"every curve of your data has the label {distinct[0]!r}: a "
+                              "conditional run needs two classes or more")
+        if len(distinct) > MAX_CLASSES:
+            return (), None, (f"your data have {len(distinct):,} different labels: a "
+                              f"conditional run takes 2 to {MAX_CLASSES} classes (group the "
+                              "labels into fewer)")
+        index = {label: c for c, label in enumerate(distinct)}
+        classes = np.array([index[label] for label in self.labels], np.int64)
+        classes.setflags(write=False)
+        if self.kind == "rows":
+            for c, label in enumerate(distinct):
+                rows = self.values[classes == c]
+                if len(rows) < 2 or not np.ptp(rows, axis=0).any():
+                    return (), None, (f"the label {label!r} has a single curve: each class "
+                                      "needs two different curves or more to be learned")
+        return tuple(distinct), classes, None
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The distinct labels, in order (numbers by value, text alphabetically): the classes
+        a conditional run asks G for. Empty unless there are 2 to ``MAX_CLASSES`` of them, each
+        with two different curves or more (see :attr:`class_reason`)."""
+        return self._classes[0]
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """:attr:`classes` as the page names them: each cut to ``CLASS_NAME_CHARS``
+        characters (in full where cutting would make two the same)."""
+        short = tuple(c if len(c) <= CLASS_NAME_CHARS else c[:CLASS_NAME_CHARS - 1] + "…"
+                      for c in self.classes)
+        return short if len(set(short)) == len(short) else self.classes
+
+    @property
+    def class_reason(self) -> str | None:
+        """Why the curves have no classes, or None when they have."""
+        return self._classes[2]
+
+    @property
+    def row_classes(self) -> np.ndarray | None:
+        """Each row's class ``(m,)``, an index into :attr:`classes` (None without classes)."""
+        return self._classes[1]
+
+    def of_class(self, c: int) -> Curves:
+        """The rows of class ``c`` as curves of their own, in this set's training units: they
+        train, sample and are measured as the same rows of this set do (no normalisation of
+        their own), so a class's band lies where its rows lie in the whole."""
+        classes = self.row_classes
+        if classes is None or not 0 <= c < len(self.classes):
+            raise DataError(f"class {c!r}: these curves have classes 0 to "
+                            f"{len(self.classes) - 1}" if classes is not None
+                            else f"class {c!r}: {self.class_reason}")
+        rows = classes == c
+        part = Curves(self.kind, self.values[rows], self.x, noise=self.noise,
+                      labels=tuple(label for label, keep in zip(self.labels or (), rows,
+                                                                 strict=True) if keep),
+                      name=f"{self.name}, {self.classes[c]}")
+        part.__dict__["_normalisation"] = self._normalisation  # the whole's units, not its own
+        return part
 
     # -- drawn curves ------------------------------------------------------------------------------
 
@@ -314,6 +395,15 @@ class Curves:
         values = np.stack([np.interp(grid, self.x, row) for row in self.values])
         return Curves(self.kind, values, grid, noise=self.noise, labels=self.labels,
                       name=self.name, notes=self.notes, layout=self.layout)
+
+
+def _label_order(label: str) -> tuple[int, float, str]:
+    """Labels that are all numbers sort by value (2 before 10), text alphabetically."""
+    try:
+        value = float(label)
+    except ValueError:
+        return 1, 0.0, label
+    return (0, value, label) if math.isfinite(value) else (1, 0.0, label)
 
 
 def _two_rows(lower: Any, upper: Any) -> np.ndarray:

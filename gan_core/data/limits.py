@@ -15,6 +15,9 @@ MAX_VALUE = 1e12
 """Largest magnitude of a value or an x position: beyond it float32 training and the readouts'
 squares lose what a curve holds."""
 MAX_LABEL_CHARS = 100
+MAX_CLASSES = 8
+"""Distinct labels a conditional run can ask G for: more are too many classes to read apart on
+a chart (and for G to learn from one small table)."""
 
 
 class DataError(ValueError):

@@ -78,12 +78,14 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..data.curves import KINDS, MAX_CURVES, Curves, DataError
+from ..data.curves import KINDS, MAX_CLASSES, MAX_CURVES, Curves, DataError
 from ..gan.config import GANConfig, Pacing, _shown
 from ..gan.engine import ADAM_EPS, NetState, mlp_layout
 from ..gan.history import History
+from ..gan.labels import label_width
 from ..gan.schedule import changes_from_plain, changes_to_plain
 from ..gan.state import RunState
+from ..gan.targets import Target, data_target
 from ..threads import import_torch
 from .layout import (
     PARAMETER_NAMES,
@@ -91,6 +93,7 @@ from .layout import (
     from_named,
     network_sizes,
     parameter_names,
+    sizes_with_labels,
     to_named,
     vector_shapes,
     vectors_from_named,
@@ -127,7 +130,8 @@ def write_checkpoint(state: RunState, f: str | os.PathLike | BinaryIO) -> None:
     """Save ``state`` in format ``gan-curve-lab/2`` (see the module docstring)."""
     torch = import_torch()
 
-    config, sizes = state.config, network_sizes(state.config)
+    config = state.config
+    sizes = network_sizes(config, _classes_of(config, state.data))
     contents: dict[str, Any] = {"format": FORMAT, "config": config.to_mapping(),
                                 "step": state.step}
     for name, net, lr in (("G", state.g, config.lr_g), ("D", state.d, config.lr_d)):
@@ -252,7 +256,8 @@ def _check_v2(file: TorchFile, top: dict, config: GANConfig) -> None:
                        "rng", "history"), optional=("schedule", "data"))
     _count(top["step"], "step")
     steps = _entries(top["optimizer_steps"], "optimizer_steps", NETS)
-    sizes = network_sizes(config)
+    _check_data(file, top, config)  # first: a conditional run's network sizes follow its labels
+    sizes = _sizes(top, config)
     for name, lr in zip(NETS, (config.lr_g, config.lr_d), strict=True):
         t = _count(steps[name], f"optimizer_steps: {name}")
         spectral = name == "D" and config.spectral_norm
@@ -268,7 +273,24 @@ def _check_v2(file: TorchFile, top: dict, config: GANConfig) -> None:
         if type(top["schedule"]) is not list:
             raise TorchFileError("schedule is not a list")
         _plain(top["schedule"], "schedule")
-    _check_data(file, top, config)
+
+
+def _classes_of(config: GANConfig, data: Curves | None) -> Target | None:
+    """The target whose classes a conditional run of your data has (None for other runs)."""
+    return data_target(data) if data is not None and config.conditional else None
+
+
+def _sizes(top: dict, config: GANConfig) -> dict[str, tuple[int, int, int]]:
+    """The network sizes of a file's run, before any array is read: a conditional run of
+    your data has the label columns of its curves' distinct labels (2 to ``MAX_CLASSES``)."""
+    if not (config.conditional and config.target == "data"):
+        return network_sizes(config)
+    labels = top["data"].get("labels") or []
+    distinct = len(set(labels))
+    if not 2 <= distinct <= MAX_CLASSES:
+        raise TorchFileError(f"data: a conditional run of your curves has 2 to {MAX_CLASSES} "
+                             f"labels, not {distinct}")
+    return sizes_with_labels(config, label_width(distinct))
 
 
 def _check_data(file: TorchFile, top: dict, config: GANConfig) -> None:
@@ -480,7 +502,10 @@ def _plain(value: Any, where: str) -> None:
 
 
 def _build_v2(file: TorchFile, top: dict, config: GANConfig) -> RunState:
-    sizes = network_sizes(config)
+    data = _data(file, top.get("data"))
+    if data is not None and config.conditional and data.class_reason is not None:
+        raise CheckpointError(f"data: {data.class_reason}")
+    sizes = _sizes(top, config)
     nets = []
     for name in NETS:
         t, size = top["optimizer_steps"][name], sizes[name]
@@ -508,7 +533,7 @@ def _build_v2(file: TorchFile, top: dict, config: GANConfig) -> RunState:
             v = zeros
         nets.append(NetState(params, m, v, t, vectors))
     return _run_state(config, top, nets[0], nets[1], _history(file, top["history"]),
-                      top.get("schedule", []), _data(file, top.get("data")))
+                      top.get("schedule", []), data)
 
 
 def _data(file: TorchFile, entry: dict | None) -> Curves | None:

@@ -14,6 +14,7 @@ import numpy as np
 from ..gan.config import GANConfig
 from ..gan.engine import mlp_layout
 from ..gan.labels import label_width_of
+from ..gan.targets import Target
 
 PARAMETER_NAMES = ("0.weight", "0.bias", "2.weight", "2.bias")
 """A network's parameters in ``nn.Sequential`` order: what ``parameters()`` yields."""
@@ -36,12 +37,19 @@ def _weight_name(index: int, spectral: bool) -> str:
     return f"{index}.parametrizations.weight.original" if spectral else f"{index}.weight"
 
 
-def network_sizes(config: GANConfig) -> dict[str, tuple[int, int, int]]:
+def network_sizes(config: GANConfig,
+                  target: Target | None = None) -> dict[str, tuple[int, int, int]]:
     """Layer sizes of G (noise -> hidden -> curve) and D (curve -> hidden -> logit); a
     conditional run's G and D also read the label columns (``gan_core.gan.labels``), after the
     noise and after the curve, as the tutorial's ``nn.Linear(N_IDEAS+1, 128)`` and
-    ``nn.Linear(ART_COMPONENTS+1, 128)``."""
-    c = label_width_of(config)
+    ``nn.Linear(ART_COMPONENTS+1, 128)``. ``target``: your data's, whose labels set a
+    conditional run's classes."""
+    return sizes_with_labels(config, label_width_of(config, target))
+
+
+def sizes_with_labels(config: GANConfig, c: int) -> dict[str, tuple[int, int, int]]:
+    """:func:`network_sizes` with ``c`` label columns (what a checkpoint's labels give before
+    its curves are read)."""
     return {"G": (config.latent_dim + c, config.hidden, config.n_points),
             "D": (config.n_points + c, config.hidden, 1)}
 

@@ -11,6 +11,10 @@ nearest multiple of ``STEP`` (0.005) within [``LOWEST``, ``LOWEST + 4095 * STEP`
     data=csv                         curves from a file (a CSV file, or a checkpoint's
                                      that are not drawn ones), which a link cannot carry
 
+Labels (a conditional run's classes) come only with a file: a link carries none, so curves
+with labels spell ``csv`` too, and a link to a conditional run of a CSV file's classes opens
+with them once the same file is uploaded.
+
 The page draws on that grid of values (``quantised``), so a drawn data set and the one its
 link carries are the same, and the link replays the same run. A band of 100 points takes 405
 characters, six curves of 100 points 1,211; the run's changes get what is left of the
@@ -68,10 +72,10 @@ def noise_offered(noise: float) -> float:
 def spell_data(data: Curves) -> str:
     """The ``data`` value of a link to a run of ``data``: drawn curves quantised
     (``quantised``); ``csv`` for curves a link cannot carry (a table; curves off the grid,
-    more than six, or with a noise the page does not offer)."""
+    more than six, with a noise the page does not offer, or with labels)."""
     if data.is_tutorial:
         return BAND
-    if data.kind == "rows" or not data.on_grid:
+    if data.kind == "rows" or not data.on_grid or data.labels is not None:
         return CSV
     if data.kind == "between":
         return BAND + SEPARATOR + _encode(data.values)

@@ -53,12 +53,12 @@ def script(config: GANConfig, data: Curves | None = None) -> str:
     ``G_inputs = torch.cat((G_ideas, labels), 1)`` and D judges ``D_inputs0`` and
     ``D_inputs1``, each painting with its label; in the order ``406_GAN.py`` was corrected to.
     Its script is written for the built-in families without stabilizers: any other
-    conditional config raises ``ValueError`` saying what it would need.
+    conditional config (your data's classes, a stabilizer) raises ``ValueError`` saying why.
     """
     if (config.target == "data") != (data is not None):
         raise ValueError("a script of target 'data' needs the run's curves: give data")
     if config.conditional:
-        _check_conditional(config)
+        _check_conditional(config, data)
     target = get_target(config.target) if data is None else data_target(data)
     table = data is not None and data.kind == "rows"
     point = equilibrium_point(config.loss, config.real_label)
@@ -119,9 +119,19 @@ _LOSS_TEXT = {
 }
 
 
-def _check_conditional(config: GANConfig) -> None:
+def _check_conditional(config: GANConfig, data: Curves | None = None) -> None:
     """A conditional script is ``406_conditional_GAN.py``'s, for a built-in family and without
-    stabilizers (the engine trains those; their script is not written)."""
+    stabilizers (the engine trains those; their script is not written). Your data's classes
+    have none: the upstream file draws its one label column from its own curves' parameter,
+    and a script of labelled curves (a label column read from a file, one column per class
+    beyond two) would have no upstream file to hold its lines to."""
+    if data is not None:
+        raise ValueError("the PyTorch script of a conditional run is 406_conditional_GAN.py's, "
+                         "whose classes are the tutorial's parabolas' (a − 1 > 0.5); a script "
+                         "of your data's classes is not written. The checkpoint holds the "
+                         "run as it is (G and D load into the tutorial's modules, with the "
+                         "label columns after the noise and after the curve); turn "
+                         "Conditional off for a script of your curves.")
     stabilizers = [name for name, on in (
         ("R1", config.r1), ("R2", config.r2), ("WGAN-GP", config.gp),
         ("spectral normalisation", config.spectral_norm),

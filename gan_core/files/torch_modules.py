@@ -19,16 +19,20 @@ if TYPE_CHECKING:
     from torch import nn, optim
 
     from ..gan.config import GANConfig
+    from ..gan.targets import Target
     from ..training.trainer import Trainer
 
-def tutorial_modules(config: GANConfig) -> tuple[nn.Sequential, nn.Sequential]:
-    """Fresh ``G`` and ``D`` as the tutorial builds them, sized by ``config``: a wasserstein
-    critic has no Sigmoid, and with ``spectral_norm`` D's ``Linear`` layers carry
+def tutorial_modules(config: GANConfig,
+                     target: Target | None = None) -> tuple[nn.Sequential, nn.Sequential]:
+    """Fresh ``G`` and ``D`` as the tutorial builds them, sized by ``config`` (and for a
+    conditional run of your data, by their ``target``'s classes): a wasserstein critic has no
+    Sigmoid, and with ``spectral_norm`` D's ``Linear`` layers carry
     ``torch.nn.utils.parametrizations.spectral_norm``."""
     torch = import_torch()
     nn = torch.nn
 
-    g, d = network_sizes(config)["G"], network_sizes(config)["D"]
+    sizes = network_sizes(config, target)
+    g, d = sizes["G"], sizes["D"]
     generator = nn.Sequential(nn.Linear(g[0], g[1]), nn.ReLU(), nn.Linear(g[1], g[2]))
     layers = [nn.Linear(d[0], d[1]), nn.ReLU(), nn.Linear(d[1], d[2])]
     if config.spectral_norm:
@@ -49,8 +53,8 @@ def modules(trainer: Trainer) -> tuple[nn.Sequential, nn.Sequential]:
     normalised ``D`` comes in eval mode, where its power iteration's vectors stay as they are
     (in training mode each call would take a step of the iteration)."""
     config = trainer.config
-    state, sizes = trainer.state(), network_sizes(config)
-    generator, discriminator = tutorial_modules(config)
+    state, sizes = trainer.state(), network_sizes(config, trainer.target)
+    generator, discriminator = tutorial_modules(config, trainer.target)
     for module, net, size, spectral in ((generator, state.g, sizes["G"], False),
                                         (discriminator, state.d, sizes["D"],
                                          config.spectral_norm)):
@@ -68,7 +72,8 @@ def optimizers(trainer: Trainer, generator: nn.Module,
     """``opt_G`` and ``opt_D`` over the given modules' parameters, set as the run's are: the
     config's optimizer, learning rates, betas or momentum, and the moment estimates and step
     count the engine has, so that their next ``step()`` is the engine's next update."""
-    config, state, sizes = trainer.config, trainer.state(), network_sizes(trainer.config)
+    config, state = trainer.config, trainer.state()
+    sizes = network_sizes(config, trainer.target)
     made = []
     for module, net, size, lr, spectral in (
             (generator, state.g, sizes["G"], config.lr_g, False),

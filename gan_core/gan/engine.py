@@ -256,7 +256,7 @@ class GANStack:
         """The config's family, or ``target`` given (your data's, ``targets.data_target``)."""
         self.x = self.target.grid(config.n_points)
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
-        self.n_classes = n_classes_of(config)
+        self.n_classes = n_classes_of(config, self.target)
         """Classes G is asked for: 0 unless the run is conditional."""
         self.label_width = c = label_width(self.n_classes)
         """Label columns after G's noise and after D's curve (0 unless conditional)."""
@@ -367,13 +367,14 @@ class GANStack:
         self._mix = zeros(k, batch, 1)
 
     @staticmethod
-    def bytes_per_member(config: GANConfig) -> int:
+    def bytes_per_member(config: GANConfig, target: Target | None = None) -> int:
         """Bytes of arrays a stack holds per member of ``config``'s sizes: each network's
         weights, gradients, moments and scratch (six arrays of its size) and the step's working
         arrays (``_alloc``, the stabilizers' draws included). What a grid of many members
-        costs in memory."""
+        costs in memory. ``target``: your data's, whose labels set a conditional run's
+        classes."""
         b, z, h, n = config.batch_size, config.latent_dim, config.hidden, config.n_points
-        c = label_width(n_classes_of(config))
+        c = label_width(n_classes_of(config, target))
         weights = mlp_layout((z + c, h, n))[1] + mlp_layout((n + c, h, 1))[1]
         z, n = z + c, n + c  # the inputs and D's input rows carry the label columns
         floats = (6 * weights + b * z + 2 * b * n + b * h + 2 * b * h + 2 * b + 2 * b + b

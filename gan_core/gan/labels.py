@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import GANConfig
-from .targets import get_target
+from .targets import Target, get_target
 
 DTYPE = np.float32
 
@@ -27,24 +27,28 @@ def label_width(n_classes: int) -> int:
     return 1 if n_classes == 2 else n_classes
 
 
-def n_classes_of(config: GANConfig) -> int:
-    """How many classes a run of ``config`` asks G for: 0 unless it is conditional. Raises
-    ``ValueError`` for a conditional run of a target without classes."""
+def n_classes_of(config: GANConfig, target: Target | None = None) -> int:
+    """How many classes a run of ``config`` asks G for: 0 unless it is conditional. A run of
+    your data needs their ``target`` (``targets.data_target``): their classes are their
+    labels. Raises ``ValueError`` for a conditional run of a target without classes."""
     if not config.conditional:
         return 0
-    if config.target == "data":
-        raise ValueError("conditional: your data have no classes for G to be asked for (a "
-                         "run of your curves learns them all as one law); turn Conditional "
-                         "off, or pick a built-in target")
-    target = get_target(config.target)
+    if target is None:
+        if config.target == "data":
+            raise ValueError("conditional: a run of your data has the classes of their "
+                             "labels; give their target (targets.data_target(curves))")
+        target = get_target(config.target)
     if len(target.class_names) < 2:
-        raise ValueError(f"conditional: target {config.target!r} has no classes to ask G for")
+        raise ValueError(f"conditional: {target.class_reason}" if target.class_reason
+                         else f"conditional: target {config.target!r} has no classes to ask "
+                         "G for")
     return len(target.class_names)
 
 
-def label_width_of(config: GANConfig) -> int:
-    """Label columns of G's and D's inputs in a run of ``config`` (0 unless conditional)."""
-    return label_width(n_classes_of(config))
+def label_width_of(config: GANConfig, target: Target | None = None) -> int:
+    """Label columns of G's and D's inputs in a run of ``config`` (0 unless conditional; a run
+    of your data needs their ``target``, as :func:`n_classes_of`)."""
+    return label_width(n_classes_of(config, target))
 
 
 def label_columns(labels: np.ndarray, n_classes: int) -> np.ndarray:

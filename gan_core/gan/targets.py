@@ -12,7 +12,8 @@ floors) finds it while a run holds it.
 A family may also have classes, for a conditional run (``GANConfig.conditional``): each real
 curve has one, read off it, and each class is a family of its own, the curves of that class
 (``Target.class_target``). The families here split at a value of one parameter
-(:class:`ParameterClasses`); any other target, a data set with a label column, say, plugs in by
+(:class:`ParameterClasses`); your data with a label column read their classes off their labels
+(:class:`DataFamily`, each class a :class:`DataClass`); any other target plugs in by
 implementing the four methods of the hook (see ``Target.class_names``).
 """
 
@@ -211,12 +212,14 @@ class Target:
     class_names: tuple[str, ...] = ()
     """The classes a conditional run asks G for, class 0 first (short words for the page);
     empty for a family without classes. A target with classes implements the four methods
-    below: ``sample_labelled``, ``class_shares``, ``class_target`` and ``landed_class``. A data
-    set with a label column implements them from its rows: its curves and their labels, each
+    below: ``sample_labelled``, ``class_shares``, ``class_target`` and ``landed_class``. Your
+    data with a label column implement them from their rows: their curves and labels, each
     label's share, the rows of one label as a target of their own, and which class's curves a
     generated curve lies among."""
     class_rule: str = ""
     """How a real curve's class is decided, in words."""
+    class_reason: str | None = None
+    """Why a target has no classes, where that needs saying (your data without labels)."""
 
     def sample_labelled(self, rng: np.random.Generator, n: int,
                         x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -486,6 +489,10 @@ def get_target(name: str) -> Target:
 REFERENCE_CURVES = 4096
 """Real curves that stand for the law of your data where a sample is needed: its principal
 components, the law of its first component's score, the D map's real points."""
+LANDING_REACH = 2.0
+"""A generated curve lands in its nearest real curve's class within this many in-band
+tolerances of it (RMS over the points): a curve inside the in-band tolerance of a real curve at
+every point is within one; a rough one of the same shape within two."""
 MIN_DENSITY_CURVES = 30
 """A table of fewer distinct curves is too small for a density along its first component."""
 TUTORIAL_WIDTH = float(np.mean(np.diff(tutorial_bounds(curve_grid(15)), axis=0)))
@@ -539,6 +546,12 @@ class DataFamily(Target):
     law (:class:`EmpiricalLaw` of ``REFERENCE_CURVES`` real curves' scores), and the D map's
     plane is the mean curve plus the first two components. For the tutorial's band the score
     is the tutorial's ``a`` up to scale and shift, and the plane is the band's own line.
+
+    With labels (2 to ``MAX_CLASSES`` of them, :attr:`Curves.classes`), the curves have
+    classes for a conditional run: a real curve's class is its row's label, and class ``c``'s
+    rows are a family of their own (:class:`DataClass`) in this family's training units. A
+    generated curve lands in the class of its nearest real curve, if it lies near it
+    (:meth:`landed_class`).
     """
 
     param_names = ("PC1 score",)
@@ -547,6 +560,11 @@ class DataFamily(Target):
 
     def __init__(self, name: str, data: Curves) -> None:
         self.name, self.data = name, data
+        self.class_names = data.class_names
+        self.class_reason = data.class_reason
+        self.class_rule = ("each curve's class is its label (the first column of your file); "
+                           "a generated curve lands in the class of its nearest real curve, if "
+                           "it lies near it") if self.class_names else ""
         kinds = {"rows": f"{data.n_curves:,} curves", "between": "a band",
                  "around": f"{data.n_curves} curve{'s' if data.n_curves > 1 else ''} with noise"}
         self.title = f"Your data ({data.name})" if data.name else "Your data"
@@ -684,6 +702,101 @@ class DataFamily(Target):
     def real_plane_coords(self, n: int, seed: int = 0) -> np.ndarray:
         spread = np.linspace(0, len(self.reference) - 1, min(n, len(self.reference)))
         return self.scores(self.reference[spread.astype(np.int64)])
+
+    # -- classes: the labels of your curves ------------------------------------------------
+
+    def _no_classes(self) -> ValueError:
+        return ValueError(f"conditional: {self.class_reason}")
+
+    def sample_labelled(self, rng: np.random.Generator, n: int,
+                        x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        classes = self.data.row_classes
+        if classes is None:
+            raise self._no_classes()
+        curves, rows = self.data.sample_rows(rng, n)
+        return curves, classes[rows]
+
+    def class_shares(self) -> np.ndarray:
+        classes = self.data.row_classes
+        if classes is None:
+            raise self._no_classes()
+        return np.bincount(classes, minlength=len(self.class_names)) / len(classes)
+
+    def class_target(self, c: int) -> Target:
+        if not self.class_names:
+            raise self._no_classes()
+        if not (type(c) is int or isinstance(c, np.integer)) or not 0 <= c < len(
+                self.class_names):
+            raise ValueError(f"class {c!r}: your data have classes 0 to "
+                             f"{len(self.class_names) - 1}")
+        cached = self.__dict__.setdefault("_class_targets", {})
+        with _DATA_LOCK:
+            if c not in cached:
+                cached[int(c)] = DataClass(self, int(c))
+        return cached[int(c)]
+
+    @cached_property
+    def _labelled_reference(self) -> tuple[np.ndarray, np.ndarray]:
+        """Real curves (training units) and their classes that a generated curve's nearest
+        real curve is looked for among: every row of a table or every drawn curve, up to
+        ``REFERENCE_CURVES`` of them (a fixed choice beyond)."""
+        data, classes = self.data, self.data.row_classes
+        rows = np.arange(data.n_curves)
+        if len(rows) > REFERENCE_CURVES:
+            rows = np.sort(stream(0, NOISE_FLOOR, REFERENCE_CURVES, 3).choice(
+                len(rows), REFERENCE_CURVES, replace=False))
+        curves = np.array(data.training[rows], np.float64)
+        labels = np.array(classes[rows])
+        curves.setflags(write=False)
+        labels.setflags(write=False)
+        return curves, labels
+
+    def landed_class(self, curves: np.ndarray, x: np.ndarray, tolerance: float) -> np.ndarray:
+        """The class of each curve's nearest real curve (RMS distance over the points, among
+        the rows of a table or the drawn curves), if it lies within ``LANDING_REACH``
+        tolerances of it (``tolerance`` in training units, the in-band test's is
+        :attr:`tolerance`; for curves with noise, combined with the noise's width, as far as a
+        real curve lies from the one it blurs); -1 otherwise. A curve of one class's shape
+        lands in that class however well drawn (in band, precision and the nearest real curve
+        say how well); a curve unlike every real one lands in none."""
+        if not self.class_names:
+            raise self._no_classes()
+        reference, classes = self._labelled_reference
+        curves = np.asarray(curves, np.float64)
+        if not len(curves):
+            return np.zeros(0, np.int64)
+        squared = ((curves * curves).sum(axis=1)[:, None]
+                   + (reference * reference).sum(axis=1)[None, :] - 2 * curves @ reference.T)
+        nearest = np.argmin(squared, axis=1)
+        rms = np.sqrt(np.maximum(squared[np.arange(len(curves)), nearest], 0) / curves.shape[1])
+        reach = LANDING_REACH * math.hypot(tolerance, self.data.noise / self.data.scale)
+        with np.errstate(invalid="ignore"):
+            near = rms <= reach
+        return np.where(near, classes[nearest], -1)
+
+
+class DataClass(DataFamily):
+    """The curves of one class of your data (the rows of one label) as a family of their own,
+    in the whole data's training units: its envelope is the class's band, its samples the
+    class's rows, its first principal component the whole data's (so a curve's score, and the
+    D map's plane, are the same for a class as for all the curves). Named
+    ``"<family>:<c>"``."""
+
+    def __init__(self, parent: DataFamily, c: int) -> None:
+        super().__init__(f"{parent.name}{CLASS_MARK}{c}", parent.data.of_class(c))
+        self.parent = parent
+        self.title = f"{parent.title}, {parent.class_names[c]}"
+        self.tolerance = parent.tolerance  # the whole data's, as the in-band test's
+        self.class_names, self.class_rule = (), ""
+        self.class_reason = "one class of your data, with no classes of its own"
+
+    @property
+    def _components(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[override]
+        return self.parent._components
+
+    @property
+    def plane(self) -> Plane:  # type: ignore[override]
+        return self.parent.plane
 
 
 def _share(share: float) -> str:

@@ -113,7 +113,9 @@ class ClassMetrics:
     in_band: float
     """Share of their points inside the class's band (its envelope, widened as ``in_band``)."""
     w1: float
-    """Mean over parameters of the W1 distance to the class's law."""
+    """Mean over parameters of the W1 distance to the class's law; for your data, which have
+    no parameter, the sliced W1 in curve space against as many real curves of the class, in
+    the curves' own units (as ``DataMetrics.sliced_w1``)."""
     joint_w1: float
     """Sliced W1 between their fitted parameters and those of as many real curves of the
     class: only drawn for a family of two parameters, as ``Metrics.joint_w1``."""
@@ -318,13 +320,19 @@ def class_sample(stack: GANStack, member: int, config: GANConfig, step: int, lab
                             labels=labels)
 
 
+def class_tolerance(target: Target) -> float:
+    """How far beyond a class's band a curve still lands in it: ``CLASS_TOLERANCE`` in a
+    family's parameter, the in-band tolerance for your data (which have no parameter)."""
+    return target.tolerance if isinstance(target, DataFamily) else CLASS_TOLERANCE
+
+
 def class_metrics(fake: np.ndarray, fake_params: np.ndarray, real_params: np.ndarray | None,
                   labels: np.ndarray, target: Target, x: np.ndarray) -> tuple[ClassMetrics, ...]:
     """Each class's :class:`ClassMetrics` of generated curves ``fake`` asked for ``labels``,
     with their fitted parameters; ``real_params`` of real curves with the same ``labels`` (for
     the joint W1; None to leave it NaN)."""
     with np.errstate(all="ignore"):
-        landed = target.landed_class(fake, x, CLASS_TOLERANCE)
+        landed = target.landed_class(fake, x, class_tolerance(target))
         out = []
         for c, name in enumerate(target.class_names):
             asked = labels == c
@@ -348,7 +356,33 @@ def class_accuracy(fake: np.ndarray, labels: np.ndarray, target: Target, x: np.n
     for (``labels``): what a conditional GAN exists for. About 1/2 for a G that ignores its
     label on two equally likely classes."""
     with np.errstate(all="ignore"):
-        return float(np.mean(target.landed_class(fake, x, CLASS_TOLERANCE) == labels))
+        return float(np.mean(target.landed_class(fake, x, class_tolerance(target)) == labels))
+
+
+def data_class_metrics(fake: np.ndarray, real: np.ndarray, labels: np.ndarray,
+                       target: DataFamily) -> tuple[ClassMetrics, ...]:
+    """Each class's :class:`ClassMetrics` of a conditional run of your data: of generated
+    curves ``fake`` asked for ``labels``, against real curves ``real`` of the same ``labels``
+    (both in training units), in curve space: accuracy, in band of the class's envelope,
+    sliced W1 (own units) and the spread of the first component's score."""
+    x = target.data.x
+    with np.errstate(all="ignore"):
+        landed = target.landed_class(fake, x, class_tolerance(target))
+        scores = target.fit(fake, x)[0]
+        out = []
+        for c, name in enumerate(target.class_names):
+            asked = labels == c
+            count = int(asked.sum())
+            if not count:
+                out.append(ClassMetrics(name, *[float("nan")] * 5, 0))
+                continue
+            own = target.class_target(c)
+            out.append(ClassMetrics(
+                name, accuracy=float(np.mean(landed[asked] == c)),
+                in_band=in_band_fraction(fake[asked], own, x),
+                w1=curve_space.sliced_w1(fake[asked], real[asked]) * target.data.scale,
+                joint_w1=float("nan"), spread=spread_ratio(scores[asked], own), n=count))
+    return tuple(out)
 
 
 def d_outputs(loss: str, logits: np.ndarray) -> float:
@@ -468,14 +502,15 @@ def grid_scores(stack: GANStack, member: int, config: GANConfig, step: int,
     (``class_accuracy`` NaN for a run without classes), from the same curves, without D's
     passes or the other metrics: all a grid of many GANs scores its cells by."""
     rng = stream(config.seed, EVALUATION, step)
-    z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
-    labels = stack.target.sample_labelled(rng, n, stack.x)[1] if stack.label_width else None
+    z, real, labels = _draw_sample(stack, config, rng, n)
     fake = stack.generate(z, member, labels)
+    accuracy = float("nan")
     if isinstance(stack.target, DataFamily):
-        real = stack.target.sample(rng, n, stack.x)
         with np.errstate(all="ignore"):
+            if labels is not None:
+                accuracy = class_accuracy(fake, labels, stack.target, stack.x)
             return (in_band_fraction(fake, stack.target, stack.x),
-                    curve_space.sliced_w1(fake, real) * stack.target.data.scale, float("nan"))
+                    curve_space.sliced_w1(fake, real) * stack.target.data.scale, accuracy)
     with np.errstate(all="ignore"):
         params, _ = stack.target.fit(fake, stack.x)
         accuracy = (float("nan") if labels is None
@@ -558,9 +593,14 @@ class DataMetrics:
     real_spacing: float
     jsd_floor: float
     slope: float = float("nan")
+    class_accuracy: float | None = None
+    """A conditional run's share of curves that land in the class they were asked for
+    (``DataFamily.landed_class``); None for a run without classes. ``spread`` is then the
+    smallest over the classes, as for the families."""
+    classes: tuple[ClassMetrics, ...] = ()
+    """A conditional run's metrics of each class (:func:`data_class_metrics`)."""
 
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
+    as_dict = Metrics.as_dict
 
 
 @dataclass(frozen=True)
@@ -588,6 +628,9 @@ class DataReadouts:
     d_score: float
     slope: float | None = None
     """Only for a wasserstein critic (None otherwise), as :class:`Readouts` has it."""
+    class_accuracy: float | None = None
+    classes: tuple[ClassMetrics, ...] = ()
+    """A conditional run's, as :class:`DataMetrics` has them."""
 
 
 def least_radius(target: DataFamily) -> float:
@@ -669,20 +712,27 @@ def data_metrics_of(sample: EvaluationSample, target: DataFamily, x: np.ndarray,
                                                                    target, n)
         d_loss, g_loss = loss_values(loss, sample.l_real.reshape(1, n, 1),
                                      sample.l_fake.reshape(1, n, 1), real_label)
+        classes: tuple[ClassMetrics, ...] = ()
+        accuracy = None
+        if sample.labels is not None:
+            classes = data_class_metrics(sample.fake, sample.real, sample.labels, target)
+            accuracy = class_accuracy(sample.fake, sample.labels, target, x)
         return DataMetrics(
             in_band=in_band, sliced_w1=sliced, precision=precision, recall=recall,
             nearest_real=nearest,
             d_real=d_outputs(loss, sample.l_real),
             d_fake=d_outputs(loss, sample.l_fake),
             d_loss=float(d_loss[0]), g_loss=float(g_loss[0]), d_score=-float(d_loss[0]),
-            spread=spread_ratio(sample.fake_params, target),
+            spread=(min(c.spread for c in classes) if classes
+                    else spread_ratio(sample.fake_params, target)),
             jsd=(parameter_jsd(target, sample.fake_params) if target.theory_reason is None
                  else math.nan),
             jsd_d=(jsd_from_d(sample.l_real, sample.l_fake) if d_star_applies(loss)
                    else math.nan),
             in_band_floor=floors.in_band, sliced_w1_floor=floors.sliced_w1,
             precision_floor=floors.precision, recall_floor=floors.recall,
-            real_spacing=floors.real_spacing, jsd_floor=floors.jsd, slope=sample.slope)
+            real_spacing=floors.real_spacing, jsd_floor=floors.jsd, slope=sample.slope,
+            class_accuracy=accuracy, classes=classes)
 
 
 def data_readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
@@ -690,16 +740,23 @@ def data_readouts_member(stack: GANStack, member: int, config: GANConfig, step: 
     """The :class:`DataReadouts` of one member exactly as :func:`evaluate_member` gives them,
     from the same curves, without the fits and the JSD they do not show."""
     rng = stream(config.seed, EVALUATION, step)
-    z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
-    fake = stack.generate(z, member)
-    real = stack.target.sample(rng, n, stack.x)
+    z, real, labels = _draw_sample(stack, config, rng, n)
+    fake = stack.generate(z, member, labels)
+    target = stack.target
     with np.errstate(all="ignore"):
-        in_band, sliced, precision, recall, nearest = _curve_space(fake, real, stack.target, n)
-        l_fake = stack.discriminate(fake, member)
-        l_real = stack.discriminate(real, member)
+        in_band, sliced, precision, recall, nearest = _curve_space(fake, real, target, n)
+        l_fake = stack.discriminate(fake, member, labels)
+        l_real = stack.discriminate(real, member, labels)
         d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1),
                                 config.real_label)
         critic = config.loss == "wasserstein"
+        conditional = {}
+        if labels is not None:
+            conditional = {
+                "class_accuracy": class_accuracy(fake, labels, target, stack.x),
+                "classes": data_class_metrics(fake, real, labels, target)}
         return DataReadouts(in_band, sliced, precision, recall, nearest,
                             d_outputs(config.loss, l_real), -float(d_loss[0]),
-                            slope=mean_slope(stack, member, real, fake) if critic else None)
+                            slope=(mean_slope(stack, member, real, fake, labels=labels)
+                                   if critic else None),
+                            **conditional)

@@ -152,15 +152,15 @@ class BatchedTrainer:
 
     def __init__(self, base: GANConfig, x_axis: Axis, y_axis: Axis | None = None,
                  seeds_per_cell: int = 1, data: Curves | None = None) -> None:
-        _check_grid(base, x_axis, y_axis, seeds_per_cell)
         if (base.target == "data") != (data is not None):
             raise ValueError("a grid of target 'data' learns your curves: give them as "
                              "data=Curves(...)" if data is None else
                              "data are learned with target 'data'")
         if data is not None and base.n_points != data.n_points:
             base = base.replace(n_points=data.n_points)
-        self.data = data
         self._target: Target | None = None if data is None else data_target(data)
+        _check_grid(base, x_axis, y_axis, seeds_per_cell, self._target)
+        self.data = data
         self.base, self.x_axis, self.y_axis = base, x_axis, y_axis
         self.seeds_per_cell = seeds_per_cell
         self.shape = (1 if y_axis is None else len(y_axis), len(x_axis))
@@ -360,7 +360,8 @@ def _stack_bounds(members: int, most: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(edges))
 
 
-def _check_grid(base: GANConfig, x_axis: Axis, y_axis: Axis | None, seeds_per_cell: int) -> None:
+def _check_grid(base: GANConfig, x_axis: Axis, y_axis: Axis | None, seeds_per_cell: int,
+                target: Target | None = None) -> None:
     """Reject grids that cannot be stacked, are too big or would map nothing."""
     if isinstance(seeds_per_cell, bool) or not isinstance(seeds_per_cell, int) \
             or seeds_per_cell < 1:
@@ -389,7 +390,7 @@ def _check_grid(base: GANConfig, x_axis: Axis, y_axis: Axis | None, seeds_per_ce
     if members > MAX_MEMBERS:
         raise ValueError(f"grid of {members} members is larger than {MAX_MEMBERS}; use fewer "
                          "axis values or seeds per cell")
-    per_member = GANStack.bytes_per_member(base)
+    per_member = GANStack.bytes_per_member(base, target)
     if members * per_member > MAX_GRID_BYTES:
         raise ValueError(
             f"a grid of {members} members of these sizes needs {members * per_member / 2**20:,.0f}"

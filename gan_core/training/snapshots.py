@@ -20,6 +20,7 @@ from ..gan.engine import DTYPE, GANStack, NetState
 from ..gan.history import History
 from ..gan.labels import label_width_of
 from ..gan.state import RunState
+from ..gan.targets import Target
 
 MAX_SNAPSHOTS = 32
 SNAPSHOT_BUDGET_BYTES = 8 * 2**20
@@ -33,24 +34,25 @@ def _history_bytes(config: GANConfig) -> int:
     return sum(s.capacity * (len(s.columns) * 8 + 8) for s in (history.train, history.eval))
 
 
-def snapshot_bytes(config: GANConfig) -> int:
+def snapshot_bytes(config: GANConfig, target: Target | None = None) -> int:
     """Most bytes of arrays one snapshot of a run of ``config`` holds: G's and D's weights and
-    both optimizer moments (float32), and a full history (float64 rows, int64 steps)."""
+    both optimizer moments (float32), and a full history (float64 rows, int64 steps).
+    ``target``: your data's, whose labels set a conditional run's classes."""
     z, h, n = config.latent_dim, config.hidden, config.n_points
-    c = label_width_of(config)  # a conditional run's label columns, beside noise and curve
+    c = label_width_of(config, target)  # a conditional run's label columns
     weights = ((z + c) * h + h + h * n + n) + ((n + c) * h + h + h + 1)
     return 3 * weights * np.dtype(DTYPE).itemsize + _history_bytes(config)
 
 
-def snapshot_capacity(config: GANConfig) -> int:
+def snapshot_capacity(config: GANConfig, target: Target | None = None) -> int:
     """How many snapshots a run of ``config`` keeps: :data:`MAX_SNAPSHOTS`, fewer for models so
     large that they would take more than :data:`SNAPSHOT_BUDGET_BYTES` (never fewer than 2)."""
-    return max(2, min(MAX_SNAPSHOTS, SNAPSHOT_BUDGET_BYTES // snapshot_bytes(config)))
+    return max(2, min(MAX_SNAPSHOTS, SNAPSHOT_BUDGET_BYTES // snapshot_bytes(config, target)))
 
 
-def max_snapshot_memory(config: GANConfig) -> int:
+def max_snapshot_memory(config: GANConfig, target: Target | None = None) -> int:
     """The most bytes a run of ``config`` spends on snapshots."""
-    return snapshot_capacity(config) * snapshot_bytes(config)
+    return snapshot_capacity(config, target) * snapshot_bytes(config, target)
 
 
 @dataclass(frozen=True)

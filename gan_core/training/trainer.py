@@ -134,7 +134,7 @@ class Trainer:
         self._plan: deque[Change] = deque(plan)
         self._ghost: Ghost | None = None
         self._undo = _Undo(self._capture, self._restore)
-        self._snapshots = Snapshots(snapshot_capacity(self.config))
+        self._snapshots = Snapshots(snapshot_capacity(self.config, self.target))
         self._sample_rng = stream(self.config.seed, SAMPLE)
         self._record_eval()
         self._snapshots.add(Snapshot(self.state()))
@@ -191,7 +191,7 @@ class Trainer:
         run has moved (step 0, nothing changed yet) is where the run starts instead."""
         self._undo.forget()
         if by_hand and change.action is None and self.step == 0 and not self._changes:
-            self._snapshots = Snapshots(snapshot_capacity(self.config))
+            self._snapshots = Snapshots(snapshot_capacity(self.config, self.target))
             self._snapshots.add(Snapshot(self.state()))
             self._due = self._next_due()
             return
@@ -576,7 +576,7 @@ class Trainer:
         trainer.history.load_state(state.history)
         trainer.step = state.step
         trainer._changes = list(check_changes(changes, start))
-        trainer._snapshots = Snapshots(snapshot_capacity(trainer.config))
+        trainer._snapshots = Snapshots(snapshot_capacity(trainer.config, trainer.target))
         trainer._snapshots.add(Snapshot(trainer.state()))
         trainer._due = trainer._next_due()
         return trainer

@@ -138,11 +138,16 @@ def _class_band_layers(x_axis: alt.X, y_scale: alt.Scale, bounds: bool) -> list[
 @lru_cache(maxsize=32)
 def _class_bands(target_name: str, focus: int) -> dict[str, np.ndarray]:
     """The ``band`` dataset of a conditional run's charts: each class's envelope (its band)
-    on 61 points, class ``c`` of each row and whether it is faded, ``f`` (all but ``focus``)."""
+    on 61 points (your data's: at their own points, in their own units), class ``c`` of each
+    row and whether it is faded, ``f`` (all but ``focus``)."""
     dense = curve_grid(61)
     target = get_target(target_name)
     k = len(target.class_names)
-    edges = [target.class_target(c).envelope(dense) for c in range(k)]
+    if isinstance(target, DataFamily):
+        dense = target.data.x.astype(np.float32)
+        edges = [target.class_target(c).band()[1:] for c in range(k)]
+    else:
+        edges = [target.class_target(c).envelope(dense) for c in range(k)]
     classes = np.repeat(np.arange(k, dtype=np.int8), len(dense))
     band = {"x": np.tile(dense, k),
             "lower": np.concatenate([lo for lo, _ in edges]).astype(np.float32),
@@ -234,7 +239,7 @@ def _conditional_curves_spec(target_name: str, ghost: bool, forces: bool, small:
     """:func:`curves_spec` of a conditional run: the bands of :func:`_class_band_layers`,
     real curves grey, G's (and a ghost's, dashed) in the colour of the class each was asked
     for (``s``: 0 real, ``1 + c`` class ``c``), widths and dashes by kind as ever."""
-    x_axis = alt.X("x:Q", scale=alt.Scale(domain=[-1, 1]), title="x")
+    x_axis = _x_axis(target_name)
     y_scale = alt.Scale(domain=list(_y_domain(target_name)))
     names = get_target(target_name).class_names
     codes, label_expr = _codes(["real", *(f"G: {name}" for name in names)])
@@ -558,20 +563,23 @@ def _conditional_distribution_spec(target_name: str) -> Spec:
     colour) beside that class's own law."""
     target = get_target(target_name)
     name, classes = target.param_names[0], target.class_names
+    axis = name if isinstance(target, DataFamily) else f"fitted {name}"
+    title = (f"{name} of each class's curves vs its real curves'"
+             if isinstance(target, DataFamily)
+             else f"Fitted {name} of each class's curves vs its law")
     codes, label_expr = _codes(list(classes))
     colors = alt.Scale(domain=codes, range=class_colors(len(classes)))
     legend = alt.Legend(title="asked for", orient="top", direction="horizontal",
                         labelExpr=label_expr)
     bars = alt.Chart(alt.NamedData("hist")).mark_rect(opacity=0.5).encode(
-        x=alt.X("left:Q", title=f"fitted {name}"), x2="right:Q",
+        x=alt.X("left:Q", title=axis), x2="right:Q",
         y=alt.Y("generated:Q", title="density", axis=alt.Axis(minExtent=30, maxExtent=30)),
         y2=alt.datum(0), fill=alt.Fill("c:N", scale=colors, legend=legend))
     # The laws' lines read a copy of the class, ``l``: see the curves chart's dots.
     law = alt.Chart(alt.NamedData("hist")).mark_line(interpolate="step", strokeWidth=2).encode(
-        x=alt.X("center:Q", title=f"fitted {name}"), y="target:Q", detail="l:N",
+        x=alt.X("center:Q", title=axis), y="target:Q", detail="l:N",
         stroke=alt.Stroke("l:N", scale=colors, legend=None))
-    spec = _finish(alt.layer(bars, law).properties(
-        height=HEIGHT - 60, title=f"Fitted {name} of each class's curves vs its law"))
+    spec = _finish(alt.layer(bars, law).properties(height=HEIGHT - 60, title=title))
     spec["usermeta"]["fixedLayout"] = True
     return spec
 
