@@ -22,19 +22,24 @@ one whose cells converge over the widest range of learning rates.
 
 ``script``: the exported PyTorch script of each stabilizer, trained on its own (its own seed
 and random streams), against the engine's run of the same settings and seeds: in-band and W1
-of 1,000 curves after ``--steps`` steps.
+of 1,000 curves after ``--steps`` steps. With ``--window N``, also the mean W1 of the same 1,000
+latent vectors' curves every ``EVERY`` steps over the last N steps, for both: a run that does
+not settle (WGAN-GP at the tutorial's settings swings between a W1 of about 0.1 and 0.45 within
+a few hundred steps) is judged by where it spends its time, not by one step's snapshot.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import io
 import os
 import statistics
 import sys
 import time
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: one BLAS thread
@@ -192,41 +197,94 @@ def quality(curves: np.ndarray, config: GANConfig) -> tuple[float, float]:
     return in_band_fraction(curves, target, x), parameter_w1(curves, target, x)[0]
 
 
-def script_run(config: GANConfig, steps: int) -> tuple[float, float]:
+EVERY = 250
+"""Steps between the evaluations of ``script --window``."""
+
+
+def _window_mean(train: Callable[[int], None], curves: Callable[[], np.ndarray],
+                 config: GANConfig, steps: int, window: int) -> float:
+    """Train ``steps`` in chunks; the mean W1 of ``curves()`` after each chunk of the last
+    ``window`` steps (nan without a window)."""
+    w1s, done = [], 0
+    while done < steps:
+        chunk = min(EVERY if window else steps, steps - done)
+        train(chunk)
+        done += chunk
+        if done > steps - window:
+            w1s.append(quality(curves(), config)[1])
+    return float(np.mean(w1s)) if w1s else float("nan")
+
+
+def _eval_noise(config: GANConfig) -> np.ndarray:
+    import torch
+
+    return torch.randn(EVAL_SAMPLES, config.latent_dim,
+                       generator=torch.Generator().manual_seed(1)).numpy()
+
+
+def script_run(config: GANConfig, steps: int, window: int = 0) -> tuple[float, float, float]:
+    """In band and W1 after ``steps`` of the script's own ``main``, and the mean W1 over the
+    last ``window`` steps."""
     import torch
 
     from gan_core.pytorch import script
 
     run = types.ModuleType("run")
     exec(compile(script(config), "run.py", "exec"), run.__dict__)
-    with contextlib.redirect_stdout(io.StringIO()):
-        run.main(["--steps", str(steps)])
-    z = torch.randn(EVAL_SAMPLES, config.latent_dim, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        return quality(run.G(z).numpy(), config)
+    z = torch.from_numpy(_eval_noise(config))
+
+    done = 0
+
+    def train(chunk: int) -> None:  # main trains from step 0: a chunk after it, step by step
+        nonlocal done
+        with contextlib.redirect_stdout(io.StringIO()):
+            if done == 0:
+                run.main(["--steps", str(chunk)])
+            else:
+                takes_step = bool(inspect.signature(run.train_step).parameters)
+                for step in range(done, done + chunk):
+                    run.train_step(step) if takes_step else run.train_step()
+        done += chunk
+
+    def curves() -> np.ndarray:
+        with torch.no_grad():
+            return run.G(z).numpy()
+
+    mean = _window_mean(train, curves, config, steps, window)
+    return (*quality(curves(), config), mean)
 
 
-def engine_run(config: GANConfig, steps: int) -> tuple[float, float]:
-    trainer = Trainer(config)
-    trainer.train(steps)
+def engine_run(config: GANConfig, steps: int, window: int = 0) -> tuple[float, float, float]:
+    """In band and W1 of the trainer's own evaluation after ``steps``, and the mean W1 over
+    the last ``window`` steps of the curves for the script's latent vectors."""
+    trainer, z = Trainer(config), _eval_noise(config)
+    mean = _window_mean(trainer.train, lambda: trainer.generate(z), config, steps, window)
     m = trainer.evaluate()
-    return m.in_band, m.w1
+    return m.in_band, m.w1, mean
 
 
-def script_against_engine(seeds: list[int], steps: int, names: list[str] | None) -> None:
-    print(f"{steps:,} steps from each seed; in band and W1 of 1,000 curves")
-    print("| settings | engine in band | script in band | engine W1 | script W1 |")
-    print("|---|---|---|---|---|")
+def script_against_engine(seeds: list[int], steps: int, names: list[str] | None,
+                          window: int = 0) -> None:
+    print(f"{steps:,} steps from each seed; in band and W1 of 1,000 curves" + (
+        f"; mean W1 every {EVERY} steps over the last {window:,}" if window else ""))
+    head = "| settings | engine in band | script in band | engine W1 | script W1 |"
+    print(head + (" engine mean W1 | script mean W1 |" if window else ""))
+    print("|---" * (head.count("|") - 1 + (2 if window else 0)) + "|")
     for name in names or SCRIPTED:
         base = GANConfig(**SCRIPTED[name])
-        engine = [engine_run(base.replace(seed=s), steps) for s in seeds]
-        torch_runs = [script_run(base.replace(seed=s), steps) for s in seeds]
+        engine = [engine_run(base.replace(seed=s), steps, window) for s in seeds]
+        torch_runs = [script_run(base.replace(seed=s), steps, window) for s in seeds]
 
-        def fmt(values: list[tuple[float, float]], i: int, spec: str) -> str:
+        def fmt(values: list[tuple[float, ...]], i: int, spec: str) -> str:
             return ", ".join(format(v[i], spec) for v in values)
 
-        print(f"| {name} | {fmt(engine, 0, '.3f')} | {fmt(torch_runs, 0, '.3f')} | "
-              f"{fmt(engine, 1, '.4f')} | {fmt(torch_runs, 1, '.4f')} |", flush=True)
+        row = (f"| {name} | {fmt(engine, 0, '.3f')} | {fmt(torch_runs, 0, '.3f')} | "
+               f"{fmt(engine, 1, '.4f')} | {fmt(torch_runs, 1, '.4f')} |")
+        if window:
+            row += (f" {fmt(engine, 2, '.3f')} (mean {np.mean([v[2] for v in engine]):.3f}) |"
+                    f" {fmt(torch_runs, 2, '.3f')} "
+                    f"(mean {np.mean([v[2] for v in torch_runs]):.3f}) |")
+        print(row, flush=True)
 
 
 def main() -> None:
@@ -248,6 +306,8 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--steps", type=int, default=10_000)
     p.add_argument("--only", nargs="+", choices=sorted(SCRIPTED))
+    p.add_argument("--window", type=int, default=0,
+                   help=f"also the mean W1 every {EVERY} steps over the last WINDOW steps")
     args = parser.parse_args()
     use_one_thread()
     if args.what == "cost":
@@ -259,7 +319,7 @@ def main() -> None:
     elif args.what == "dirac":
         dirac()
     else:
-        script_against_engine(args.seeds, args.steps, args.only)
+        script_against_engine(args.seeds, args.steps, args.only, args.window)
 
 
 if __name__ == "__main__":
