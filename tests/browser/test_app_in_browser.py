@@ -81,6 +81,13 @@ def wait_until_paused(page: Page) -> None:
     expect(player(page)).to_have_attribute("data-settled", "true")
 
 
+def pause(page: Page) -> None:
+    """Press Pause as a visitor does, and wait until the page shows the paused run's last
+    frame: what a test that played checks next is final."""
+    button(page, "Pause").click()
+    wait_until_paused(page)
+
+
 def alerts(page: Page, kind: str) -> Locator:
     """``st.warning`` (kind "Warning"), ``st.error`` ("Error"), ``st.info`` ("Info") boxes."""
     return page.get_by_test_id("stAlert").filter(has=page.get_by_test_id(f"stAlertContent{kind}"))
@@ -147,8 +154,7 @@ def test_play_trains_live_takes_a_new_learning_rate_and_pause_stops(app: App) ->
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "app-playing.png", full_page=True)
 
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     expect(status(page)).to_contain_text("Paused")
     paused = step(page)
     page.wait_for_timeout(2_000)
@@ -265,8 +271,7 @@ def test_on_a_phone_the_page_opens_on_the_content_with_play_in_reach(app: App) -
     play.click()
     expect(button(page, "Pause")).to_be_enabled()
     wait_for_step_above(page, 0)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     paused = step(page)
     page.wait_for_timeout(1_500)
     assert step(page) == paused

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from harness.visitors import button
 
-from .test_app_in_browser import curves_chart, metric, wait_for_step_above, wait_until_paused
+from .test_app_in_browser import curves_chart, metric, pause, wait_for_step_above
 from .test_conditional_in_browser import CLASS_PIXELS, heading, idle, option, percent
 from .test_data_in_browser import EXAMPLES, choose, panel, upload_csv
 from .test_player_in_browser import scroll_to_chart
@@ -48,8 +48,7 @@ def test_a_visitor_uploads_labelled_curves_turns_on_conditional_and_reads_both_c
     button(page, "Play").click()
     expect(button(page, "Pause")).to_be_enabled()
     wait_for_step_above(page, 2_000, timeout=90)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     # G paints the shape it is asked for: far above the 50% of a G that ignores its label
     # (0.99 at 2,000 steps on seeds 0-2, benchmarks/conditional_data.py), in both colours.
     assert percent(metric(page, "Class accuracy").inner_text()) >= 0.8

@@ -15,11 +15,11 @@ from harness.visitors import button
 from .test_app_in_browser import (
     curves_chart,
     metric,
+    pause,
     slider,
     status,
     step,
     wait_for_step_above,
-    wait_until_paused,
 )
 from .test_player_in_browser import PIXELS, scroll_to_chart
 
@@ -83,8 +83,7 @@ def test_a_visitor_turns_on_conditional_watches_both_classes_switches_the_class_
     button(page, "Play").click()
     expect(button(page, "Pause")).to_be_enabled()
     wait_for_step_above(page, 3_000, timeout=90)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     # G learned both classes: most curves land in the band of the class they were asked for,
     # and the chart holds curves of both colours.
     assert percent(metric(page, "Class accuracy").inner_text()) >= 0.8

@@ -25,6 +25,7 @@ from lab.settings import PARAMS
 from .test_app_in_browser import (
     alerts,
     metric,
+    pause,
     slider,
     status,
     step,
@@ -313,8 +314,7 @@ def test_a_burst_on_a_slider_is_one_change_to_the_eye_and_dismiss_ghost_drops_it
     button(page, "Dismiss ghost").click()
     expect(ghost).to_have_count(0)
     expect(button(page, "Dismiss ghost")).to_have_count(0)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     app.assert_clean()
 
 
@@ -327,8 +327,7 @@ def test_slow_motion_says_one_step_a_tick(app: App) -> None:
     expect(status(page)).to_contain_text("Playing · 1 step every 0.25 s ·")
     first = wait_for_step_above(page, 0)
     assert wait_for_step_above(page, first) - first < 10
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     toggle(page, "Slow motion").click()
     expect(status(page)).to_contain_text("Paused · 100 steps every 0.25 s ·")
     app.assert_clean()
@@ -346,8 +345,7 @@ def test_look_back_shows_each_moment_with_its_own_settings_and_resume_goes_on_fr
     expect(status(page)).to_contain_text("lr G 0.0002 /")
     changed_at = step(page)
     wait_for_step_above(page, changed_at + 600)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     now = step(page)
     thumb = page.get_by_role("group", name="Look back", exact=True).get_by_role("slider")
     thumb.focus()
@@ -370,8 +368,7 @@ def test_look_back_shows_each_moment_with_its_own_settings_and_resume_goes_on_fr
     assert now > 100
     button(page, "Play").click()
     wait_for_step_above(page, 300)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     app.assert_clean()
 
 

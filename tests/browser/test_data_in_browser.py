@@ -24,7 +24,15 @@ from harness.server import ARTIFACTS
 from harness.visitors import button
 
 from .conftest import FAILED, SERVER_LOG, WATCH_EXCEPTIONS, App
-from .test_app_in_browser import alerts, chart_marks, curves_chart, metric, step, wait_until_paused
+from .test_app_in_browser import (
+    alerts,
+    chart_marks,
+    curves_chart,
+    metric,
+    pause,
+    step,
+    wait_until_paused,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import CDPSession
@@ -183,8 +191,7 @@ def test_drawing_a_band_with_the_mouse_redraws_it_and_the_run_learns_it(app: App
         page.wait_for_timeout(250)
     for label in ("In band", "Sliced W1", "Precision", "Recall", "Nearest real"):
         expect(metric(page, label)).to_be_visible()
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     app.assert_clean()
 
 
@@ -289,8 +296,7 @@ def test_uploading_a_csv_file_learns_its_curves_in_their_own_units(app: App) -> 
     while step(page) < 200:
         assert time.monotonic() < deadline
         page.wait_for_timeout(250)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     recall = float(metric(page, "Recall").inner_text())
     assert 0 <= recall <= 1
     app.assert_clean()

@@ -15,6 +15,7 @@ from lab.tour import BOX
 from .test_app_in_browser import (
     PHONE,
     curves_chart,
+    pause,
     player,
     status,
     wait_for_step_above,
@@ -81,8 +82,7 @@ def test_a_visitor_whose_system_is_dark_gets_a_dark_page_with_every_chart_legibl
     assert luminance(page.get_by_test_id("labReadoutValue").first, "color") > 0.5
     button(page, "Play").click()
     wait_for_step_above(page, 1_000)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     # The curves: a dark chart, the band a visible tint of blue on it, light axis labels.
     curves = shares(chart_canvas(page, "curves"))
     assert curves["dark"] > 0.4 and curves["band"] > 0.05 and curves["light"] > 0.002, curves
@@ -197,8 +197,7 @@ def test_pausing_brings_the_look_back_slider_without_moving_the_live_view(app: A
     playing = chart.bounding_box()["y"]
     slider = page.get_by_role("group", name="Look back", exact=True)
     expect(slider).to_have_count(0)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     expect(slider).to_be_visible()
     assert chart.bounding_box()["y"] == playing, "the live view moved when the slider came"
     app.assert_clean()

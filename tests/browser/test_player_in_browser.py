@@ -15,6 +15,7 @@ from .conftest import VIEWPORT
 from .test_app_in_browser import (
     curves_chart,
     metric,
+    pause,
     player,
     slider,
     status,
@@ -141,8 +142,7 @@ def test_playing_shows_every_tick_in_order_several_times_a_second(app: App) -> N
     assert len({f["canvas"] for f in frames}) == len(frames), "a frame left the curves as they were"
     for label in ("D accuracy", "D score", "In band", "W1", "Shape error"):
         assert len({f["readouts"][label] for f in frames}) > 1, f"{label} never changed"
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     app.assert_clean()
 
 
@@ -193,8 +193,7 @@ def test_the_panels_move_on_at_least_once_a_second_with_the_run(app: App) -> Non
     assert max(gaps) < 1.5, gaps  # about a second apart (a busy machine adds a little)
     # Each shows the run about where the live view is: within a run's worth of ticks.
     assert abs(step(page) - steps[-1]) <= 16 * 100, (step(page), steps[-1])
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     app.assert_clean()
 
 
@@ -217,8 +216,7 @@ def test_charts_out_of_sight_wait_and_catch_up_when_scrolled_to(app: App) -> Non
     assert caught_up >= panels_step(page) - 16 * 100, (caught_up, panels_step(page))
     page.wait_for_timeout(2_500)
     assert chart_step(page, "latent") > caught_up  # in sight, it moves on with the panels
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     app.assert_clean()
 
 
@@ -253,8 +251,7 @@ def test_the_curves_out_of_sight_wait_and_show_the_newest_tick_when_scrolled_to(
     assert canvas.evaluate(CHECKSUM) != drawn
     seen = watch(page, 2)  # and in sight, every frame draws its curves again
     assert len({f["canvas"] for f in seen["frames"]}) == len(seen["frames"]) >= 4, seen
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     app.assert_clean()
 
 
@@ -289,8 +286,7 @@ def test_a_slow_machine_sees_fewer_frames_at_their_own_times_and_keeps_up(app: A
         assert pace(frames) > 0.7 * pace(before), (pace(frames), pace(before))
     finally:
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     app.assert_clean()
 
 
@@ -303,8 +299,7 @@ def test_the_curves_never_go_blank_or_jump_between_frames(app: App) -> None:
     assert seen["sameCanvas"], "the curves were drawn anew on another canvas while playing"
     assert seen["fewestInked"] > 50, f"a frame had {seen['fewestInked']} inked pixels"
     assert len(seen["heights"]) == 1, f"the chart changed height: {seen['heights']}"
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     app.assert_clean()
 
 
@@ -313,8 +308,7 @@ def test_pause_stops_at_once_on_the_step_the_server_reached(app: App) -> None:
     app.open()
     button(page, "Play").click()
     wait_for_step_above(page, 500)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     paused = step(page)
     page.wait_for_timeout(1_500)
     assert step(page) == paused, "frames went on playing after Pause"
@@ -349,8 +343,7 @@ def test_forces_and_a_ghost_draw_on_the_live_curves(app: App) -> None:
     assert ghost > before + 100, f"no dashed ghost curves ({before} -> {ghost} pixels)"
     assert page.evaluate(COLOURED, "force") > 50
     expect(player(page)).to_have_attribute("data-playing", "true")
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     app.assert_clean()
 
 

@@ -15,6 +15,7 @@ from harness.visitors import button, toggle
 from .test_app_in_browser import (
     curves_chart,
     metric,
+    pause,
     slider,
     step,
     wait_for_step_above,
@@ -87,8 +88,7 @@ def test_forces_and_slow_motion_show_ds_push_a_step_at_a_time(app: App) -> None:
     first = wait_for_step_above(page, 0)
     second = wait_for_step_above(page, first)
     assert second - first < 10, "slow motion trains a step per tick"
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     paused = step(page)
     button(page, "Step").click()  # paused, in slow motion: one step
     expect(metric(page, "Step")).to_have_text(f"{paused + 1:,}")
@@ -106,8 +106,7 @@ def test_a_click_while_playing_acts_once(app: App) -> None:
     for _ in range(clicks):
         button(page, "Train D").click()
         page.wait_for_timeout(900)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     page.wait_for_timeout(1_000)
     assert page.url.count("train_d-") == clicks, page.url
     app.assert_clean()
@@ -157,8 +156,7 @@ def test_a_replayed_link_shows_each_scheduled_change_with_the_frame_of_its_step(
     page.evaluate(WATCH_MOMENT)
     button(page, "Play").click()
     wait_for_step_above(page, 2_500, timeout=60)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     seen = [s for s in page.evaluate("() => window.__moment")
             if s["step"] is not None and s["sidebar"] is not None]  # the page drawn
 

@@ -12,7 +12,7 @@ from harness.visitors import button
 from lab.tour import BOX, MEMORY, STEPS, STORAGE_KEY
 
 from .conftest import VIEWPORT, App
-from .test_app_in_browser import PHONE, status, step, wait_for_step_above, wait_until_paused
+from .test_app_in_browser import PHONE, pause, status, step, wait_for_step_above
 
 pytestmark = pytest.mark.browser
 
@@ -161,8 +161,7 @@ def test_a_link_plays_with_its_settings_while_the_tour_is_open(app: App) -> None
     expect(status(page)).to_contain_text("lr G 0.001 /")
     close_the_tour(page)
     wait_for_step_above(page, step(page))
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     assert page.url == url
     expect(page.get_by_label("Seed", exact=True)).to_have_value("3")
     app.assert_clean()
@@ -185,8 +184,7 @@ def test_once_dismissed_the_tour_sends_nothing_while_the_run_plays(app: App) -> 
     button(page, "Play").click()
     trained = wait_for_step_above(page, 0)
     wait_for_step_above(page, trained + 500)
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     assert len(frames) > 5
     for marker in (b"Guided tour", MEMORY.encode(), STORAGE_KEY.encode()):
         assert not any(marker in f for f in frames), marker
@@ -232,7 +230,6 @@ def test_on_a_phone_the_tour_fits_the_screen_and_leaves_play_in_reach(app: App) 
     expect(button(page, "Pause")).to_be_enabled()
     wait_for_step_above(page, 0)
     expect(tour(page)).to_contain_text(counter(len(STEPS)))
-    button(page, "Pause").click()
-    wait_until_paused(page)
+    pause(page)
     assert re.search(r"seed=2", page.url)
     app.assert_clean()
