@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 import torch
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from gan_core.gan.config import GROUPS
 from gan_core.gan.history import History
@@ -405,9 +406,17 @@ def change(page: Page, name: str) -> str:
     if param.choices:
         box = page.get_by_role("combobox", name=param.label, exact=True)
         current = box.input_value()
-        box.click()
         other = next(c for c in param.choices if c != current)
-        page.get_by_role("option", name=other, exact=True).click()
+        choice = page.get_by_role("option", name=other, exact=True)
+        for _ in range(3):  # a run of the page that ends meanwhile closes an open list
+            settled(page)
+            box.click()
+            try:
+                choice.wait_for(timeout=5_000)
+                break
+            except PlaywrightTimeoutError:
+                continue
+        choice.click()
         expect(box).to_have_value(other)
         shown = other
     elif param.kind is bool:
