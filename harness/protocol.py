@@ -162,7 +162,7 @@ class Frames:
     @classmethod
     def of(cls, proto: Any) -> Frames | None:
         """The frames in a component's JSON data, or None if it holds none."""
-        text = proto.json or proto.mixed.json
+        text = proto.json or proto.mixed.json or proto.bytes.decode(errors="replace")
         try:
             data = json.loads(text) if text else None
             labels = tuple(str(r["label"]) for r in data["readouts"])

@@ -25,7 +25,10 @@ const SIGHT_MARGIN = '200px';
 // Charts narrower than this (px) are drawn less tall (a phone's column).
 const PHONE_WIDTH = 520;
 
-export default function ({data, parentElement, setTriggerValue}) {
+export default function ({data: sent, parentElement, setTriggerValue}) {
+  // The server sends its JSON as bytes (lab/player.py, _mount).
+  const data = ArrayBuffer.isView(sent) || sent instanceof ArrayBuffer
+    ? JSON.parse(new TextDecoder().decode(sent)) : sent;
   let player = PLAYERS.get(parentElement);
   if (!player) {
     const Kind = {panels: Panels, status: StatusLine}[data.kind] ?? Player;

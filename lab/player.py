@@ -69,8 +69,8 @@ def show(frames: list[Frame], *, replace: bool, period: float, every: float, bat
     if not plays():
         _draw(frames[-1])
         return
-    _PLAYER(key=PLAYER, data=payload(frames, replace=replace, period=period, every=every,
-                                     batch=batch), on_shown_change=on_shown)
+    _mount(PLAYER, payload(frames, replace=replace, period=period, every=every, batch=batch),
+           on_shown_change=on_shown)
 
 
 def shown_serial() -> int | None:
@@ -83,7 +83,7 @@ def shown_serial() -> int | None:
 def status() -> None:
     """Where the player writes the status line (and note) of the frame it shows: under the
     controls, with the live view's frames below."""
-    _PLAYER(key=STATUS, data={"kind": "status"})
+    _mount(STATUS, {"kind": "status"})
 
 
 def panels(shots: list[tuple[float, int, list[blocks.Block]]]) -> None:
@@ -107,8 +107,16 @@ def panels(shots: list[tuple[float, int, list[blocks.Block]]]) -> None:
                          "data": _columns_of(c.data)}
             said[key] = spec
         snapshots.append({"at": at, "step": step, "layout": layout, "charts": sent})
-    _PLAYER(key="panels", data={"kind": "panels", "vega": _VEGA.name if _VEGA is not None else None,
-                                "snapshots": snapshots})
+    _mount("panels", {"kind": "panels", "vega": _VEGA.name if _VEGA is not None else None,
+                      "snapshots": snapshots})
+
+
+def _mount(key: str, data: dict[str, Any], **callbacks: Callable[[], None] | None) -> None:
+    """Mount the player's script with ``data`` as JSON in bytes. Handed a dictionary, Streamlit
+    writes it as JSON and then again, keys sorted, to tell whether it changed; handed bytes, it
+    hashes them. The live view's runs hand it some 80 KB a run, so that is a tenth of what a
+    run costs the server apart from its training (``benchmarks/run_cost.py``)."""
+    _PLAYER(key=key, data=json.dumps(data).encode(), **callbacks)
 
 
 def payload(frames: list[Frame], *, replace: bool, period: float, every: float,
