@@ -16,46 +16,35 @@ the harness says.
 
 from __future__ import annotations
 
-import argparse
-import json
-import tempfile
 from pathlib import Path
 
+from benchmarks.file_costs import Column, Result, Way, cost, run, short
 from harness.hostile_csv import HOSTILE, MEMORY_BOUND_MB, ODD_BUT_TAKEN, measure, write_files
 
+COLUMNS = [Column("outcome", lambda r: short(r["path"]["outcome"], 64), number=False),
+           *cost("path", ("from its path: peak MB", "s"), ".3f"),
+           *cost("upload", ("as an upload: peak MB", "s"), ".3f")]
 
-def short(outcome: str, most: int = 64) -> str:
-    return outcome if len(outcome) <= most else outcome[: most - 1] + "…"
+
+def ways(_folder: Path) -> dict[str, Way]:
+    return {"path": lambda path: measure(path, "path"),
+            "upload": lambda path: measure(path, "upload")}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    args = parser.parse_args()
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, path in write_files(Path(tmp)).items():
-            results[name] = {"bytes": path.stat().st_size, "path": measure(path, "path"),
-                             "upload": measure(path, "upload")}
-    print("reading each file in a fresh process (numpy and gan_core imported first); peak RSS "
-          "added by the reading")
-    print("| file | size | outcome | from its path: peak MB | s | as an upload: peak MB | s |")
-    print("|---|---:|---|---:|---:|---:|---:|")
-    for name, r in results.items():
-        p, u = r["path"], r["upload"]
-        print(f"| {name} | {r['bytes'] / 1000:,.0f} KB | {short(p['outcome'])} "
-              f"| {p['peak_mb']:.1f} | {p['seconds']:.3f} | {u['peak_mb']:.1f} "
-              f"| {u['seconds']:.3f} |")
+def verdict(results: dict[str, Result]) -> tuple[str, bool]:
     worst = max(max(r["path"]["peak_mb"], r["upload"]["peak_mb"]) for r in results.values())
     as_said = all(r[how]["outcome"].startswith(
         "taken" if name in ODD_BUT_TAKEN else "refused") for name, r in results.items()
         for how in ("path", "upload"))
-    print(f"largest peak {worst:.1f} MB (bound {MEMORY_BOUND_MB} MB); {len(HOSTILE)} hostile "
-          f"files {'refused' if as_said else 'NOT AS SAID'}, {len(ODD_BUT_TAKEN)} odd ones taken")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
-    if not (worst <= MEMORY_BOUND_MB and as_said):
-        raise SystemExit(1)
+    return (f"largest peak {worst:.1f} MB (bound {MEMORY_BOUND_MB} MB); {len(HOSTILE)} hostile "
+            f"files {'refused' if as_said else 'NOT AS SAID'}, {len(ODD_BUT_TAKEN)} odd ones "
+            "taken", worst <= MEMORY_BOUND_MB and as_said)
+
+
+def main() -> None:
+    run(__doc__, write_files, ways,
+        "reading each file in a fresh process (numpy and gan_core imported first); peak RSS "
+        "added by the reading", COLUMNS, verdict)
 
 
 if __name__ == "__main__":

@@ -17,14 +17,12 @@ Exits 1 if a load of this tree's adds more than ``MEMORY_BOUND_MB`` or a genuine
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
 import subprocess
 import tarfile
-import tempfile
 from pathlib import Path
 
+from benchmarks.file_costs import Column, Result, Way, cost, run, short
 from gan_core import GANConfig, Trainer
 from harness.hostile_uploads import (
     HOSTILE,
@@ -61,47 +59,41 @@ def code_at(commit: str, folder: Path) -> Path:
     return folder
 
 
-def short(outcome: str, most: int = 70) -> str:
+def shorter(outcome: str, most: int = 70) -> str:
     for prefix in ("not a GAN Curve Lab checkpoint: ", "not a valid checkpoint: "):
         outcome = outcome.replace(prefix, "")
-    return outcome if len(outcome) <= most else outcome[: most - 1] + "…"
+    return short(outcome, most)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    args = parser.parse_args()
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        before_code = code_at(BEFORE, folder / "before")
-        for name, path in files(folder).items():
-            results[name] = {
-                "bytes": path.stat().st_size,
-                "before": measure(path, before_code, with_torch=True,
-                                  memory_limit=LIMIT_GB * 2**30),
-                "after": measure(path, ROOT, with_torch=True),
-            }
-    print(f"loading each file in a fresh process (torch imported first), before ({BEFORE}) "
-          "and after; peak RSS added by the load")
-    print("| file | size | before: outcome | before: peak MB | before: s "
-          "| after: outcome | after: peak MB | after: s |")
-    print("|---|---:|---|---:|---:|---|---:|---:|")
-    for name, r in results.items():
-        b, a = r["before"], r["after"]
-        print(f"| {name} | {r['bytes'] / 1000:,.0f} KB | {short(b['outcome'], 45)} "
-              f"| {b['peak_mb']:,.1f} | {b['seconds']:.2f} | {short(a['outcome'])} "
-              f"| {a['peak_mb']:,.1f} | {a['seconds']:.2f} |")
+COLUMNS = [Column("before: outcome", lambda r: shorter(r["before"]["outcome"], 45),
+                  number=False),
+           *cost("before", ("before: peak MB", "before: s"), ".2f", ",.1f"),
+           Column("after: outcome", lambda r: shorter(r["after"]["outcome"]), number=False),
+           *cost("after", ("after: peak MB", "after: s"), ".2f", ",.1f")]
+
+
+def ways(folder: Path) -> dict[str, Way]:
+    """The loader as it was (``BEFORE``, unpacked into ``folder``) and this tree's."""
+    before_code = code_at(BEFORE, folder / "before")
+    return {"before": lambda path: measure(path, before_code, with_torch=True,
+                                           memory_limit=LIMIT_GB * 2**30),
+            "after": lambda path: measure(path, ROOT, with_torch=True)}
+
+
+def verdict(results: dict[str, Result]) -> tuple[str, bool]:
     worst = max(r["after"]["peak_mb"] for r in results.values())
     genuine_ok = all(results[n]["after"]["outcome"].startswith("loaded") for n in GENUINE)
     hostile_refused = all(results[n]["after"]["outcome"].startswith("refused") for n in HOSTILE)
-    print(f"after: largest peak {worst:.1f} MB (bound {MEMORY_BOUND_MB} MB), genuine files "
-          f"{'load' if genuine_ok else 'FAIL'}, hostile files "
-          f"{'refused' if hostile_refused else 'NOT ALL REFUSED'}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
-    if not (worst <= MEMORY_BOUND_MB and genuine_ok and hostile_refused):
-        raise SystemExit(1)
+    return (f"after: largest peak {worst:.1f} MB (bound {MEMORY_BOUND_MB} MB), genuine files "
+            f"{'load' if genuine_ok else 'FAIL'}, hostile files "
+            f"{'refused' if hostile_refused else 'NOT ALL REFUSED'}",
+            worst <= MEMORY_BOUND_MB and genuine_ok and hostile_refused)
+
+
+def main() -> None:
+    run(__doc__, files, ways,
+        f"loading each file in a fresh process (torch imported first), before ({BEFORE}) "
+        "and after; peak RSS added by the load", COLUMNS, verdict)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import json
-import os
-import subprocess
-import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from harness.peak_memory import probe, run_probe
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMORY_BOUND_MB = 64
@@ -225,34 +223,21 @@ def write_files(folder: Path) -> dict[str, Path]:
 
 # -- reading a file in a fresh process ------------------------------------------------------------
 
-PROBE = """
-import io, json, sys, time
-
-def status_kb(field):
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
-
+PROBE = probe("""
+import io
 import numpy
-from gan_core.data import Curves, DataError
+from gan_core.data import Curves, DataError as Refusal
 
 path, how = sys.argv[1], sys.argv[2]
 source = path
 if how == "upload":  # as the server holds an upload: its bytes in memory, up to its limit
     with open(path, "rb") as f:
         source = io.BytesIO(f.read(int(sys.argv[3])))
-with open("/proc/self/clear_refs", "w") as clear:
-    clear.write("5")  # the peak (VmHWM) starts again from the RSS now
-base, start = status_kb("VmRSS"), time.perf_counter()
-try:
+
+def attempt():
     curves = Curves.from_csv(source)
-    outcome = f"taken: {curves.n_curves} curves of {curves.n_points} points"
-except DataError as exc:
-    outcome = f"refused: {exc}"
-except BaseException as exc:
-    outcome = f"crashed: {type(exc).__name__}: {str(exc)[:120]}"
-print(json.dumps({"outcome": outcome, "seconds": time.perf_counter() - start,
-                  "peak_mb": (status_kb("VmHWM") - base) / 1024}))
-"""
+    return f"taken: {curves.n_curves} curves of {curves.n_points} points"
+""")
 """Reads one file with this tree's ``gan_core`` (from its path, or as an upload held in
 memory) and prints the outcome, the time and the peak RSS the reading added."""
 
@@ -261,10 +246,4 @@ def measure(path: Path, how: str = "path") -> dict[str, Any]:
     """Read ``path`` in a fresh Python: ``how`` is ``"path"`` (the library's capped read) or
     ``"upload"`` (the file's first ``UPLOAD_LIMIT`` bytes in memory, as the server holds an
     upload; they are counted in the baseline, as the server holds them before reading)."""
-    args = [sys.executable, "-c", PROBE, str(path), how, str(UPLOAD_LIMIT)]
-    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
-    if done.returncode:
-        return {"outcome": f"killed (exit {done.returncode}): {done.stderr.strip()[-200:]}",
-                "seconds": float("nan"), "peak_mb": float("nan")}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_probe(PROBE, [str(path), how, str(UPLOAD_LIMIT)], ROOT, timeout=300)

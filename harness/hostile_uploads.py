@@ -11,13 +11,8 @@ from __future__ import annotations
 
 import collections
 import io
-import json
-import os
 import pickle
-import resource
 import struct
-import subprocess
-import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +24,7 @@ import torch
 
 from gan_core import GANConfig, Trainer
 from gan_core.files.checkpoint import MAX_BYTES
+from harness.peak_memory import probe, run_probe
 
 ROOT = Path(__file__).resolve().parents[1]
 V1_FILE = ROOT / "tests" / "data" / "v1-tutorial.pt"
@@ -299,29 +295,14 @@ def write_hostile_files(folder: Path) -> dict[str, Path]:
 
 # -- measuring a load in a fresh process -------------------------------------------------------
 
-PROBE = """
-import json, sys, time
-
-def status_kb(field):
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
-
+PROBE = probe("""
 if "--torch" in sys.argv:
     import torch
-from gan_core import CheckpointError, Trainer
+from gan_core import CheckpointError as Refusal, Trainer
 
-with open("/proc/self/clear_refs", "w") as clear:
-    clear.write("5")  # the peak (VmHWM) starts again from the RSS now
-base, start = status_kb("VmRSS"), time.perf_counter()
-try:
-    outcome = f"loaded at step {Trainer.load(sys.argv[1]).step}"
-except CheckpointError as exc:
-    outcome = f"refused: {exc}"
-except BaseException as exc:
-    outcome = f"crashed: {type(exc).__name__}: {str(exc)[:120]}"
-print(json.dumps({"outcome": outcome, "seconds": time.perf_counter() - start,
-                  "peak_mb": (status_kb("VmHWM") - base) / 1024}))
-"""
+def attempt():
+    return f"loaded at step {Trainer.load(sys.argv[1]).step}"
+""")
 """Loads one file with the ``gan_core`` on ``PYTHONPATH`` and prints the outcome, the time and
 the peak RSS the load added to the process."""
 
@@ -329,21 +310,6 @@ the peak RSS the load added to the process."""
 def measure(path: Path, code_root: Path = ROOT, with_torch: bool = False,
             memory_limit: int | None = None) -> dict[str, Any]:
     """Load ``path`` in a fresh Python with ``code_root``'s ``gan_core``; ``with_torch`` imports
-    torch before the baseline is taken; ``memory_limit`` (bytes of address space) protects the
-    machine from a loader that would take all of it (it is set in the child before Python
-    starts there, so call with it from one thread only)."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-
-    args = [sys.executable, "-c", PROBE, str(path), *(["--torch"] if with_torch else [])]
-    done = subprocess.run(args, capture_output=True, text=True, cwd=code_root,
-                          env={**os.environ, "PYTHONPATH": str(code_root)},
-                          preexec_fn=None if memory_limit is None else limit, timeout=600,
-                          check=False)
-    if done.returncode:
-        return {"outcome": f"killed (exit {done.returncode}): {done.stderr.strip()[-120:]}",
-                "seconds": float("nan"), "peak_mb": float("nan")}
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
+    torch before the baseline is taken; ``memory_limit`` as for ``run_probe``."""
+    return run_probe(PROBE, [str(path), *(["--torch"] if with_torch else [])], code_root,
+                     timeout=600, memory_limit=memory_limit, stderr_tail=120)

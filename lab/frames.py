@@ -154,27 +154,11 @@ def readouts(trainer: Trainer) -> list[Readout]:
         return _step_and_d(trainer, m) + data_readouts(trainer, m)
     config = trainer.config
     floors = noise_floors(config.target, config.n_points, EVAL_SAMPLES)
-    shown = [
-        *_step_and_d(trainer, m),
-        Readout("In band", f"{100 * m.in_band:.1f}%",
-                "Share of generated points inside the target's envelope (±0.05). Target "
-                "100%; the tutorial reaches ~94% after 10,000 steps. A curve of the wrong "
-                "shape can lie inside the band: see Shape error.", m.in_band),
-    ]
-    if m.joint_w1 is not None:
-        shown.append(Readout(
-            "W1, joint", f"{m.joint_w1:.3f}",
-            "Wasserstein-1 distance (sliced) between the joint law of amplitude and phase "
-            "fitted to 1,000 generated curves and that of as many real ones: wrong pairings "
-            f"count too. Sampling noise alone reads {floors.joint_w1:.3f}.", m.joint_w1))
-    else:
-        shown.append(Readout(
-            "W1", f"{m.w1:.3f}",
-            "Wasserstein-1 distance between the fitted parameter of 1,000 generated curves "
-            "and its true law. 0 is perfect; sampling noise alone gives ~0.01. The tutorial "
-            "reaches ~0.05 after 10,000 steps.", m.w1))
-    if m.class_accuracy is not None:
-        shown = shown[:3] + _class_readouts(trainer, m)
+    shown = _step_and_d(trainer, m)
+    if m.class_accuracy is None:
+        shown += _band_and_w1(m, floors.joint_w1)
+    else:  # the class readouts stand in for the overall in band and W1
+        shown += _class_readouts(trainer, m)
     shown.append(Readout(
         "Shape error", f"{m.fit_residual:.3f}",
         "Mean RMS distance of a generated curve from the nearest curve of the target family: "
@@ -182,6 +166,25 @@ def readouts(trainer: Trainer) -> list[Readout]:
         "rounding). In band can be high while this says the curves are the wrong shape.",
         m.fit_residual))
     return shown
+
+
+def _band_and_w1(m: Readouts, joint_floor: float) -> list[Readout]:
+    """In band and W1 (joint W1 for a family of two parameters) over all of G's curves."""
+    band = Readout("In band", f"{100 * m.in_band:.1f}%",
+                   "Share of generated points inside the target's envelope (±0.05). Target "
+                   "100%; the tutorial reaches ~94% after 10,000 steps. A curve of the wrong "
+                   "shape can lie inside the band: see Shape error.", m.in_band)
+    if m.joint_w1 is not None:
+        return [band, Readout(
+            "W1, joint", f"{m.joint_w1:.3f}",
+            "Wasserstein-1 distance (sliced) between the joint law of amplitude and phase "
+            "fitted to 1,000 generated curves and that of as many real ones: wrong pairings "
+            f"count too. Sampling noise alone reads {joint_floor:.3f}.", m.joint_w1)]
+    return [band, Readout(
+        "W1", f"{m.w1:.3f}",
+        "Wasserstein-1 distance between the fitted parameter of 1,000 generated curves "
+        "and its true law. 0 is perfect; sampling noise alone gives ~0.01. The tutorial "
+        "reaches ~0.05 after 10,000 steps.", m.w1)]
 
 
 def _step_and_d(trainer: Trainer, m: Readouts | DataReadouts) -> list[Readout]:
@@ -228,9 +231,11 @@ def data_readouts(trainer: Trainer, m: DataReadouts) -> list[Readout]:
                 "far below that, G copies curves of your data; far above, it paints curves "
                 "unlike any.", m.nearest_real),
     ]
-    if m.class_accuracy is not None:
-        shown = shown[:2] + _data_class_readouts(trainer, m, unit) + shown[2:]
-    return shown
+    if m.class_accuracy is None:
+        return shown
+    # A conditional run's class readouts follow the overall in band and sliced W1.
+    after = next(i for i, r in enumerate(shown) if r.label == "Sliced W1") + 1
+    return shown[:after] + _data_class_readouts(trainer, m, unit) + shown[after:]
 
 
 def _data_class_readouts(trainer: Trainer, m: DataReadouts, unit: str) -> list[Readout]:

@@ -86,34 +86,25 @@ def read_link(query: Query) -> Link:
     data_text: str | None = None
     for key, raw in query.items():
         if key == DATA_KEY:
-            texts = [raw] if isinstance(raw, str) else list(raw)
-            if len(texts) != 1:
-                problems[key] = f"{key}: given {len(texts)} times"
-            else:
-                data_text = texts[0]
+            data_text = _single(key, raw, problems)
             continue
         if key == SCHEDULE_KEY:
-            texts = [raw] if isinstance(raw, str) else list(raw)
-            if len(texts) != 1:
-                problems[key] = f"{key}: given {len(texts)} times"
-            else:
-                schedule = texts[0]
+            schedule = _single(key, raw, problems)
             continue
         if key not in params:
             problems[key] = f"unknown setting {_short(key)}"
             continue
         schema, param = params[key]
-        texts = [raw] if isinstance(raw, str) else list(raw)
-        if len(texts) != 1:
-            problems[key] = f"{key}: given {len(texts)} times"
+        text = _single(key, raw, problems)
+        if text is None:
             continue
         try:
-            value = getattr(schema.from_mapping({key: texts[0]}), key)
+            value = getattr(schema.from_mapping({key: text}), key)
         except ValueError as exc:
             problems[key] = str(exc)
             continue
         if not param.offers(value):
-            problems[key] = (f"{key}: {_short(texts[0])} is not one of the values its "
+            problems[key] = (f"{key}: {_short(text)} is not one of the values its "
                              "widget offers")
             continue
         values[schema][key] = value
@@ -180,6 +171,16 @@ def from_link(query: Query) -> tuple[GANConfig, dict[str, str]]:
     """The run's config a link holds, and what in the link cannot be used, by key."""
     link = read_link(query)
     return link.config, link.problems
+
+
+def _single(key: str, raw: str | Sequence[str], problems: dict[str, str]) -> str | None:
+    """The one value a key of the link carries, or None with the problem noted where the URL
+    gave the key more than once or not at all (which was meant is not ours to guess)."""
+    texts = [raw] if isinstance(raw, str) else list(raw)
+    if len(texts) != 1:
+        problems[key] = f"{key}: given {len(texts)} times"
+        return None
+    return texts[0]
 
 
 def _short(text: str, most: int = 40) -> str:

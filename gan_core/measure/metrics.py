@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -265,15 +267,19 @@ def mean_slope(stack: GANStack, member: int, *curves: np.ndarray,
         return float(np.sqrt(np.einsum("ij,ij->i", grads, grads)).mean())
 
 
-def _draw_sample(stack: GANStack, config: GANConfig, rng: np.random.Generator,
+def _draw_sample(stack: GANStack, member: int, config: GANConfig, step: int,
                  n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Latent vectors, then real curves (and in a conditional run their classes, which G is
-    then asked for), from one stream."""
+    """``n`` generated and ``n`` real curves of the evaluation stream of ``step``, and in a
+    conditional run the real curves' classes, which G is asked for: latent vectors first,
+    then the real curves, from one stream, so every evaluation of a step sees the same."""
+    rng = stream(config.seed, EVALUATION, step)
     z = rng.standard_normal((n, config.latent_dim), dtype=np.float32)
+    labels = None
     if stack.label_width:
         real, labels = stack.target.sample_labelled(rng, n, stack.x)
-        return z, real, labels
-    return z, stack.target.sample(rng, n, stack.x), None
+    else:
+        real = stack.target.sample(rng, n, stack.x)
+    return stack.generate(z, member, labels), real, labels
 
 
 def evaluation_sample(stack: GANStack, member: int, config: GANConfig, step: int,
@@ -283,9 +289,7 @@ def evaluation_sample(stack: GANStack, member: int, config: GANConfig, step: int
     ``n`` real curves from the same stream; a conditional run's G is asked for their classes.
     ``slope``: also D's mean input gradient length (not needed for the history's rows, which
     leave it out)."""
-    rng = stream(config.seed, EVALUATION, step)
-    z, real, labels = _draw_sample(stack, config, rng, n)
-    fake = stack.generate(z, member, labels)
+    fake, real, labels = _draw_sample(stack, member, config, step, n)
     with np.errstate(all="ignore"):
         fake_params, fake_residual = stack.target.fit(fake, stack.x)
         real_params, _ = stack.target.fit(real, stack.x)
@@ -391,43 +395,83 @@ def d_outputs(loss: str, logits: np.ndarray) -> float:
     return float(np.mean(logits) if loss == "wasserstein" else sigmoid(logits).mean())
 
 
+def _losses(loss: str, l_real: np.ndarray, l_fake: np.ndarray,
+            real_label: float) -> tuple[float, float]:
+    """D's loss and G's on curves whose logits D gave, as one step of training counts them."""
+    n = len(l_real)
+    d_loss, g_loss = loss_values(loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1),
+                                 real_label)
+    return float(d_loss[0]), float(g_loss[0])
+
+
+_ClassCount = Callable[[], tuple[ClassMetrics, ...]]
+"""Each class's metrics of a conditional run, counted only where there are classes: the one
+thing the families and your data count apart."""
+
+
+def _conditional(fake: np.ndarray, labels: np.ndarray | None, target: Target, x: np.ndarray,
+                 classes: _ClassCount) -> dict[str, Any]:
+    """A conditional run's ``class_accuracy`` and ``classes`` as every evaluation names them;
+    nothing for a run without classes, whose defaults say so."""
+    if labels is None:
+        return {}
+    return {"class_accuracy": class_accuracy(fake, labels, target, x), "classes": classes()}
+
+
+def _shared_metrics(sample: EvaluationSample, target: Target, x: np.ndarray, loss: str,
+                    real_label: float, classes: _ClassCount) -> dict[str, Any]:
+    """What :class:`Metrics` and :class:`DataMetrics` measure alike, by their names: D's outputs
+    and losses, its JSD, the slope, the spread and a conditional run's class metrics."""
+    with np.errstate(all="ignore"):
+        d_loss, g_loss = _losses(loss, sample.l_real, sample.l_fake, real_label)
+        conditional = _conditional(sample.fake, sample.labels, target, x, classes)
+        by_class = conditional.get("classes")
+        return {
+            "d_real": d_outputs(loss, sample.l_real), "d_fake": d_outputs(loss, sample.l_fake),
+            "d_loss": d_loss, "g_loss": g_loss, "d_score": -d_loss,
+            "spread": (min(c.spread for c in by_class) if by_class
+                       else spread_ratio(sample.fake_params, target)),
+            "jsd_d": (jsd_from_d(sample.l_real, sample.l_fake) if d_star_applies(loss)
+                      else math.nan),
+            "slope": sample.slope, **conditional}
+
+
+def _shared_readouts(stack: GANStack, member: int, config: GANConfig, fake: np.ndarray,
+                real: np.ndarray, labels: np.ndarray | None,
+                classes: _ClassCount) -> dict[str, Any]:
+    """What :class:`Readouts` and :class:`DataReadouts` show alike, by their names: D's output
+    on real curves, its score, a wasserstein critic's slope and a conditional run's class
+    metrics, from D's passes on ``real`` and ``fake``."""
+    with np.errstate(all="ignore"):
+        l_fake = stack.discriminate(fake, member, labels)
+        l_real = stack.discriminate(real, member, labels)
+        d_loss, _ = _losses(config.loss, l_real, l_fake, config.real_label)
+        return {"d_real": d_outputs(config.loss, l_real), "d_score": -d_loss,
+                "slope": (mean_slope(stack, member, real, fake, labels=labels)
+                          if config.loss == "wasserstein" else None),
+                **_conditional(fake, labels, stack.target, stack.x, classes)}
+
+
 def metrics_of(sample: EvaluationSample, target: Target, x: np.ndarray, loss: str,
                real_label: float = 1.0) -> Metrics:
     """The :class:`Metrics` of an evaluation sample under ``loss``."""
-    n = len(sample.fake)
-    floors = noise_floors(target.name, len(x), n)
-    classes: tuple[ClassMetrics, ...] = ()
-    accuracy = None
-    if sample.labels is not None:
-        classes = class_metrics(sample.fake, sample.fake_params, sample.real_params,
-                                sample.labels, target, x)
-        accuracy = class_accuracy(sample.fake, sample.labels, target, x)
+    floors = noise_floors(target.name, len(x), len(sample.fake))
+    shared = _shared_metrics(
+        sample, target, x, loss, real_label,
+        lambda: class_metrics(sample.fake, sample.fake_params, sample.real_params,
+                              sample.labels, target, x))
     with np.errstate(all="ignore"):
-        d_loss, g_loss = loss_values(loss, sample.l_real.reshape(1, n, 1),
-                                     sample.l_fake.reshape(1, n, 1), real_label)
-        spread = (min(c.spread for c in classes) if classes
-                  else spread_ratio(sample.fake_params, target))
         return Metrics(
             in_band=in_band_fraction(sample.fake, target, x),
             w1=_mean_w1(sample.fake_params, target),
             fit_residual=float(sample.fake_residual.mean()),
-            d_real=d_outputs(loss, sample.l_real),
-            d_fake=d_outputs(loss, sample.l_fake),
-            d_loss=float(d_loss[0]),
-            g_loss=float(g_loss[0]),
-            d_score=-float(d_loss[0]),
             joint_w1=sliced_w1(target.joint_coords(sample.fake_params),
                                target.joint_coords(sample.real_params)),
-            spread=spread,
             jsd=parameter_jsd(target, sample.fake_params),
-            jsd_d=(jsd_from_d(sample.l_real, sample.l_fake) if d_star_applies(loss)
-                   else float("nan")),
             fit_residual_floor=floors.fit_residual,
             joint_w1_floor=floors.joint_w1,
             jsd_floor=floors.jsd,
-            slope=sample.slope,
-            class_accuracy=accuracy,
-            classes=classes,
+            **shared,
         )
 
 
@@ -459,9 +503,7 @@ def readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
     every visitor. Your data's are :class:`DataReadouts`."""
     if isinstance(stack.target, DataFamily):
         return data_readouts_member(stack, member, config, step, n)
-    rng = stream(config.seed, EVALUATION, step)
-    z, real, labels = _draw_sample(stack, config, rng, n)
-    fake = stack.generate(z, member, labels)
+    fake, real, labels = _draw_sample(stack, member, config, step, n)
     target = stack.target
     with np.errstate(all="ignore"):
         params, residual = target.fit(fake, stack.x)
@@ -469,23 +511,12 @@ def readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
         if len(target.param_names) > 1:
             real_params = target.fit(real, stack.x)[0]
             joint = sliced_w1(target.joint_coords(params), target.joint_coords(real_params))
-        l_fake = stack.discriminate(fake, member, labels)
-        l_real = stack.discriminate(real, member, labels)
-        d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1),
-                                config.real_label)
-        critic = config.loss == "wasserstein"
-        conditional = {}
-        if labels is not None:
-            conditional = {
-                "class_accuracy": class_accuracy(fake, labels, target, stack.x),
-                "classes": class_metrics(fake, params, real_params, labels, target, stack.x)}
         return Readouts(in_band=in_band_fraction(fake, target, stack.x),
                         w1=_mean_w1(params, target), fit_residual=float(residual.mean()),
-                        d_real=d_outputs(config.loss, l_real), d_score=-float(d_loss[0]),
                         joint_w1=joint,
-                        slope=(mean_slope(stack, member, real, fake, labels=labels) if critic
-                               else None),
-                        **conditional)
+                        **_shared_readouts(stack, member, config, fake, real, labels,
+                                      lambda: class_metrics(fake, params, real_params, labels,
+                                                            target, stack.x)))
 
 
 def band_and_w1(stack: GANStack, member: int, config: GANConfig, step: int,
@@ -501,9 +532,7 @@ def grid_scores(stack: GANStack, member: int, config: GANConfig, step: int,
     """``(in_band, w1, class_accuracy)`` exactly as :func:`evaluate_member` gives them
     (``class_accuracy`` NaN for a run without classes), from the same curves, without D's
     passes or the other metrics: all a grid of many GANs scores its cells by."""
-    rng = stream(config.seed, EVALUATION, step)
-    z, real, labels = _draw_sample(stack, config, rng, n)
-    fake = stack.generate(z, member, labels)
+    fake, real, labels = _draw_sample(stack, member, config, step, n)
     accuracy = float("nan")
     if isinstance(stack.target, DataFamily):
         with np.errstate(all="ignore"):
@@ -534,9 +563,8 @@ def evaluate_member(stack: GANStack, member: int, config: GANConfig, step: int,
     """Metrics of one member of a stack on ``n`` generated and ``n`` real curves (``slope``:
     also D's mean input gradient length, which the history's rows leave out)."""
     sample = evaluation_sample(stack, member, config, step, n, slope)
-    if isinstance(stack.target, DataFamily):
-        return data_metrics_of(sample, stack.target, stack.x, config.loss, config.real_label)
-    return metrics_of(sample, stack.target, stack.x, config.loss, config.real_label)
+    of = data_metrics_of if isinstance(stack.target, DataFamily) else metrics_of
+    return of(sample, stack.target, stack.x, config.loss, config.real_label)
 
 
 # -- your data: curve space ------------------------------------------------------------------
@@ -707,56 +735,31 @@ def data_metrics_of(sample: EvaluationSample, target: DataFamily, x: np.ndarray,
     """The :class:`DataMetrics` of an evaluation sample under ``loss``."""
     n = len(sample.fake)
     floors = data_floors(target.name, n)
+    shared = _shared_metrics(
+        sample, target, x, loss, real_label,
+        lambda: data_class_metrics(sample.fake, sample.real, sample.labels, target))
     with np.errstate(all="ignore"):
         in_band, sliced, precision, recall, nearest = _curve_space(sample.fake, sample.real,
                                                                    target, n)
-        d_loss, g_loss = loss_values(loss, sample.l_real.reshape(1, n, 1),
-                                     sample.l_fake.reshape(1, n, 1), real_label)
-        classes: tuple[ClassMetrics, ...] = ()
-        accuracy = None
-        if sample.labels is not None:
-            classes = data_class_metrics(sample.fake, sample.real, sample.labels, target)
-            accuracy = class_accuracy(sample.fake, sample.labels, target, x)
         return DataMetrics(
             in_band=in_band, sliced_w1=sliced, precision=precision, recall=recall,
             nearest_real=nearest,
-            d_real=d_outputs(loss, sample.l_real),
-            d_fake=d_outputs(loss, sample.l_fake),
-            d_loss=float(d_loss[0]), g_loss=float(g_loss[0]), d_score=-float(d_loss[0]),
-            spread=(min(c.spread for c in classes) if classes
-                    else spread_ratio(sample.fake_params, target)),
             jsd=(parameter_jsd(target, sample.fake_params) if target.theory_reason is None
                  else math.nan),
-            jsd_d=(jsd_from_d(sample.l_real, sample.l_fake) if d_star_applies(loss)
-                   else math.nan),
             in_band_floor=floors.in_band, sliced_w1_floor=floors.sliced_w1,
             precision_floor=floors.precision, recall_floor=floors.recall,
-            real_spacing=floors.real_spacing, jsd_floor=floors.jsd, slope=sample.slope,
-            class_accuracy=accuracy, classes=classes)
+            real_spacing=floors.real_spacing, jsd_floor=floors.jsd, **shared)
 
 
 def data_readouts_member(stack: GANStack, member: int, config: GANConfig, step: int,
                          n: int = EVAL_SAMPLES) -> DataReadouts:
     """The :class:`DataReadouts` of one member exactly as :func:`evaluate_member` gives them,
     from the same curves, without the fits and the JSD they do not show."""
-    rng = stream(config.seed, EVALUATION, step)
-    z, real, labels = _draw_sample(stack, config, rng, n)
-    fake = stack.generate(z, member, labels)
+    fake, real, labels = _draw_sample(stack, member, config, step, n)
     target = stack.target
     with np.errstate(all="ignore"):
         in_band, sliced, precision, recall, nearest = _curve_space(fake, real, target, n)
-        l_fake = stack.discriminate(fake, member, labels)
-        l_real = stack.discriminate(real, member, labels)
-        d_loss, _ = loss_values(config.loss, l_real.reshape(1, n, 1), l_fake.reshape(1, n, 1),
-                                config.real_label)
-        critic = config.loss == "wasserstein"
-        conditional = {}
-        if labels is not None:
-            conditional = {
-                "class_accuracy": class_accuracy(fake, labels, target, stack.x),
-                "classes": data_class_metrics(fake, real, labels, target)}
-        return DataReadouts(in_band, sliced, precision, recall, nearest,
-                            d_outputs(config.loss, l_real), -float(d_loss[0]),
-                            slope=(mean_slope(stack, member, real, fake, labels=labels)
-                                   if critic else None),
-                            **conditional)
+    return DataReadouts(in_band=in_band, sliced_w1=sliced, precision=precision, recall=recall,
+                        nearest_real=nearest,
+                        **_shared_readouts(stack, member, config, fake, real, labels,
+                                      lambda: data_class_metrics(fake, real, labels, target)))

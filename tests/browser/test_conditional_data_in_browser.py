@@ -10,12 +10,9 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from harness.visitors import button
-
-from .test_app_in_browser import curves_chart, metric, pause, wait_for_step_above
-from .test_conditional_in_browser import CLASS_PIXELS, heading, idle, option, percent
-from .test_data_in_browser import EXAMPLES, choose, panel, upload_csv
-from .test_player_in_browser import scroll_to_chart
+from .test_app_in_browser import metric
+from .test_conditional_in_browser import play_and_switch_classes, turn_on_conditional
+from .test_data_in_browser import panel, upload_example
 
 if TYPE_CHECKING:
     from .conftest import App
@@ -29,15 +26,10 @@ FAST = "lr_g=0.003&lr_d=0.001&batch_size=128&loss=non_saturating&beta1=0&beta2=0
 def test_a_visitor_uploads_labelled_curves_turns_on_conditional_and_reads_both_classes(
         app: App) -> None:
     page = app.page
-    app.open(f"?target=data&steps_per_tick=300&{FAST}")
-    choose(page, "Upload a CSV")
-    upload_csv(page, EXAMPLES / "labelled-shapes.csv")
-    expect(panel(page)).to_contain_text("labelled-shapes.csv: 600 curves of 16 points")
+    upload_example(app, "labelled-shapes.csv", f"?target=data&steps_per_tick=300&{FAST}")
     expect(panel(page)).to_contain_text("it was kept as the curves' labels")
 
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_text("Model", exact=True).click()
-    sidebar.get_by_test_id("stCheckbox").filter(has_text="Conditional").locator("label").click()
+    turn_on_conditional(page)
     expect(page).to_have_url(re.compile(r"conditional=true"))
     expect(page.get_by_test_id("stAlert").filter(has_text="New model: conditional changed")
            ).to_be_visible()
@@ -45,43 +37,16 @@ def test_a_visitor_uploads_labelled_curves_turns_on_conditional_and_reads_both_c
                   "Sliced W1, dip", "Precision", "Recall"):
         expect(metric(page, label)).to_be_visible()
 
-    button(page, "Play").click()
-    expect(button(page, "Pause")).to_be_enabled()
-    wait_for_step_above(page, 2_000, timeout=90)
-    pause(page)
     # G paints the shape it is asked for: far above the 50% of a G that ignores its label
     # (0.99 at 2,000 steps on seeds 0-2, benchmarks/conditional_data.py), in both colours.
-    assert percent(metric(page, "Class accuracy").inner_text()) >= 0.8
-    assert min(percent(metric(page, f"In band, {c}").inner_text())
-               for c in ("bump", "dip")) >= 0.8
-    drawn = page.evaluate(CLASS_PIXELS)  # bump in class 0's colour, dip in class 1's
-    assert drawn["lower"] > 200 and drawn["upper"] > 200, drawn
-    expect(curves_chart(page)).to_be_visible()
-    help_button = page.get_by_test_id("labReadout").filter(
-        has=page.get_by_text("Class accuracy", exact=True)).get_by_role("button")
-    help_button.hover()
-    expect(page.get_by_role("tooltip")).to_contain_text("your file's labels")
-
-    # The class switch: the dips are looked at, their D map shown, G asked for a dip.
-    expect(heading(page, "Discriminator map · class bump")).to_have_count(1)
-    scroll_to_chart(page, "latent")
-    option(page, "Class", "dip").click()
-    idle(page)
-    expect(heading(page, "Discriminator map · class dip")).to_have_count(1)
-    expect(heading(page, "Latent explorer · asked for dip")).to_have_count(1)
+    play_and_switch_classes(page, ("bump", "dip"), 2_000, "your file's labels")
     app.assert_clean()
 
 
 def test_conditional_on_a_file_without_labels_says_why_and_keeps_the_run(app: App) -> None:
     page = app.page
-    app.open("?target=data")
-    choose(page, "Upload a CSV")
-    upload_csv(page, EXAMPLES / "two-shapes.csv")
-    expect(panel(page)).to_contain_text("two-shapes.csv: 600 curves of 16 points")
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_text("Model", exact=True).click()
-    toggle = sidebar.get_by_test_id("stCheckbox").filter(has_text="Conditional")
-    toggle.locator("label").click()
+    upload_example(app, "two-shapes.csv")
+    toggle = turn_on_conditional(page)
     expect(page.get_by_test_id("stAlert").filter(has_text="your data have no labels")
            ).to_be_visible()
     expect(page.get_by_test_id("stAlert").filter(has_text="Nothing changed")).to_be_visible()

@@ -65,13 +65,49 @@ def percent(text: str) -> float:
     return float(text.rstrip("%")) / 100
 
 
+def turn_on_conditional(page: Page) -> Locator:
+    """Click Conditional in the sidebar's Model group, as a visitor does; its checkbox."""
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Model", exact=True).click()
+    toggle = sidebar.get_by_test_id("stCheckbox").filter(has_text="Conditional")
+    toggle.locator("label").click()
+    return toggle
+
+
+def play_and_switch_classes(page: Page, classes: tuple[str, str], steps: int,
+                            help_text: str) -> None:
+    """Play a conditional run past ``steps`` and pause: G learned both ``classes`` (most curves
+    land in the band of the class they were asked for, and the chart holds curves of both
+    colours) and Class accuracy's help says ``help_text``. Then the class switch: the second
+    class is looked at, its D map is shown, G is asked for it."""
+    button(page, "Play").click()
+    expect(button(page, "Pause")).to_be_enabled()
+    wait_for_step_above(page, steps, timeout=90)
+    pause(page)
+    assert percent(metric(page, "Class accuracy").inner_text()) >= 0.8
+    assert min(percent(metric(page, f"In band, {c}").inner_text()) for c in classes) >= 0.8
+    drawn = page.evaluate(CLASS_PIXELS)  # the first class in class 0's colour, the second in 1's
+    assert drawn["lower"] > 200 and drawn["upper"] > 200, drawn
+    expect(curves_chart(page)).to_be_visible()
+    help_button = page.get_by_test_id("labReadout").filter(
+        has=page.get_by_text("Class accuracy", exact=True)).get_by_role("button")
+    help_button.hover()
+    expect(page.get_by_role("tooltip")).to_contain_text(help_text)
+
+    first, second = classes
+    expect(heading(page, f"Discriminator map · class {first}")).to_have_count(1)
+    scroll_to_chart(page, "latent")
+    option(page, "Class", second).click()
+    idle(page)
+    expect(heading(page, f"Discriminator map · class {second}")).to_have_count(1)
+    expect(heading(page, f"Latent explorer · asked for {second}")).to_have_count(1)
+
+
 def test_a_visitor_turns_on_conditional_watches_both_classes_switches_the_class_and_blends(
         app: App) -> None:
     page = app.page
     app.open("?steps_per_tick=300")
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_text("Model", exact=True).click()
-    sidebar.get_by_test_id("stCheckbox").filter(has_text="Conditional").locator("label").click()
+    turn_on_conditional(page)
     expect(page).to_have_url(re.compile(r"conditional=true"))
     expect(page.get_by_test_id("stAlert").filter(has_text="New model: conditional changed")
            ).to_be_visible()
@@ -80,30 +116,7 @@ def test_a_visitor_turns_on_conditional_watches_both_classes_switches_the_class_
                   "W1, upper"):
         expect(metric(page, label)).to_be_visible()
 
-    button(page, "Play").click()
-    expect(button(page, "Pause")).to_be_enabled()
-    wait_for_step_above(page, 3_000, timeout=90)
-    pause(page)
-    # G learned both classes: most curves land in the band of the class they were asked for,
-    # and the chart holds curves of both colours.
-    assert percent(metric(page, "Class accuracy").inner_text()) >= 0.8
-    assert min(percent(metric(page, f"In band, {c}").inner_text())
-               for c in ("lower", "upper")) >= 0.8
-    drawn = page.evaluate(CLASS_PIXELS)
-    assert drawn["lower"] > 200 and drawn["upper"] > 200, drawn
-    expect(curves_chart(page)).to_be_visible()
-    help_button = page.get_by_test_id("labReadout").filter(
-        has=page.get_by_text("Class accuracy", exact=True)).get_by_role("button")
-    help_button.hover()
-    expect(page.get_by_role("tooltip")).to_contain_text("Target 100%")
-
-    # The class switch: the upper class is looked at, its D map is shown, G is asked for it.
-    expect(heading(page, "Discriminator map · class lower")).to_have_count(1)
-    scroll_to_chart(page, "latent")
-    option(page, "Class", "upper").click()
-    idle(page)
-    expect(heading(page, "Discriminator map · class upper")).to_have_count(1)
-    expect(heading(page, "Latent explorer · asked for upper")).to_have_count(1)
+    play_and_switch_classes(page, ("lower", "upper"), 3_000, "Target 100%")
     label = slider(page, "Label")
     expect(label).to_have_attribute("aria-valuetext", "1.00")
     latent = page.locator("[data-testid=labPanels] [data-chart=latent] canvas.marks")

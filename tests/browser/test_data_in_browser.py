@@ -274,6 +274,15 @@ def panel(page: Page) -> Locator:
     return page.locator(".st-key-your_data")
 
 
+def upload_example(app: App, name: str, query: str = "?target=data") -> None:
+    """Open the page on ``query`` and upload ``name``, an example file of 600 curves of 16
+    points in docs/data, under Your data, as a visitor does."""
+    app.open(query)
+    choose(app.page, "Upload a CSV")
+    upload_csv(app.page, EXAMPLES / name)
+    expect(panel(app.page)).to_contain_text(f"{name}: 600 curves of 16 points")
+
+
 def test_uploading_a_csv_file_learns_its_curves_in_their_own_units(app: App) -> None:
     page = app.page
     app.open("?target=data")
@@ -304,10 +313,7 @@ def test_uploading_a_csv_file_learns_its_curves_in_their_own_units(app: App) -> 
 
 def test_a_hostile_upload_is_refused_and_the_run_goes_on_as_it_was(app: App) -> None:
     page = app.page
-    app.open("?target=data")
-    choose(page, "Upload a CSV")
-    upload_csv(page, EXAMPLES / "two-shapes.csv")
-    expect(panel(page)).to_contain_text("two-shapes.csv: 600 curves of 16 points")
+    upload_example(app, "two-shapes.csv")
     wait_until_paused(page)
     trained = train_a_tick(page)
     in_band = metric(page, "In band").inner_text()
