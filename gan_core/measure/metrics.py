@@ -335,6 +335,21 @@ def class_metrics(fake: np.ndarray, fake_params: np.ndarray, real_params: np.nda
     """Each class's :class:`ClassMetrics` of generated curves ``fake`` asked for ``labels``,
     with their fitted parameters; ``real_params`` of real curves with the same ``labels`` (for
     the joint W1; None to leave it NaN)."""
+    def measure(asked: np.ndarray, own: Target) -> tuple[float, float, float]:
+        joint = float("nan") if real_params is None else sliced_w1(
+            own.joint_coords(fake_params[asked]), own.joint_coords(real_params[asked]))
+        return (_mean_w1(fake_params[asked], own), joint,
+                spread_ratio(fake_params[asked], own))
+
+    return _per_class(fake, labels, target, x, measure)
+
+
+def _per_class(fake: np.ndarray, labels: np.ndarray, target: Target, x: np.ndarray,
+               measure: Callable[[np.ndarray, Target], tuple[float, float, float]]
+               ) -> tuple[ClassMetrics, ...]:
+    """The loop both kinds of class metrics share: for each class, the generated curves asked
+    for it (``asked``, a mask) land in its band or not and lie in it or not alike; ``measure``
+    gives the rest (W1, joint W1, spread). A class no curve asked for reads NaN."""
     with np.errstate(all="ignore"):
         landed = target.landed_class(fake, x, class_tolerance(target))
         out = []
@@ -345,13 +360,11 @@ def class_metrics(fake: np.ndarray, fake_params: np.ndarray, real_params: np.nda
                 out.append(ClassMetrics(name, *[float("nan")] * 5, 0))
                 continue
             own = target.class_target(c)
-            joint = float("nan") if real_params is None else sliced_w1(
-                own.joint_coords(fake_params[asked]), own.joint_coords(real_params[asked]))
+            w1, joint, spread = measure(asked, own)
             out.append(ClassMetrics(
                 name, accuracy=float(np.mean(landed[asked] == c)),
-                in_band=in_band_fraction(fake[asked], own, x),
-                w1=_mean_w1(fake_params[asked], own), joint_w1=joint,
-                spread=spread_ratio(fake_params[asked], own), n=count))
+                in_band=in_band_fraction(fake[asked], own, x), w1=w1, joint_w1=joint,
+                spread=spread, n=count))
     return tuple(out)
 
 
@@ -371,22 +384,13 @@ def data_class_metrics(fake: np.ndarray, real: np.ndarray, labels: np.ndarray,
     sliced W1 (own units) and the spread of the first component's score."""
     x = target.data.x
     with np.errstate(all="ignore"):
-        landed = target.landed_class(fake, x, class_tolerance(target))
         scores = target.fit(fake, x)[0]
-        out = []
-        for c, name in enumerate(target.class_names):
-            asked = labels == c
-            count = int(asked.sum())
-            if not count:
-                out.append(ClassMetrics(name, *[float("nan")] * 5, 0))
-                continue
-            own = target.class_target(c)
-            out.append(ClassMetrics(
-                name, accuracy=float(np.mean(landed[asked] == c)),
-                in_band=in_band_fraction(fake[asked], own, x),
-                w1=curve_space.sliced_w1(fake[asked], real[asked]) * target.data.scale,
-                joint_w1=float("nan"), spread=spread_ratio(scores[asked], own), n=count))
-    return tuple(out)
+
+    def measure(asked: np.ndarray, own: Target) -> tuple[float, float, float]:
+        return (curve_space.sliced_w1(fake[asked], real[asked]) * target.data.scale,
+                float("nan"), spread_ratio(scores[asked], own))
+
+    return _per_class(fake, labels, target, x, measure)
 
 
 def d_outputs(loss: str, logits: np.ndarray) -> float:

@@ -217,16 +217,25 @@ def curves_spec(target_name: str, ghost: bool = False, forces: bool = False,
         size=45, color=HIGHLIGHT, clip=True).encode(x=x_axis, y=alt.Y("y:Q", scale=y_scale))
     layers = [band, bounds, lines, points]
     if forces:
-        pushes = alt.Chart(alt.NamedData("forces"))
-        layers.append(pushes.mark_rule(color=FORCE, strokeWidth=1.6, clip=True).encode(
-            x=x_axis, y=alt.Y("y:Q", scale=y_scale), y2="tip:Q"))
-        layers.append(pushes.mark_point(filled=True, size=26, color=FORCE, clip=True,
-                                        opacity=1).encode(
-            x=x_axis, y=alt.Y("tip:Q", scale=y_scale),
-            shape=alt.Shape("up:N", scale=alt.Scale(domain=[0, 1],
-                                                    range=["triangle-down", "triangle-up"]),
-                            legend=None)))
-    spec = _finish(alt.layer(*layers).properties(height=HEIGHT - 100 if small else HEIGHT + 20))
+        layers += _force_layers(x_axis, y_scale)
+    return _curves_finish(alt.layer(*layers), small)
+
+
+def _force_layers(x_axis: alt.X, y_scale: alt.Scale) -> list[alt.Chart]:
+    """D's push on each generated point: a rule from the point to its tip, and an arrowhead."""
+    pushes = alt.Chart(alt.NamedData("forces"))
+    return [pushes.mark_rule(color=FORCE, strokeWidth=1.6, clip=True).encode(
+                x=x_axis, y=alt.Y("y:Q", scale=y_scale), y2="tip:Q"),
+            pushes.mark_point(filled=True, size=26, color=FORCE, clip=True, opacity=1).encode(
+                x=x_axis, y=alt.Y("tip:Q", scale=y_scale),
+                shape=alt.Shape("up:N", scale=alt.Scale(domain=[0, 1],
+                                                        range=["triangle-down", "triangle-up"]),
+                                legend=None))]
+
+
+def _curves_finish(layered: alt.LayerChart, small: bool) -> Spec:
+    """The curves chart's spec, at its height, its legends laid out."""
+    spec = _finish(layered.properties(height=HEIGHT - 100 if small else HEIGHT + 20))
     # Both legends above the plot, one row each: side by side they collide on a phone.
     spec["config"]["legend"] = {"layout": {"top": {"direction": "vertical", "anchor": "start"}}}
     # Every scale and legend has a fixed domain: new data never moves an axis, so a page
@@ -265,20 +274,8 @@ def _conditional_curves_spec(target_name: str, ghost: bool, forces: bool, small:
         fill=alt.Fill("h:N", scale=colors, legend=None), opacity=alt.value(1))
     layers = [*_class_band_layers(x_axis, y_scale, bounds=True), lines, points]
     if forces:
-        pushes = alt.Chart(alt.NamedData("forces"))
-        layers.append(pushes.mark_rule(color=FORCE, strokeWidth=1.6, clip=True).encode(
-            x=x_axis, y=alt.Y("y:Q", scale=y_scale), y2="tip:Q"))
-        layers.append(pushes.mark_point(filled=True, size=26, color=FORCE, clip=True,
-                                        opacity=1).encode(
-            x=x_axis, y=alt.Y("tip:Q", scale=y_scale),
-            shape=alt.Shape("up:N", scale=alt.Scale(domain=[0, 1],
-                                                    range=["triangle-down", "triangle-up"]),
-                            legend=None)))
-    spec = _finish(alt.layer(*layers).resolve_scale(opacity="independent").properties(
-        height=HEIGHT - 100 if small else HEIGHT + 20))
-    spec["config"]["legend"] = {"layout": {"top": {"direction": "vertical", "anchor": "start"}}}
-    spec["usermeta"]["fixedLayout"] = True
-    return spec
+        layers += _force_layers(x_axis, y_scale)
+    return _curves_finish(alt.layer(*layers).resolve_scale(opacity="independent"), small)
 
 
 def force_scale(forces: np.ndarray, longest: float = 0.35) -> float:
