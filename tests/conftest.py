@@ -18,6 +18,18 @@ use_one_thread()
 
 
 @pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """torch on one thread while a test compares it with the engine or times it, as the
+    engine runs; its thread count as it was afterwards."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def no_tick_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     """A live tick stops early past its time budget so one visitor cannot starve the others;
     on a busy test machine that would make step counts vary, so page tests lift it (the budget

@@ -38,12 +38,7 @@ from gan_core.pytorch import modules, script
 CONDITIONAL = PRESETS["conditional"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # -- the corrected upstream file ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,12 +34,7 @@ BASE = GANConfig(lr_g=2e-3, lr_d=5e-4, beta1=0.5, beta2=0.99, momentum=0.8)
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # -- the engine, recorded ------------------------------------------------------------------
@@ -210,7 +206,11 @@ CASES = [
 def free_run(config: GANConfig) -> tuple[float, float]:
     """Both sides train 20 steps from the same initial weights on the same batches."""
     stack, batches = engine_and_batches(config)
-    reference = Reference(config, mlp(stack.g), mlp(stack.d))
+    return run_free(stack, batches, Reference(config, mlp(stack.g), mlp(stack.d)))
+
+
+def run_free(stack: GANStack, batches: list, reference: Any) -> tuple[float, float]:
+    """:func:`free_run` for any engine and its reference on the same initial weights."""
     start = stack.g.params[0].copy()
     for _ in range(STEPS):
         stack.train_step()
@@ -246,9 +246,16 @@ def lockstep_hinge_adam(config: GANConfig) -> tuple[float, float]:
     """Every step starts both sides from the engine's state; returns the largest difference of
     a gradient, or of an update away from exact gradient ties."""
     stack, batches = engine_and_batches(config)
+    return lockstep(stack, batches, lambda g, d: Reference(config, g, d))
+
+
+def lockstep(stack: GANStack, batches: list, reference_of: Callable[..., Any]
+             ) -> tuple[float, float]:
+    """:func:`lockstep_hinge_adam` for any engine and reference (``reference_of(g, d)``: the
+    reference on these torch modules), each step from the engine's state."""
     error, margin, ties = 0.0, float("inf"), 0
     for i in range(STEPS):
-        reference = Reference(config, mlp(stack.g), mlp(stack.d))
+        reference = reference_of(mlp(stack.g), mlp(stack.d))
         adam_from(reference.opt_g, reference.g, stack.g)
         adam_from(reference.opt_d, reference.d, stack.d)
         stack.train_step()

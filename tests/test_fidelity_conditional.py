@@ -23,12 +23,12 @@ from test_fidelity import (
     STEPS,
     TIED,
     Reference,
-    adam_from,
     assert_agrees_on_a_seed,
-    flatten,
     g_loss,
     mlp,
+    run_free,
 )
+from test_fidelity import lockstep as fidelity_lockstep
 
 from gan_core import GANConfig
 from gan_core.gan.config import LOSSES
@@ -39,12 +39,7 @@ LabelledBatch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 CONDITIONAL = BASE.replace(conditional=True)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def engine_and_labelled_batches(config: GANConfig) -> tuple[GANStack, list[LabelledBatch]]:
@@ -82,40 +77,15 @@ class ConditionalReference(Reference):
 
 
 def free_run(config: GANConfig) -> tuple[float, float]:
+    """test_fidelity's free run of 20 steps, conditional."""
     stack, batches = engine_and_labelled_batches(config)
-    reference = ConditionalReference(config, mlp(stack.g), mlp(stack.d))
-    start = stack.g.params[0].copy()
-    for _ in range(STEPS):
-        stack.train_step()
-    replay = iter(batches)
-    for _ in range(STEPS):
-        reference.step(replay)
-    assert np.abs(stack.g.params[0] - start).max() > 1e-3
-    error = max(np.abs(stack.g.params[0] - flatten(reference.g)).max(),
-                np.abs(stack.d.params[0] - flatten(reference.d)).max())
-    return float(error), reference.kink_margin
+    return run_free(stack, batches, ConditionalReference(config, mlp(stack.g), mlp(stack.d)))
 
 
 def lockstep(config: GANConfig) -> tuple[float, float]:
     """test_fidelity's step-by-step comparison (hinge or a critic with Adam), conditional."""
     stack, batches = engine_and_labelled_batches(config)
-    error, margin, ties = 0.0, float("inf"), 0
-    for i in range(STEPS):
-        reference = ConditionalReference(config, mlp(stack.g), mlp(stack.d))
-        adam_from(reference.opt_g, reference.g, stack.g)
-        adam_from(reference.opt_d, reference.d, stack.d)
-        stack.train_step()
-        reference.step(iter(batches[i:i + 1]))
-        margin = min(margin, reference.kink_margin)
-        for net, model in ((stack.g, reference.g), (stack.d, reference.d)):
-            grad, ref_grad = net.grads[0], flatten(model, grads=True)
-            tiny = (np.abs(ref_grad) < 1e-6) | (np.abs(grad) < 1e-6)
-            tie = tiny & ~((ref_grad == 0) & (grad == 0))
-            ties += int(tie.sum())
-            update_error = np.abs(net.params[0] - flatten(model))[~tie].max()
-            error = max(error, float(np.abs(grad - ref_grad).max()), float(update_error))
-    assert ties < 0.02 * STEPS * (stack.g.params.size + stack.d.params.size)
-    return error, margin
+    return fidelity_lockstep(stack, batches, lambda g, d: ConditionalReference(config, g, d))
 
 
 CASES = [(loss, opt, d_steps)

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 import torch
 from run_state import assert_same_course
-from test_fidelity import BASE, Reference, assert_agrees_on_a_seed, linears, mlp
+from test_fidelity import BASE, Reference, assert_agrees_on_a_seed, g_loss, linears, mlp
 from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
@@ -83,16 +83,6 @@ def smoothed_d_loss(loss: str, real: torch.Tensor, fake: torch.Tensor,
     if loss == "hinge":
         return torch.mean(torch.relu(1 - real)) + torch.mean(torch.relu(1 + fake))
     return torch.mean(fake) - torch.mean(real)  # the critic's
-
-
-def generator_loss(loss: str, fake: torch.Tensor) -> torch.Tensor:
-    if loss == "minimax":
-        return torch.mean(torch.log(1.0 - torch.sigmoid(fake)))
-    if loss == "non_saturating":
-        return -torch.mean(torch.log(torch.sigmoid(fake)))
-    if loss == "least_squares":
-        return 0.5 * torch.mean((fake - 1) ** 2)
-    return -torch.mean(fake)
 
 
 def input_gradient(d: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -199,7 +189,7 @@ class StabilizedReference(Reference):
         with parametrize.cached():
             paintings = self.g(draw.z)
             real_in, fake_in = self.noised(draw.real, paintings, draw, step)
-            loss = generator_loss(self.config.loss, self.d(fake_in))
+            loss = g_loss(self.config.loss, self.d(fake_in))
             self.opt_g.zero_grad()
             loss.backward(retain_graph=True)  # D's normalised weights serve D's update too
             self.opt_g.step()

@@ -71,12 +71,17 @@ def player(page: Page) -> Locator:
     return page.get_by_test_id("labPlayer")
 
 
+def settled(page: Page) -> None:
+    """No run of the page under way: what a run changes is on the page."""
+    expect(page.locator("[data-testid=stApp]")).to_have_attribute(
+        "data-test-script-state", "notRunning")
+
+
 def wait_until_paused(page: Page) -> None:
     """Play enabled, no run in flight and the player showing a paused run's last frame: the
     step readout is final."""
     expect(button(page, "Play")).to_be_enabled()
-    expect(page.locator("[data-testid=stApp]")).to_have_attribute(
-        "data-test-script-state", "notRunning")
+    settled(page)
     expect(player(page)).to_have_attribute("data-playing", "false")
     expect(player(page)).to_have_attribute("data-settled", "true")
 

@@ -16,12 +16,14 @@ from .test_app_in_browser import (
     curves_chart,
     metric,
     pause,
+    settled,
     slider,
     status,
     step,
     wait_for_step_above,
 )
 from .test_player_in_browser import PIXELS, scroll_to_chart
+from .test_stability_in_browser import smallest_grid
 
 if TYPE_CHECKING:
     from .conftest import App
@@ -43,11 +45,6 @@ CLASS_PIXELS = f"""
   return {{lower, upper}};
 }}
 """
-
-
-def idle(page: Page) -> None:
-    expect(page.locator("[data-testid=stApp]")).to_have_attribute(
-        "data-test-script-state", "notRunning")
 
 
 def heading(page: Page, text: str) -> Locator:
@@ -98,7 +95,7 @@ def play_and_switch_classes(page: Page, classes: tuple[str, str], steps: int,
     expect(heading(page, f"Discriminator map · class {first}")).to_have_count(1)
     scroll_to_chart(page, "latent")
     option(page, "Class", second).click()
-    idle(page)
+    settled(page)
     expect(heading(page, f"Discriminator map · class {second}")).to_have_count(1)
     expect(heading(page, f"Latent explorer · asked for {second}")).to_have_count(1)
 
@@ -127,7 +124,7 @@ def test_a_visitor_turns_on_conditional_watches_both_classes_switches_the_class_
     for _ in range(10):
         page.keyboard.press("ArrowLeft")
     expect(label).to_have_attribute("aria-valuetext", "0.50")
-    idle(page)
+    settled(page)
     expect(heading(page, "label 0.50, between lower (0) and upper (1)")).to_have_count(1)
     assert latent.screenshot() != before
     assert step(page) >= 3_000  # looking changed nothing
@@ -138,15 +135,9 @@ def test_a_conditional_stability_map_is_coloured_by_class_accuracy(app: App) -> 
     page = app.page
     app.open("?conditional=true")
     page.get_by_role("tab", name="Stability map").click()
-    for label, count in (("Cells", 2), ("Steps", 1)):
-        thumbs = page.get_by_role("group", name=label, exact=True).get_by_role("slider")
-        expect(thumbs).to_have_count(count)
-        for i in range(count):
-            thumbs.nth(i).focus()
-            thumbs.nth(i).press("Home")
-            idle(page)
+    smallest_grid(page)
     option(page, "Colour by", "Class accuracy").click()
-    idle(page)
+    settled(page)
     button(page, "Run").click()
     progress = page.get_by_test_id("stProgress")
     expect(progress).to_contain_text("4 GANs")

@@ -27,6 +27,7 @@ from .test_app_in_browser import (
     alerts,
     metric,
     pause,
+    settled,
     slider,
     status,
     step,
@@ -48,11 +49,6 @@ CSV_HEADER = ["step", *History.TRAIN_COLUMNS, *History.EVAL_COLUMNS]
 
 def readouts(page: Page) -> dict[str, str]:
     return {label: metric(page, label).inner_text() for label in READOUTS}
-
-
-def settled(page: Page) -> None:
-    expect(page.locator("[data-testid=stApp]")).to_have_attribute(
-        "data-test-script-state", "notRunning")
 
 
 def click_step(page: Page, times: int = 1) -> None:

@@ -30,6 +30,7 @@ from .test_app_in_browser import (
     curves_chart,
     metric,
     pause,
+    settled,
     step,
     wait_until_paused,
 )
@@ -130,11 +131,6 @@ def touch_drag(page: Page, start: tuple[float, float], end: tuple[float, float],
     cdp.detach()
 
 
-def idle(page: Page) -> None:
-    expect(page.locator("[data-testid=stApp]")).to_have_attribute(
-        "data-test-script-state", "notRunning")
-
-
 def open_target_group(page: Page) -> None:
     sidebar = page.get_by_test_id("stSidebar")
     radio = sidebar.get_by_text("Draw curves", exact=True)
@@ -147,7 +143,7 @@ def choose(page: Page, source: str) -> None:
     """Pick how your curves come, in the sidebar's Target group."""
     open_target_group(page)
     page.get_by_test_id("stSidebar").get_by_text(source, exact=True).click()
-    idle(page)
+    settled(page)
 
 
 def curve_values(data: Curves, curve: int) -> np.ndarray:
@@ -267,7 +263,7 @@ def test_drawing_curves_with_a_finger_on_a_phone(phone: App) -> None:
 def upload_csv(page: Page, path_or_file: Path | dict) -> None:
     page.locator(".st-key-data_upload [data-testid=stFileUploaderDropzoneInput]").set_input_files(
         path_or_file)
-    idle(page)
+    settled(page)
 
 
 def panel(page: Page) -> Locator:
@@ -351,7 +347,7 @@ def test_a_drawn_data_set_shared_by_link_opens_on_the_same_curves_and_run(app: A
     x0, y0 = point(page, 1, 10)
     mouse_drag(page, (x0, y0), (x0 + 30, y0 + 60))
     shared = wait_for_url_data(page, "band")
-    idle(page)
+    settled(page)
     link = page.url
     drawn = read_data(shared, 15)
     readouts = {label: metric(page, label).inner_text() for label in ("In band", "Sliced W1")}

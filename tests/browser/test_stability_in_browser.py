@@ -10,6 +10,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from harness.visitors import button
 
+from .test_app_in_browser import settled
+
 if TYPE_CHECKING:
     from .conftest import App
 
@@ -20,15 +22,7 @@ def test_clicking_a_cell_loads_its_settings_into_the_live_trainer_and_the_url(ap
     page = app.page
     app.open()
     page.get_by_role("tab", name="Stability map").click()
-    # The smallest grid: 2 x 2 cells, 500 steps (Home moves a slider to its first value).
-    for label, count in (("Cells", 2), ("Steps", 1)):
-        thumbs = page.get_by_role("group", name=label, exact=True).get_by_role("slider")
-        expect(thumbs).to_have_count(count)
-        for i in range(count):
-            thumbs.nth(i).focus()
-            thumbs.nth(i).press("Home")
-            expect(page.locator("[data-testid=stApp]")).to_have_attribute(
-                "data-test-script-state", "notRunning")
+    smallest_grid(page)
     button(page, "Run").click()
     progress = page.get_by_test_id("stProgress")
     expect(progress).to_contain_text("4 GANs")
@@ -44,6 +38,18 @@ def test_clicking_a_cell_loads_its_settings_into_the_live_trainer_and_the_url(ap
     app.assert_clean()
 
 
+def smallest_grid(page: Page) -> None:
+    """Set the stability tab's smallest grid: 2 x 2 cells, 500 steps (Home moves a slider to
+    its first value)."""
+    for label, count in (("Cells", 2), ("Steps", 1)):
+        thumbs = page.get_by_role("group", name=label, exact=True).get_by_role("slider")
+        expect(thumbs).to_have_count(count)
+        for i in range(count):
+            thumbs.nth(i).focus()
+            thumbs.nth(i).press("Home")
+            settled(page)
+
+
 def thumbs(page: Page, key: str) -> Locator:
     """The thumbs of the stability tab's slider keyed ``key`` (two on a range)."""
     return page.locator(f".st-key-{key}").get_by_role("slider")
@@ -53,8 +59,7 @@ def press(page: Page, thumb: Locator, key: str, times: int = 1) -> None:
     for _ in range(times):
         thumb.focus()
         thumb.press(key)
-        expect(page.locator("[data-testid=stApp]")).to_have_attribute(
-            "data-test-script-state", "notRunning")
+        settled(page)
 
 
 def estimate(page: Page) -> Locator:
@@ -94,8 +99,7 @@ def test_a_small_grid_takes_about_the_time_it_announced_and_its_ranges_set_the_c
     heatmap = page.locator(".st-key-stability_map").locator("canvas.marks, svg.marks")
     before = heatmap.screenshot()
     page.get_by_test_id("stButtonGroup").get_by_text("In band", exact=True).click()
-    expect(page.locator("[data-testid=stApp]")).to_have_attribute(
-        "data-test-script-state", "notRunning")
+    settled(page)
     page.wait_for_timeout(500)  # the chart's new colours drawn
     assert heatmap.screenshot() != before, "colouring by in band changed nothing"
 
@@ -116,8 +120,7 @@ def test_the_axes_seeds_and_stop_set_and_end_the_grid(app: App) -> None:
     for label, option in (("X axis", "Adam beta1"), ("Y axis", "none")):
         page.get_by_role("combobox", name=label, exact=True).click()
         page.get_by_role("option", name=option, exact=True).click()
-        expect(page.locator("[data-testid=stApp]")).to_have_attribute(
-            "data-test-script-state", "notRunning")
+        settled(page)
     expect(page.locator(".st-key-stability_y_n")).to_have_count(0)  # no Y axis: no cells
     announced(page, "6 GANs × 2,000 steps")
     press(page, thumbs(page, "stability_seeds"), "ArrowRight")  # 2 seeds per cell

@@ -12,17 +12,12 @@ from playwright.sync_api import Locator, Page, expect
 
 from harness.visitors import button, toggle
 
-from .test_app_in_browser import metric, slider, status, step, wait_until_paused
+from .test_app_in_browser import metric, settled, slider, status, step, wait_until_paused
 
 if TYPE_CHECKING:
     from .conftest import App
 
 pytestmark = pytest.mark.browser
-
-
-def settled(page: Page) -> None:
-    expect(page.locator("[data-testid=stApp]")).to_have_attribute(
-        "data-test-script-state", "notRunning")
 
 
 def press(page: Page, thumb: Locator, *keys: str) -> None:
